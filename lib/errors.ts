@@ -1,0 +1,80 @@
+/**
+ * The one error class of the product. A closed set of codes (SPEC section 10), mapped to HTTP
+ * in exactly one place (`httpStatus`). Messages are written for people and never carry a secret.
+ */
+export const ERROR_CODES = [
+  "invalid_request",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "missing_credentials",
+  "ambiguous_credentials",
+  "credential_unavailable",
+  "rate_limited",
+  "upstream_error",
+  "internal",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  missing_credentials: 404,
+  ambiguous_credentials: 409,
+  credential_unavailable: 409,
+  rate_limited: 429,
+  upstream_error: 502,
+  internal: 500,
+};
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  fix?: string;
+  details?: Record<string, unknown>;
+}
+
+export class AppError extends Error {
+  override readonly name = "AppError";
+  readonly code: ErrorCode;
+  readonly fix?: string;
+  readonly details?: Record<string, unknown>;
+  /** Overrides the code's default status where HTTP has a more precise one (413 for a body too large). */
+  readonly status?: number;
+
+  constructor(code: ErrorCode, message: string, opts: { fix?: string; details?: Record<string, unknown>; status?: number } = {}) {
+    super(message);
+    this.code = code;
+    this.fix = opts.fix;
+    this.details = opts.details;
+    this.status = opts.status;
+  }
+
+  get httpStatus(): number {
+    return this.status ?? HTTP_STATUS[this.code];
+  }
+
+  toBody(): ErrorBody {
+    const body: ErrorBody = { code: this.code, message: this.message };
+    if (this.fix !== undefined) body.fix = this.fix;
+    if (this.details !== undefined) body.details = this.details;
+    return body;
+  }
+
+  static fromBody(body: ErrorBody, status?: number): AppError {
+    return new AppError(body.code, body.message, { fix: body.fix, details: body.details, status });
+  }
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return HTTP_STATUS[code];
+}
+
+/** An invalid_request that names the offending field, as every bad-input answer must. */
+export function invalidField(field: string, message: string, fix?: string): AppError {
+  return new AppError("invalid_request", message, { fix, details: { field } });
+}
