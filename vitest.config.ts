@@ -1,10 +1,21 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+
+/** Test-only secrets: plain miniflare bindings, which win over .dev.vars and [vars]. */
+export const TEST_BINDINGS = {
+  VAULT_KEYS: "k2:" + btoa("B".repeat(32)) + ",k1:" + btoa("A".repeat(32)),
+  DEV_SEED_SECRET: "test-seed-secret",
+};
 
 export default defineConfig({
   test: {
     projects: [
       {
         test: { name: "lib", environment: "node", include: ["test/lib/**/*.test.ts"] },
+      },
+      {
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: TEST_BINDINGS } })],
+        test: { name: "api", include: ["test/api/**/*.test.ts"] },
       },
     ],
   },

@@ -1,0 +1,67 @@
+import { z } from "zod";
+import { AppError } from "../../lib/errors";
+import type { Principal } from "../../lib/permissions";
+import { ProjectRole, Role, TokenKind } from "../../lib/schemas/common";
+import type { Actor, VaultContext } from "./context";
+
+const TokenRow = z.object({
+  id: z.string(),
+  kind: TokenKind,
+  member_id: z.string().nullable(),
+  expires_at: z.number().nullable(),
+  revoked_at: z.number().nullable(),
+});
+
+const MemberRow = z.object({ id: z.string(), role: Role });
+const ProjectMembershipRow = z.object({ project: z.string(), role: ProjectRole });
+
+const KIND_NAMES: Record<z.infer<typeof TokenKind>, string> = {
+  user: "a member token",
+  key: "an API key",
+  rt: "a runtime token",
+};
+
+/**
+ * Checks a token (already hashed by the caller) inside the same vault call that serves the
+ * request, so authentication and the work it guards see one consistent state.
+ */
+export function authenticate(ctx: VaultContext, tokenHash: string, allowed: readonly z.infer<typeof TokenKind>[]): Actor {
+  const raw = ctx.sql.exec(
+    `SELECT id, kind, member_id, expires_at, revoked_at FROM tokens WHERE hash = ?`,
+    tokenHash,
+  ).toArray()[0];
+  if (!raw) throw new AppError("unauthorized", "The token is not valid for this organization.", { fix: "Sign in again (`keystroke auth login`) or use a current API key." });
+  const token = TokenRow.parse(raw);
+  if (token.revoked_at !== null) throw new AppError("unauthorized", "The token has been revoked.", { fix: "Sign in again or create a new API key." });
+  if (token.expires_at !== null && token.expires_at <= ctx.now) {
+    throw new AppError("unauthorized", "The token has expired.", { fix: "Sign in again (`keystroke auth login`)." });
+  }
+  if (!allowed.includes(token.kind)) {
+    throw new AppError("forbidden", `This endpoint does not accept ${KIND_NAMES[token.kind]}.`, {
+      fix: `Use ${allowed.map((k) => KIND_NAMES[k]).join(" or ")}.`,
+      details: { token_kind: token.kind },
+    });
+  }
+  // last_used_at is best effort bookkeeping; minute resolution keeps hot paths from writing on every call.
+  ctx.sql.exec(`UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, ctx.now, token.id, ctx.now - 60_000);
+  if (token.member_id === null) return { kind: token.kind, tokenId: token.id, principal: null };
+  return { kind: token.kind, tokenId: token.id, principal: loadPrincipal(ctx, token.member_id) };
+}
+
+export function loadPrincipal(ctx: VaultContext, memberId: string): Principal {
+  const raw = ctx.sql.exec(`SELECT id, role FROM members WHERE id = ?`, memberId).toArray()[0];
+  if (!raw) throw new AppError("unauthorized", "The member behind this token is no longer in the organization.");
+  const member = MemberRow.parse(raw);
+  const projects: Record<string, z.infer<typeof ProjectRole>> = {};
+  for (const row of ctx.sql.exec(`SELECT project, role FROM project_members WHERE member_id = ?`, memberId)) {
+    const m = ProjectMembershipRow.parse(row);
+    projects[m.project] = m.role;
+  }
+  return { member: member.id, role: member.role, projects };
+}
+
+/** The member behind an actor, for endpoints that only members (tokens or API keys) may call. */
+export function requirePrincipal(actor: Actor): Principal {
+  if (!actor.principal) throw new AppError("forbidden", "This endpoint needs a member token or API key.");
+  return actor.principal;
+}

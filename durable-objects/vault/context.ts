@@ -1,0 +1,25 @@
+import type { Keyring } from "../../lib/crypto";
+import type { ErrorBody } from "../../lib/errors";
+import type { Principal } from "../../lib/permissions";
+import type { TokenKind } from "../../lib/schemas/common";
+
+/** What every vault domain function gets: storage, the org, the keyring and the clock. */
+export interface VaultContext {
+  storage: DurableObjectStorage;
+  sql: SqlStorage;
+  orgId: string;
+  ring: Keyring;
+  now: number;
+}
+
+/** The authenticated caller of one vault call. Runtime tokens act for no member. */
+export interface Actor {
+  kind: TokenKind;
+  tokenId: string;
+  principal: Principal | null;
+}
+
+/** RPC answers carry errors as data: Workers RPC keeps only an Error's message. */
+export type VaultResult<T> = { ok: true; value: T } | { ok: false; error: ErrorBody; status: number };
+
+export const iso = (ms: number | null | undefined): string | null => (ms == null ? null : new Date(ms).toISOString());

@@ -1,0 +1,113 @@
+/**
+ * The OrgVault's SQLite schema, one migration per version, applied in order inside
+ * blockConcurrencyWhile. docs/storage.md is the written contract for every table here.
+ * Never edit a shipped migration: add a new one.
+ */
+export const VAULT_MIGRATIONS: readonly string[] = [
+  // v1: identity, credentials, sealed fields, audit.
+  `
+  CREATE TABLE org (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    org_id TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE members (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'builder')),
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE projects (
+    slug TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE project_members (
+    project TEXT NOT NULL REFERENCES projects(slug),
+    member_id TEXT NOT NULL REFERENCES members(id),
+    role TEXT NOT NULL CHECK (role IN ('admin', 'builder')),
+    PRIMARY KEY (project, member_id)
+  );
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('user', 'key', 'rt')),
+    member_id TEXT REFERENCES members(id),
+    name TEXT NOT NULL,
+    preview TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER,
+    last_used_at INTEGER
+  );
+  CREATE INDEX tokens_by_member ON tokens(member_id, kind);
+  CREATE TABLE custom_apps (
+    slug TEXT PRIMARY KEY,
+    fields TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE credentials (
+    id TEXT PRIMARY KEY,
+    app TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    name TEXT NOT NULL,
+    scope_type TEXT NOT NULL CHECK (scope_type IN ('org', 'user', 'project')),
+    scope_id TEXT NOT NULL,
+    is_default INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),
+    kind TEXT NOT NULL CHECK (kind IN ('oauth', 'api_key')),
+    status TEXT NOT NULL CHECK (status IN ('active', 'needs_reauth', 'revoked')),
+    preview TEXT,
+    account TEXT,
+    scopes TEXT NOT NULL DEFAULT '[]',
+    expires_at INTEGER,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    rotated_at INTEGER,
+    last_used_at INTEGER,
+    revoked_at INTEGER,
+    CHECK (status != 'revoked' OR is_default = 0)
+  );
+  CREATE UNIQUE INDEX credentials_live_slug ON credentials(app, scope_type, scope_id, slug) WHERE status != 'revoked';
+  CREATE UNIQUE INDEX credentials_one_default ON credentials(app, scope_type, scope_id) WHERE is_default = 1;
+  CREATE INDEX credentials_by_app ON credentials(app, scope_type, scope_id);
+  CREATE TABLE secret_fields (
+    credential_id TEXT NOT NULL REFERENCES credentials(id),
+    field TEXT NOT NULL,
+    sealed TEXT NOT NULL,
+    PRIMARY KEY (credential_id, field)
+  );
+  CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT,
+    actor_kind TEXT NOT NULL,
+    action TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'denied')),
+    credential_id TEXT,
+    target TEXT,
+    detail TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX audit_by_action ON audit(action, seq);
+  CREATE INDEX audit_by_actor ON audit(actor, seq);
+  CREATE INDEX audit_by_credential ON audit(credential_id, seq);
+  `,
+];
+
+export function migrate(storage: DurableObjectStorage, migrations: readonly string[]): void {
+  const sql = storage.sql;
+  sql.exec(`CREATE TABLE IF NOT EXISTS _schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`);
+  const current = sql.exec<{ version: number }>(`SELECT version FROM _schema WHERE id = 1`).toArray()[0]?.version ?? 0;
+  if (current >= migrations.length) return;
+  storage.transactionSync(() => {
+    for (let v = current; v < migrations.length; v++) sql.exec(migrations[v]!);
+    sql.exec(
+      `INSERT INTO _schema (id, version) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version`,
+      migrations.length,
+    );
+  });
+}

@@ -1,0 +1,48 @@
+import { z } from "zod";
+
+/** Machine names: credential slugs, project slugs, app slugs, agent and workflow slugs. */
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const Slug = z
+  .string()
+  .regex(SLUG_PATTERN, "must be 1-63 characters of a-z, 0-9, '_' or '-', starting with a letter or digit");
+
+export const Role = z.enum(["owner", "admin", "builder"]);
+export type Role = z.infer<typeof Role>;
+export const ProjectRole = z.enum(["admin", "builder"]);
+export type ProjectRole = z.infer<typeof ProjectRole>;
+
+export const TokenKind = z.enum(["user", "key", "rt"]);
+export type TokenKind = z.infer<typeof TokenKind>;
+
+/** Where a credential lives. The API shape of SPEC section 3. */
+export const Scope = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("org") }),
+  z.strictObject({ type: z.literal("user"), user: z.string() }),
+  z.strictObject({ type: z.literal("project"), project: Slug }),
+]);
+export type Scope = z.infer<typeof Scope>;
+
+/** A write target: `user` always means the caller, so it carries no id. */
+export const Target = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("org") }),
+  z.strictObject({ type: z.literal("user") }),
+  z.strictObject({ type: z.literal("project"), project: Slug }),
+]);
+export type Target = z.infer<typeof Target>;
+
+export const MAX_FIELD_BYTES = 64 * 1024;
+export const MAX_FIELDS = 50;
+
+/** Secret fields: names like `apiKey`, values non-empty and at most 64 KiB. */
+export const FieldName = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,62}$/, "field names are 1-63 letters, digits or '_'");
+export const FieldValue = z
+  .string()
+  .min(1, "must not be empty")
+  .refine((v) => new TextEncoder().encode(v).byteLength <= MAX_FIELD_BYTES, "must be at most 64 KiB");
+export const Fields = z
+  .record(FieldName, FieldValue)
+  .refine((f) => Object.keys(f).length > 0, "must name at least one field")
+  .refine((f) => Object.keys(f).length <= MAX_FIELDS, `must have at most ${MAX_FIELDS} fields`);
+export type Fields = z.infer<typeof Fields>;
+
+export const Timestamp = z.string().describe("ISO 8601 time");

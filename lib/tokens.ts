@@ -1,0 +1,119 @@
+/**
+ * Platform tokens (DESIGN section 4): `ks_<kind>_<orgId>_<random>`, 32 random bytes, shown once and
+ * stored only as SHA-256. The org id sits in the token so a request routes itself to its org.
+ * Web Crypto only, so the same code runs in workerd and in Node.
+ */
+import { AppError, invalidField } from "./errors";
+
+export const TOKEN_KINDS = ["user", "key", "rt"] as const;
+/** user = member session/CLI token, key = API key, rt = runtime token. */
+export type TokenKind = (typeof TOKEN_KINDS)[number];
+
+/** No underscores, so the token splits unambiguously. */
+export const ORG_ID_PATTERN = /^[a-z0-9]{1,40}$/;
+
+const B32 = "abcdefghijklmnopqrstuvwxyz234567";
+const RANDOM_BYTES = 32;
+// 32 bytes = 256 bits = 51 chars of 5 bits + 1 bit in the 52nd, whose 4 padding bits are zero ('a' or 'q').
+const TOKEN_SHAPE = /^ks_(user|key|rt)_([a-z0-9]{1,40})_([a-z2-7]{51}[aq])$/;
+const MAX_TOKEN_LENGTH = 3 + 5 + 41 + 52;
+
+const te = new TextEncoder();
+
+/** RFC 4648 base32, lowercase, no padding. */
+function base32(bytes: Uint8Array): string {
+  let out = "";
+  let acc = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    acc = ((acc << 8) | byte) & 0xfff; // at most 12 live bits, so no overflow
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += B32[(acc >> bits) & 31];
+    }
+  }
+  if (bits > 0) out += B32[(acc << (5 - bits)) & 31];
+  return out;
+}
+
+/** `n` uniform base32 chars: 256 is a multiple of 32, so masking a byte has no bias. */
+function randomBase32(n: number): string {
+  let out = "";
+  for (const byte of crypto.getRandomValues(new Uint8Array(n))) out += B32[byte & 31];
+  return out;
+}
+
+function isKind(kind: unknown): kind is TokenKind {
+  return (TOKEN_KINDS as readonly unknown[]).includes(kind);
+}
+
+function checkKindAndOrg(kind: TokenKind, orgId: string): void {
+  if (!isKind(kind)) throw invalidField("kind", `Token kind must be one of ${TOKEN_KINDS.join(", ")}.`);
+  if (typeof orgId !== "string" || !ORG_ID_PATTERN.test(orgId)) {
+    throw invalidField("orgId", "An org id is 1-40 characters of a-z and 0-9.");
+  }
+}
+
+/** A fresh random token. */
+export function newToken(kind: TokenKind, orgId: string): string {
+  checkKindAndOrg(kind, orgId);
+  return `ks_${kind}_${orgId}_${base32(crypto.getRandomValues(new Uint8Array(RANDOM_BYTES)))}`;
+}
+
+/** Same inputs, same token: only for the dev seed, which must answer the same tokens on every run. */
+export async function deterministicToken(kind: TokenKind, orgId: string, secret: string, label: string): Promise<string> {
+  checkKindAndOrg(kind, orgId);
+  // Web Crypto refuses a zero-length HMAC key; say so plainly instead.
+  if (typeof secret !== "string" || secret.length === 0) throw invalidField("secret", "The seed secret must not be empty.");
+  const key = await crypto.subtle.importKey("raw", te.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = await crypto.subtle.sign("HMAC", key, te.encode(`${kind}:${orgId}:${label}`));
+  return `ks_${kind}_${orgId}_${base32(new Uint8Array(mac))}`;
+}
+
+/** Kind and org of a well-formed token, or null; never throws. */
+export function parseToken(raw: string): { kind: TokenKind; orgId: string } | null {
+  if (typeof raw !== "string" || raw.length > MAX_TOKEN_LENGTH) return null;
+  const m = TOKEN_SHAPE.exec(raw);
+  if (m === null) return null;
+  const [, kind, orgId] = m;
+  if (!isKind(kind) || orgId === undefined) return null;
+  return { kind, orgId };
+}
+
+/** Lowercase hex SHA-256: what is stored and looked up, never the token itself. */
+export async function hashToken(raw: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", te.encode(raw)));
+  let hex = "";
+  for (const b of digest) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
+
+/** `ks_<kind>_…<last 4>`; something that is not a token shows nothing of itself. */
+export function tokenPreview(raw: string): string {
+  const parsed = parseToken(raw);
+  if (parsed === null) return "…";
+  return `ks_${parsed.kind}_…${raw.slice(-4)}`;
+}
+
+/** Compares without an early exit on content, for hex hashes and signatures. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const n = Math.max(a.length, b.length);
+  let diff = a.length ^ b.length;
+  // charCodeAt past the end is NaN; `| 0` turns it into 0 so the loop runs the same way throughout.
+  for (let i = 0; i < n; i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
+  return diff === 0;
+}
+
+const ID_PREFIX = /^[a-z][a-z0-9]{0,15}$/;
+
+/** `<prefix>_<20 base32 chars>` (100 random bits), e.g. `cred_…`. */
+export function newId(prefix: string): string {
+  if (!ID_PREFIX.test(prefix)) throw new AppError("internal", "an id prefix is 1-16 characters of a-z0-9, starting with a letter");
+  return `${prefix}_${randomBase32(20)}`;
+}
+
+/** `o` + 15 base32 chars (75 random bits); no underscore, so it fits in a token. */
+export function newOrgId(): string {
+  return `o${randomBase32(15)}`;
+}

@@ -1,0 +1,15 @@
+import type { Directory } from "../../../durable-objects/directory";
+import type { OrgVault } from "../../../durable-objects/org-vault";
+
+/** Bindings of the api worker (root wrangler.toml); the DOs run with the same env. */
+export interface Env {
+  VAULT: DurableObjectNamespace<OrgVault>;
+  DIRECTORY: DurableObjectNamespace<Directory>;
+  ROUTES: KVNamespace;
+  /** "k2:<base64 32 bytes>,k1:<base64>": the first is active; the rest still open old values. */
+  VAULT_KEYS: string;
+  /** The public origin of the platform, used in links (connect URLs, CLI login). */
+  PUBLIC_URL: string;
+  /** "true" only in local dev: enables /dev/* and the sandbox. Never set in production. */
+  DEV_MODE?: string;
+}

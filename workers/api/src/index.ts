@@ -1,0 +1,38 @@
+import { bodyLimit } from "hono/body-limit";
+import { AppError } from "../../../lib/errors";
+import { renderError } from "./http/errors";
+import { router } from "./http/openapi";
+import { apps } from "./routes/apps";
+import { audit } from "./routes/audit";
+import { credentials } from "./routes/credentials";
+import { identity } from "./routes/identity";
+
+export { OrgVault } from "../../../durable-objects/org-vault";
+export { Directory } from "../../../durable-objects/directory";
+
+/** 50 fields of 64 KiB each fit; anything larger is not a credential. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+const app = router();
+
+app.use(
+  "*",
+  bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new AppError("invalid_request", "The body is too large.", { details: { field: "body" }, status: 413 }); } }),
+);
+
+app.get("/health", (c) => c.json({ ok: true, worker: "api" }));
+app.route("/", identity);
+app.route("/", apps);
+app.route("/", credentials);
+app.route("/", audit);
+
+app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "ks_user_…, ks_key_… or ks_rt_… tokens" });
+app.doc31("/openapi.json", {
+  openapi: "3.1.0",
+  info: { title: "Keystroke apps & credentials API", version: "1.0.0", description: "Connect apps, store credentials, resolve exactly the right one at run time." },
+});
+
+app.notFound((c) => renderError(new AppError("not_found", `No route ${c.req.method} ${new URL(c.req.url).pathname}.`, { fix: "See /openapi.json for the API." }), c));
+app.onError(renderError);
+
+export default app;

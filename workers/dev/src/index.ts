@@ -1,0 +1,28 @@
+import { Hono } from "hono";
+import { seedDemo, type SeedEnv } from "./seed";
+
+export interface DevEnv extends SeedEnv {
+  API: Fetcher;
+  OAUTH: Fetcher;
+  SLACK: Fetcher;
+  DEV_MODE?: string;
+}
+
+/**
+ * The local gateway: the same paths as the production routes (/oauth/* -> oauth,
+ * /slack/* -> slack-events, the rest -> api), plus the dev-only /dev/seed.
+ */
+const app = new Hono<{ Bindings: DevEnv }>();
+
+app.post("/dev/seed", async (c) => {
+  if (c.env.DEV_MODE !== "true") return c.json({ error: { code: "not_found", message: "Dev mode is off." } }, 404);
+  return c.json(await seedDemo(c.env, new URL(c.req.url).origin));
+});
+
+app.all("*", (c) => {
+  const path = new URL(c.req.url).pathname;
+  const target = path.startsWith("/oauth/") ? c.env.OAUTH : path.startsWith("/slack/") ? c.env.SLACK : c.env.API;
+  return target.fetch(c.req.raw);
+});
+
+export default app;
