@@ -17,6 +17,10 @@ export default defineConfig({
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: TEST_BINDINGS } })],
         test: { name: "api", include: ["test/api/**/*.test.ts"] },
       },
+      {
+        // The real `npm run dev` stack, driven over HTTP from Node.
+        test: { name: "stack", environment: "node", include: ["test/stack/**/*.test.ts"], globalSetup: ["test/stack/global-setup.ts"], testTimeout: 30_000, hookTimeout: 150_000 },
+      },
     ],
   },
 });

@@ -5,7 +5,7 @@
  */
 import { AppError, invalidField } from "./errors";
 
-export type Keyring = { active: string; keys: Map<string, Uint8Array> };
+export type Keyring = { active: string; keys: Map<string, Uint8Array<ArrayBuffer>> };
 
 const KEY_ID = /^[a-z0-9]{1,16}$/;
 const KEY_BYTES = 32;
@@ -26,7 +26,7 @@ function malformed(detail: string): AppError {
 export function parseKeyring(raw: string): Keyring {
   const text = typeof raw === "string" ? raw.trim() : "";
   if (text === "") throw malformed("it is empty");
-  const keys = new Map<string, Uint8Array>();
+  const keys = new Map<string, Uint8Array<ArrayBuffer>>();
   let active: string | undefined;
   const entries = text.split(",");
   for (const [i, entry] of entries.entries()) {
@@ -60,19 +60,19 @@ export function credentialAad(orgId: string, credentialId: string, field: string
 
 // ---- derived keys ----------------------------------------------------------------------------
 
-type CachedKey = { master: Uint8Array; key: Promise<CryptoKey> };
+type CachedKey = { master: Uint8Array<ArrayBuffer>; key: Promise<CryptoKey> };
 /** Per-isolate cache of derived keys, keyed by (kid, orgId); bounded so many orgs cannot grow it forever. */
 const keyCache = new Map<string, CachedKey>();
 const MAX_CACHED_KEYS = 1024;
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+function sameBytes(a: Uint8Array<ArrayBuffer>, b: Uint8Array<ArrayBuffer>): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
   return diff === 0;
 }
 
-async function deriveOrgKey(kid: string, master: Uint8Array, orgId: string): Promise<CryptoKey> {
+async function deriveOrgKey(kid: string, master: Uint8Array<ArrayBuffer>, orgId: string): Promise<CryptoKey> {
   const ikm = await crypto.subtle.importKey("raw", master, "HKDF", false, ["deriveKey"]);
   return crypto.subtle.deriveKey(
     { name: "HKDF", hash: "SHA-256", salt: te.encode(`keystroke-vault-v1:${kid}`), info: te.encode(`org:${orgId}`) },
@@ -83,7 +83,7 @@ async function deriveOrgKey(kid: string, master: Uint8Array, orgId: string): Pro
   );
 }
 
-function orgKey(kid: string, master: Uint8Array, orgId: string): Promise<CryptoKey> {
+function orgKey(kid: string, master: Uint8Array<ArrayBuffer>, orgId: string): Promise<CryptoKey> {
   // kid never contains ':', so this cache key is unambiguous whatever orgId holds.
   const cacheKey = `${kid}:${orgId}`;
   const hit = keyCache.get(cacheKey);
@@ -104,7 +104,7 @@ function orgKey(kid: string, master: Uint8Array, orgId: string): Promise<CryptoK
 
 // ---- sealing ---------------------------------------------------------------------------------
 
-type Parsed = { kid: string; iv: Uint8Array; ct: Uint8Array };
+type Parsed = { kid: string; iv: Uint8Array<ArrayBuffer>; ct: Uint8Array<ArrayBuffer> };
 
 function cannotOpen(): AppError {
   return new AppError("internal", "sealed value could not be opened");
@@ -173,21 +173,21 @@ export async function reseal(ring: Keyring, orgId: string, sealed: string, aad: 
 
 // ---- base64 ----------------------------------------------------------------------------------
 
-function encodeBase64(bytes: Uint8Array): string {
+function encodeBase64(bytes: Uint8Array<ArrayBuffer>): string {
   let bin = "";
   // Chunked: spreading a large array into fromCharCode overflows the stack.
   for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(bin);
 }
 
-function binToBytes(bin: string): Uint8Array {
+function binToBytes(bin: string): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
 
 /** Strict standard base64 with padding; atob alone accepts whitespace and missing padding. */
-function decodeBase64(text: string): Uint8Array | null {
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> | null {
   if (text.length === 0 || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
   try {
     const bytes = binToBytes(atob(text));
@@ -198,11 +198,11 @@ function decodeBase64(text: string): Uint8Array | null {
   }
 }
 
-function encodeBase64Url(bytes: Uint8Array): string {
+function encodeBase64Url(bytes: Uint8Array<ArrayBuffer>): string {
   return encodeBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-function decodeBase64Url(text: string): Uint8Array | null {
+function decodeBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
   if (text.length === 0 || text.length % 4 === 1 || !/^[A-Za-z0-9_-]+$/.test(text)) return null;
   try {
     const bytes = binToBytes(atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4)));

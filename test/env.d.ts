@@ -1,9 +1,11 @@
+import type { Env as ApiEnv } from "../workers/api/src/env";
+
 declare global {
   namespace Cloudflare {
     interface GlobalProps {
       mainModule: typeof import("../workers/api/src/index");
     }
-    interface Env extends import("../workers/api/src/env").Env {
+    interface Env extends ApiEnv {
       DEV_SEED_SECRET: string;
     }
   }

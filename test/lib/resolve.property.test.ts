@@ -80,6 +80,26 @@ function scenarioArb(opts: { explicit?: boolean; pinned?: boolean } = {}): fc.Ar
   });
 }
 
+/** Biased towards step 2: the run has a consumer, and some rows target it exactly or by `*`. */
+const assignedArb: fc.Arbitrary<Scenario> = scenarioArb({ explicit: false }).chain((s) =>
+  fc
+    .record({
+      consumer: fc.record({ kind: kindArb, target: targetArb, id: fc.constantFrom("c1", "c2") }),
+      picks: fc.array(fc.record({ exact: fc.boolean(), i: fc.nat() }), { minLength: 1, maxLength: 2 }),
+    })
+    .map(({ consumer, picks }) => {
+      const ids = [...s.credentials.map((c) => c.id), DANGLING];
+      const rows = picks.map(({ exact, i }): Assignment => ({
+        kind: consumer.kind,
+        target: consumer.target,
+        consumer: exact ? consumer.id : "*",
+        app: s.requirement.app,
+        credentialId: ids[i % ids.length] as string,
+      }));
+      return { ...s, context: { ...s.context, consumer }, assignments: [...s.assignments, ...rows] };
+    }),
+);
+
 const run = (s: Scenario): ResolveResult => resolve({ ...s, connectUrl: (app) => `https://ks.test/c/${app}` });
 
 function visibleToRun(c: CandidateCredential, ctx: RunContext): boolean {
@@ -108,7 +128,7 @@ const RUNS = { numRuns: 400 };
 describe("resolver properties", () => {
   it("never hands out a revoked, needs_reauth, other user's or other project's credential, nor another app's", () => {
     fc.assert(
-      fc.property(scenarioArb(), (s) => {
+      fc.property(fc.oneof(scenarioArb(), assignedArb), (s) => {
         const r = run(s);
         if (!r.ok) return;
         expect(r.credential.status).toBe("active");
@@ -163,7 +183,7 @@ describe("resolver properties", () => {
 
   it("an exact assignment beats the wildcard, which beats pinned and scope rules", () => {
     fc.assert(
-      fc.property(scenarioArb({ explicit: false }), (s) => {
+      fc.property(fc.oneof(scenarioArb({ explicit: false }), assignedArb), (s) => {
         const a = applicable(s);
         const r = run(s);
         if (a === undefined) {
@@ -199,7 +219,7 @@ describe("resolver properties", () => {
   });
 
   it("the answer does not depend on the order of rows", () => {
-    const withShuffles = scenarioArb().chain((s) =>
+    const withShuffles = fc.oneof(scenarioArb(), assignedArb).chain((s) =>
       fc.record({
         s: fc.constant(s),
         creds: fc.shuffledSubarray(s.credentials, { minLength: s.credentials.length }),

@@ -2,6 +2,9 @@ import { deterministicToken, hashToken, tokenPreview, type TokenKind } from "../
 import type { Directory } from "../../../durable-objects/directory";
 import type { OrgVault } from "../../../durable-objects/org-vault";
 import type { ProvisionSpec } from "../../../durable-objects/vault/identity";
+import type { SeedAnswer } from "../../../lib/schemas/dev";
+
+export type { SeedAnswer };
 
 export interface SeedEnv {
   VAULT: DurableObjectNamespace<OrgVault>;
@@ -23,13 +26,6 @@ export const DEMO = {
   ],
 } as const satisfies { org: { slug: string; name: string }; members: ProvisionSpec["members"]; projects: ProvisionSpec["projects"] };
 
-export interface SeedAnswer {
-  org: { id: string; slug: string; name: string };
-  api_url: string;
-  users: { email: string; name: string; role: string; token: string }[];
-  runtime_token: string;
-  projects: { slug: string; name: string; members: { email: string; role: string }[] }[];
-}
 
 /**
  * Creates the demo org if it is missing; the same answer on every call. Tokens are derived from

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// `npm run dev`: the whole platform in one local workerd (DESIGN section 5), seeded with the demo org.
+// Env: PORT (default 8787), KEYSTROKE_STATE_DIR (default .wrangler/state), KEYSTROKE_QUIET=1 (no wrangler output).
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const port = Number(process.env.PORT ?? 8787);
+const stateDir = process.env.KEYSTROKE_STATE_DIR ?? path.join(root, ".wrangler/state");
+const base = `http://localhost:${port}`;
+
+// Local secrets live in .dev.vars (git-ignored), made once with fresh random keys.
+const devVars = path.join(root, ".dev.vars");
+if (!existsSync(devVars) || !readFileSync(devVars, "utf8").includes("VAULT_KEYS=")) {
+  const key = randomBytes(32).toString("base64");
+  writeFileSync(devVars, `# Local dev secrets, made by scripts/dev.mjs. Never commit.\nVAULT_KEYS="k1:${key}"\n`, { mode: 0o600 });
+}
+
+const wranglerBin = path.join(root, "node_modules/.bin/wrangler");
+const args = [
+  "dev",
+  "-c", "workers/dev/wrangler.toml",
+  "-c", "wrangler.toml",
+  "-c", "workers/oauth/wrangler.toml",
+  "-c", "workers/slack-events/wrangler.toml",
+  "--port", String(port),
+  "--ip", "127.0.0.1",
+  "--inspector-port", String(port + 1442),
+  "--persist-to", stateDir,
+  "--var", `PUBLIC_URL:${base}`,
+];
+const child = spawn(wranglerBin, args, {
+  cwd: root,
+  env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: process.env.CI ?? "" },
+  stdio: process.env.KEYSTROKE_QUIET ? ["ignore", "ignore", "inherit"] : ["ignore", "inherit", "inherit"],
+  detached: true,
+});
+
+let stopping = false;
+function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  try { process.kill(-child.pid, "SIGTERM"); } catch {}
+  setTimeout(() => { try { process.kill(-child.pid, "SIGKILL"); } catch {} process.exit(code); }, 2000).unref();
+}
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+child.on("exit", (code) => { if (!stopping) { console.error(`wrangler exited (${code})`); process.exit(code ?? 1); } });
+
+async function waitForHealth() {
+  for (let i = 0; i < 600; i++) {
+    try {
+      const r = await fetch(`${base}/health`);
+      if (r.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("the local stack did not answer /health within 150 s");
+}
+
+try {
+  await waitForHealth();
+  const res = await fetch(`${base}/dev/seed`, { method: "POST" });
+  if (!res.ok) throw new Error(`POST /dev/seed answered ${res.status}: ${await res.text()}`);
+  const seed = await res.json();
+  const owner = seed.users.find((u) => u.role === "owner");
+  console.log(`
+  Keystroke is running on ${base}
+
+  Web app        ${base}/
+  API            ${base}/v1  (OpenAPI: ${base}/openapi.json)
+  Org            ${seed.org.slug} (${seed.org.id})
+  Demo users     ${seed.users.map((u) => `${u.email} (${u.role})`).join(", ")}
+  CLI token      ${owner.token}   (alice; export KEYSTROKE_TOKEN=...)
+  Runtime token  ${seed.runtime_token}
+
+  Try: curl -H "authorization: Bearer ${owner.token}" ${base}/v1/me
+`);
+  if (process.env.KEYSTROKE_SEED_FILE) writeFileSync(process.env.KEYSTROKE_SEED_FILE, JSON.stringify(seed));
+} catch (e) {
+  console.error(String(e instanceof Error ? e.message : e));
+  stop(1);
+}
