@@ -6,7 +6,10 @@ import type { AuditQuery } from "../lib/schemas/audit";
 import type { ListCredentialsQuery, RotateCredentialBody, SetCredentialsBody, UpdateCredentialBody } from "../lib/schemas/credentials";
 import { hashToken } from "../lib/tokens";
 import type { Env } from "../workers/api/src/env";
+import type { ConsumerKind, DeleteAssignmentBody, ExplainBody, PutAssignmentBody, RuntimeEvent, RuntimeResolveBody } from "../lib/schemas/resolution";
 import { listApps } from "./vault/apps";
+import { deleteAssignment, listAssignments, listConsumers, putAssignment, recordEvent, registerAgentTools } from "./vault/assignments";
+import { explain, runtimeResolve } from "./vault/resolution";
 import { queryAudit } from "./vault/audit";
 import { authenticate, requirePrincipal } from "./vault/auth";
 import type { Actor, VaultContext, VaultResult } from "./vault/context";
@@ -16,6 +19,7 @@ import { isAdmin } from "../lib/permissions";
 import { VAULT_MIGRATIONS, migrate } from "./vault/schema";
 
 const MEMBER: readonly TokenKind[] = ["user", "key"];
+const RUNTIME: readonly TokenKind[] = ["rt"];
 const RESEAL_BATCH = 200;
 
 /**
@@ -120,6 +124,33 @@ export class OrgVault extends DurableObject<Env> {
   }
   revokeCredential(token: string, ref: string) {
     return this.#member(token, (ctx, actor, p) => revokeCredential(ctx, actor, p, ref));
+  }
+
+  // ---- resolution, assignments, consumers ----
+
+  runtimeResolve(token: string, body: RuntimeResolveBody) {
+    return this.#run(token, RUNTIME, (ctx, actor) => runtimeResolve(ctx, actor, body, this.env.PUBLIC_URL));
+  }
+  runtimeEvent(token: string, event: RuntimeEvent) {
+    return this.#run(token, RUNTIME, (ctx) => recordEvent(ctx, event));
+  }
+  registerAgentTools(token: string, agent: string, tools: string[]) {
+    return this.#run(token, RUNTIME, (ctx) => registerAgentTools(ctx, agent, tools));
+  }
+  explain(token: string, body: ExplainBody) {
+    return this.#member(token, (ctx, _a, p) => explain(ctx, p, body, this.env.PUBLIC_URL));
+  }
+  consumers(token: string, kind: ConsumerKind, target: string) {
+    return this.#member(token, (ctx) => ({ consumers: listConsumers(ctx, kind, target) }));
+  }
+  assignments(token: string, q: { kind?: ConsumerKind; target?: string }) {
+    return this.#member(token, (ctx) => ({ assignments: listAssignments(ctx, q) }));
+  }
+  putAssignment(token: string, body: PutAssignmentBody) {
+    return this.#member(token, (ctx, actor, p) => putAssignment(ctx, actor, p, body));
+  }
+  deleteAssignment(token: string, body: DeleteAssignmentBody) {
+    return this.#member(token, (ctx, actor) => deleteAssignment(ctx, actor, body));
   }
 
   // ---- audit ----

@@ -1,14 +1,14 @@
 import { z } from "zod";
-import type { AuditEntry, AuditPage, AuditQuery } from "../../lib/schemas/audit";
+import { AuditDetail, type AuditEntry, type AuditPage, type AuditQuery } from "../../lib/schemas/audit";
 import { iso, type Actor, type VaultContext } from "./context";
 
 export interface AuditRecord {
   action: string;
-  outcome?: "ok" | "denied";
+  outcome?: "ok" | "denied" | "failed";
   credentialId?: string | null;
   target?: string | null;
   /** Never a secret: ids, slugs, scopes, reasons. */
-  detail?: Record<string, unknown>;
+  detail?: AuditDetail;
 }
 
 export function actorId(actor: Actor | null): string | null {
@@ -36,7 +36,7 @@ const AuditRow = z.object({
   actor: z.string().nullable(),
   actor_kind: z.enum(["user", "key", "rt", "system"]),
   action: z.string(),
-  outcome: z.enum(["ok", "denied"]),
+  outcome: z.enum(["ok", "denied", "failed"]),
   credential_id: z.string().nullable(),
   target: z.string().nullable(),
   detail: z.string(),
@@ -78,7 +78,7 @@ export function queryAudit(ctx: VaultContext, q: AuditQuery, onlyActor: string |
     outcome: r.outcome,
     credential: r.credential_id,
     target: r.target,
-    detail: z.record(z.string(), z.unknown()).parse(JSON.parse(r.detail)),
+    detail: AuditDetail.parse(JSON.parse(r.detail)),
   }));
   return { entries, next_cursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null };
 }

@@ -4,7 +4,7 @@ import { credentialAad, open, seal } from "../../lib/crypto";
 import { AppError, invalidField } from "../../lib/errors";
 import { maskSecret } from "../../lib/mask";
 import { can, canSeePreview, type CredentialAction, type Principal } from "../../lib/permissions";
-import { matchRef, parseRef } from "../../lib/refs";
+import { findRefMatches, matchRef, NOT_FOUND_FIX, parseRef } from "../../lib/refs";
 import type { Scope } from "../../lib/schemas/common";
 import type {
   Credential,
@@ -169,8 +169,18 @@ export function listCredentials(ctx: VaultContext, p: Principal, q: ListCredenti
 export function findByRef(ctx: VaultContext, p: Principal, raw: string): CredentialRow {
   const ref = parseRef(raw, "ref");
   const visible = selectCredentials(ctx).filter((row) => can(p, "view", rowScope(row)));
-  const match = matchRef(ref, visible.map(toCandidate), { user: p.member });
-  return visible.find((row) => row.id === match.id)!;
+  if ("id" in ref) {
+    // An id names one row outright; admins reach other users' credentials (to revoke them) this way.
+    const row = visible.find((r) => r.id === ref.id);
+    if (!row) throw new AppError("not_found", `No credential matches \`${ref.id}\``, { fix: NOT_FOUND_FIX, details: { field: "ref" } });
+    return row;
+  }
+  // A revoked row keeps its slug for the audit trail only: a live credential that reuses the slug wins.
+  const live = visible.filter((row) => row.status !== "revoked");
+  const liveHits = findRefMatches(ref, live.map(toCandidate), { user: p.member });
+  const pool = liveHits.length > 0 ? live : visible;
+  const match = matchRef(ref, pool.map(toCandidate), { user: p.member, field: "ref" });
+  return pool.find((row) => row.id === match.id)!;
 }
 
 export function getCredential(ctx: VaultContext, p: Principal, ref: string): Credential {

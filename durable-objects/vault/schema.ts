@@ -87,7 +87,7 @@ export const VAULT_MIGRATIONS: readonly string[] = [
     actor TEXT,
     actor_kind TEXT NOT NULL,
     action TEXT NOT NULL,
-    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'denied')),
+    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'failed')),
     credential_id TEXT,
     target TEXT,
     detail TEXT NOT NULL DEFAULT '{}'
@@ -95,6 +95,29 @@ export const VAULT_MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_by_action ON audit(action, seq);
   CREATE INDEX audit_by_actor ON audit(actor, seq);
   CREATE INDEX audit_by_credential ON audit(credential_id, seq);
+  `,
+  // v2: consumers (learned from the execution plane) and assignments (pins).
+  `
+  CREATE TABLE consumers (
+    kind TEXT NOT NULL CHECK (kind IN ('workflow', 'agent', 'poll')),
+    target TEXT NOT NULL,
+    consumer TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('event', 'agent_tools')),
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, target, consumer)
+  );
+  CREATE TABLE assignments (
+    kind TEXT NOT NULL CHECK (kind IN ('workflow', 'agent', 'poll')),
+    target TEXT NOT NULL,
+    consumer TEXT NOT NULL,
+    app TEXT NOT NULL,
+    credential_id TEXT NOT NULL REFERENCES credentials(id),
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, target, consumer, app)
+  );
+  CREATE INDEX assignments_by_credential ON assignments(credential_id);
   `,
 ];
 

@@ -1,16 +1,22 @@
 import { z } from "zod";
 import { Timestamp } from "./common";
 
+/** Audit details are shallow by contract: ids, slugs, scopes, reasons. Never a secret. */
+const Primitive = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const DetailValue = z.union([Primitive, z.array(Primitive), z.record(z.string(), z.union([Primitive, z.array(Primitive)]))]);
+export const AuditDetail = z.record(z.string(), DetailValue);
+export type AuditDetail = z.infer<typeof AuditDetail>;
+
 export const AuditEntry = z.object({
   seq: z.number().int(),
   at: Timestamp,
   actor: z.string().nullable(),
   actor_kind: z.enum(["user", "key", "rt", "system"]),
   action: z.string(),
-  outcome: z.enum(["ok", "denied"]),
+  outcome: z.enum(["ok", "denied", "failed"]),
   credential: z.string().nullable(),
   target: z.string().nullable(),
-  detail: z.record(z.string(), z.unknown()),
+  detail: AuditDetail,
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 

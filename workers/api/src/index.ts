@@ -6,6 +6,7 @@ import { apps } from "./routes/apps";
 import { audit } from "./routes/audit";
 import { credentials } from "./routes/credentials";
 import { identity } from "./routes/identity";
+import { resolution } from "./routes/resolution";
 
 export { OrgVault } from "../../../durable-objects/org-vault";
 export { Directory } from "../../../durable-objects/directory";
@@ -25,6 +26,7 @@ app.route("/", identity);
 app.route("/", apps);
 app.route("/", credentials);
 app.route("/", audit);
+app.route("/", resolution);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "ks_user_…, ks_key_… or ks_rt_… tokens" });
 app.doc31("/openapi.json", {

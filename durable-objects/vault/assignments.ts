@@ -1,0 +1,140 @@
+import { z } from "zod";
+import { AppError } from "../../lib/errors";
+import { formatRef, matchRef, parseRef } from "../../lib/refs";
+import type { Assignment, RunContext } from "../../lib/resolve";
+import { can, type Principal } from "../../lib/permissions";
+import { ConsumerKind, type AssignmentView, type ConsumerView, type DeleteAssignmentBody, type PutAssignmentBody, type RuntimeEvent } from "../../lib/schemas/resolution";
+import { writeAudit } from "./audit";
+import { iso, type Actor, type VaultContext } from "./context";
+import { rowScope, selectCredentials, toCandidate } from "./credential-rows";
+
+const AssignmentRow = z.object({
+  kind: ConsumerKind,
+  target: z.string(),
+  consumer: z.string(),
+  app: z.string(),
+  credential_id: z.string(),
+  created_by: z.string(),
+  created_at: z.number(),
+});
+type AssignmentRow = z.infer<typeof AssignmentRow>;
+
+const toAssignment = (r: AssignmentRow): Assignment => ({ kind: r.kind, target: r.target, consumer: r.consumer, app: r.app, credentialId: r.credential_id });
+
+/** The exact and wildcard assignments for one consumer and app: two primary-key lookups. */
+export function assignmentRows(ctx: VaultContext, consumer: NonNullable<RunContext["consumer"]>, app: string): Assignment[] {
+  return ctx.sql
+    .exec(`SELECT * FROM assignments WHERE kind = ? AND target = ? AND consumer IN (?, '*') AND app = ?`, consumer.kind, consumer.target, consumer.id, app)
+    .toArray()
+    .map((r) => toAssignment(AssignmentRow.parse(r)));
+}
+
+function view(ctx: VaultContext, r: AssignmentRow): AssignmentView {
+  const cred = selectCredentials(ctx, "id = ?", r.credential_id)[0];
+  return {
+    kind: r.kind,
+    target: r.target,
+    consumer: r.consumer,
+    app: r.app,
+    credential: cred ? { id: cred.id, ref: formatRef(toCandidate(cred)), status: cred.status } : { id: r.credential_id, ref: r.credential_id, status: "deleted" },
+    created_by: r.created_by,
+    created_at: iso(r.created_at)!,
+  };
+}
+
+export function listAssignments(ctx: VaultContext, q: { kind?: string; target?: string }): AssignmentView[] {
+  const where: string[] = [];
+  const args: string[] = [];
+  if (q.kind) { where.push("kind = ?"); args.push(q.kind); }
+  if (q.target) { where.push("target = ?"); args.push(q.target); }
+  return ctx.sql
+    .exec(`SELECT * FROM assignments ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY kind, target, consumer, app`, ...args)
+    .toArray()
+    .map((r) => view(ctx, AssignmentRow.parse(r)));
+}
+
+const targetLabel = (kind: string, target: string, consumer: string) => `${kind}:${target}/${consumer}`;
+
+/**
+ * Pins one credential. The reference is matched among the credentials the member can see; a
+ * reference that matches several is an error listing them. Another user's credential is never
+ * assignable, and a revoked one is refused.
+ */
+export function putAssignment(ctx: VaultContext, actor: Actor, p: Principal, body: PutAssignmentBody): AssignmentView {
+  const consumer = body.consumer ?? "*";
+  const visible = selectCredentials(ctx).filter((row) => can(p, "view", rowScope(row)) && (row.scope_type !== "user" || row.scope_id === p.member));
+  const match = matchRef(parseRef(body.credential, "credential"), visible.map(toCandidate), { user: p.member, field: "credential" });
+  if (match.status === "revoked") {
+    throw new AppError("invalid_request", `${formatRef(match)} is revoked and cannot be assigned.`, { fix: "Assign a live credential.", details: { field: "credential" } });
+  }
+  ctx.storage.transactionSync(() => {
+    ctx.sql.exec(
+      `INSERT INTO assignments (kind, target, consumer, app, credential_id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(kind, target, consumer, app) DO UPDATE SET credential_id = excluded.credential_id, created_by = excluded.created_by, created_at = excluded.created_at`,
+      body.kind, body.target, consumer, match.app, match.id, p.member, ctx.now,
+    );
+    writeAudit(ctx, actor, { action: "assignment.set", credentialId: match.id, target: targetLabel(body.kind, body.target, consumer), detail: { app: match.app, credential: formatRef(match) } });
+  });
+  const row = ctx.sql.exec(`SELECT * FROM assignments WHERE kind = ? AND target = ? AND consumer = ? AND app = ?`, body.kind, body.target, consumer, match.app).one();
+  return view(ctx, AssignmentRow.parse(row));
+}
+
+export function deleteAssignment(ctx: VaultContext, actor: Actor, body: DeleteAssignmentBody): { deleted: AssignmentView } {
+  const consumer = body.consumer ?? "*";
+  const raw = ctx.sql.exec(`SELECT * FROM assignments WHERE kind = ? AND target = ? AND consumer = ? AND app = ?`, body.kind, body.target, consumer, body.app).toArray()[0];
+  if (!raw) {
+    throw new AppError("not_found", `No ${body.app} assignment for ${targetLabel(body.kind, body.target, consumer)}.`, { fix: "List them with `keystroke credentials assignments`." });
+  }
+  const deleted = view(ctx, AssignmentRow.parse(raw));
+  ctx.storage.transactionSync(() => {
+    ctx.sql.exec(`DELETE FROM assignments WHERE kind = ? AND target = ? AND consumer = ? AND app = ?`, body.kind, body.target, consumer, body.app);
+    writeAudit(ctx, actor, { action: "assignment.delete", credentialId: deleted.credential.id, target: targetLabel(body.kind, body.target, consumer), detail: { app: body.app } });
+  });
+  return { deleted };
+}
+
+/** Workflow consumers exist only once a run reported the step. */
+export function recordEvent(ctx: VaultContext, e: RuntimeEvent): { consumer: { kind: "workflow"; target: string; id: string } } {
+  ctx.sql.exec(
+    `INSERT INTO consumers (kind, target, consumer, source, first_seen_at, last_seen_at) VALUES ('workflow', ?, ?, 'event', ?, ?)
+     ON CONFLICT(kind, target, consumer) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
+    e.workflow, e.step, ctx.now, ctx.now,
+  );
+  return { consumer: { kind: "workflow", target: e.workflow, id: e.step } };
+}
+
+/** An agent's tools, as the execution plane knows them: the list replaces the previous one. */
+export function registerAgentTools(ctx: VaultContext, agent: string, tools: string[]): { agent: string; tools: string[] } {
+  const unique = [...new Set(tools)].sort();
+  ctx.storage.transactionSync(() => {
+    ctx.sql.exec(`DELETE FROM consumers WHERE kind = 'agent' AND target = ? AND source = 'agent_tools'`, agent);
+    for (const tool of unique) {
+      ctx.sql.exec(`INSERT INTO consumers (kind, target, consumer, source, first_seen_at, last_seen_at) VALUES ('agent', ?, ?, 'agent_tools', ?, ?)`, agent, tool, ctx.now, ctx.now);
+    }
+  });
+  return { agent, tools: unique };
+}
+
+/** Bindable consumers of a target: learned ones plus any named in assignments. */
+export function listConsumers(ctx: VaultContext, kind: string, target: string): ConsumerView[] {
+  const byId = new Map<string, ConsumerView>();
+  const entry = (id: string) => {
+    let v = byId.get(id);
+    if (!v) byId.set(id, (v = { kind: ConsumerKind.parse(kind), target, id, sources: [], last_seen_at: null, assignments: [] }));
+    return v;
+  };
+  for (const r of ctx.sql.exec(`SELECT consumer, source, last_seen_at FROM consumers WHERE kind = ? AND target = ?`, kind, target)) {
+    const v = entry(String(r.consumer));
+    v.sources.push(r.source === "event" ? "event" : "agent_tools");
+    v.last_seen_at = iso(Number(r.last_seen_at));
+  }
+  const assignments = listAssignments(ctx, { kind, target });
+  for (const a of assignments) if (a.consumer !== "*") entry(a.consumer).sources.push("assignment");
+  for (const v of byId.values()) {
+    v.sources = [...new Set(v.sources)].sort();
+    v.assignments = assignments
+      .filter((a) => a.consumer === v.id || a.consumer === "*")
+      .map((a) => ({ app: a.app, credential: a.credential.ref, wildcard: a.consumer === "*" }));
+  }
+  return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+}

@@ -1,0 +1,112 @@
+import { AppError, invalidField } from "../../lib/errors";
+import { canSeePreview, type Principal } from "../../lib/permissions";
+import { resolve, type Assignment, type ResolveResult, type RunContext } from "../../lib/resolve";
+import type { ExplainBody, ExplainResult, RuntimeResolveBody, RuntimeResult } from "../../lib/schemas/resolution";
+import { writeAudit } from "./audit";
+import type { Actor, VaultContext } from "./context";
+import { rowScope, selectCredentials, toCandidate, toCredential, type CredentialRow } from "./credential-rows";
+import { openFields } from "./credentials";
+import { assignmentRows } from "./assignments";
+
+/** Maps the run's context onto members and projects; unknown ones are bad input, not a guess. */
+function runContext(ctx: VaultContext, body: ExplainBody): RunContext {
+  const context: RunContext = {};
+  if (body.project !== undefined) {
+    if (ctx.sql.exec(`SELECT 1 FROM projects WHERE slug = ?`, body.project).toArray().length === 0) {
+      throw invalidField("project", `There is no project \`${body.project}\`.`);
+    }
+    context.project = body.project;
+  }
+  if (body.user !== undefined) {
+    const row = ctx.sql.exec(`SELECT id FROM members WHERE id = ? OR email = ?`, body.user, body.user.toLowerCase()).toArray()[0];
+    if (!row) throw invalidField("user", "The run's user is not a member of this organization.");
+    context.user = String(row.id);
+  }
+  if (body.consumer) context.consumer = body.consumer;
+  return context;
+}
+
+/**
+ * Only the rows one requirement can touch: the app's credentials at the org, the run's project
+ * and the run's user (index credentials_by_app), plus whatever its assignments point at. The cost
+ * does not grow with the org's other credentials or assignments.
+ */
+function loadRequirement(ctx: VaultContext, app: string, context: RunContext): { rows: CredentialRow[]; assignments: Assignment[] } {
+  const rows = selectCredentials(
+    ctx,
+    `app = ? AND (scope_type = 'org' OR (scope_type = 'project' AND scope_id = ?) OR (scope_type = 'user' AND scope_id = ?))`,
+    app, context.project ?? "\u0000", context.user ?? "\u0000",
+  );
+  const assignments = context.consumer ? assignmentRows(ctx, context.consumer, app) : [];
+  for (const a of assignments) {
+    if (!rows.some((r) => r.id === a.credentialId)) rows.push(...selectCredentials(ctx, "id = ?", a.credentialId));
+  }
+  return { rows, assignments };
+}
+
+function decide(ctx: VaultContext, body: ExplainBody, connectBase: string): { context: RunContext; decisions: { result: ResolveResult; rows: CredentialRow[] }[] } {
+  const context = runContext(ctx, body);
+  const decisions = body.requirements.map((requirement, i) => {
+    const { rows, assignments } = loadRequirement(ctx, requirement.app, context);
+    try {
+      const result = resolve({
+        credentials: rows.map(toCandidate),
+        assignments,
+        context,
+        requirement,
+        connectUrl: (app) => `${connectBase}/connect?app=${encodeURIComponent(app)}`,
+      });
+      return { result, rows };
+    } catch (e) {
+      // A malformed explicit reference: name the requirement it came from.
+      if (e instanceof AppError && e.code === "invalid_request") throw invalidField(`requirements[${i}].credential`, e.message, e.fix);
+      throw e;
+    }
+  });
+  return { context, decisions };
+}
+
+const consumerLabel = (c: RunContext["consumer"]) => (c ? `${c.kind}:${c.target}/${c.id}` : null);
+
+/** POST /v1/resolve/explain: the same decision a run would get, for a member, with no secret. */
+export function explain(ctx: VaultContext, p: Principal, body: ExplainBody, connectBase: string): { ok: boolean; results: ExplainResult[] } {
+  const { decisions } = decide(ctx, body, connectBase);
+  const results = decisions.map(({ result, rows }, i): ExplainResult => {
+    const app = body.requirements[i]!.app;
+    if (!result.ok) return { ok: false, app, error: result.error };
+    const row = rows.find((r) => r.id === result.credential.id)!;
+    return { ok: true, app, credential: toCredential(row, { showPreview: canSeePreview(p, rowScope(row)) }), rule: result.rule, explanation: result.explanation, skipped: result.skipped };
+  });
+  return { ok: results.every((r) => r.ok), results };
+}
+
+/**
+ * POST /v1/runtime/resolve: decide, open the chosen secrets, then in one transaction stamp
+ * last_used_at and write one audit row per requirement (never the secret).
+ */
+export async function runtimeResolve(ctx: VaultContext, actor: Actor, body: RuntimeResolveBody, connectBase: string): Promise<{ ok: boolean; results: RuntimeResult[] }> {
+  const { context, decisions } = decide(ctx, body, connectBase);
+  const opened = await Promise.all(decisions.map(async ({ result }) => (result.ok ? openFields(ctx, result.credential.id) : null)));
+  const target = consumerLabel(context.consumer);
+  return ctx.storage.transactionSync(() => {
+    const results = decisions.map(({ result }, i): RuntimeResult => {
+      const app = body.requirements[i]!.app;
+      if (!result.ok) {
+        writeAudit(ctx, actor, { action: "credential.resolve", outcome: "failed", target, detail: { app, code: result.error.code, consumer: target } });
+        return { ok: false, app, error: result.error };
+      }
+      // The secrets were opened outside this transaction: a revoke that landed meanwhile wins.
+      const row = selectCredentials(ctx, "id = ?", result.credential.id)[0]!;
+      if (row.status !== "active") {
+        const error = { code: "credential_unavailable" as const, message: `The credential ${result.credential.slug} was ${row.status === "revoked" ? "revoked" : "marked as needing reauthorization"} while it was being resolved.`, fix: "Run the action again.", details: { app, id: row.id, status: row.status } };
+        writeAudit(ctx, actor, { action: "credential.resolve", outcome: "failed", credentialId: row.id, target, detail: { app, code: error.code, consumer: target } });
+        return { ok: false, app, error };
+      }
+      ctx.sql.exec(`UPDATE credentials SET last_used_at = ? WHERE id = ?`, ctx.now, row.id);
+      writeAudit(ctx, actor, { action: "credential.resolve", credentialId: row.id, target, detail: { app, rule: result.rule, consumer: target, project: context.project ?? null, user: context.user ?? null } });
+      const fresh = { ...row, last_used_at: ctx.now };
+      return { ok: true, app, credential: toCredential(fresh, { showPreview: true }), rule: result.rule, explanation: result.explanation, skipped: result.skipped, fields: opened[i]! };
+    });
+    return { ok: results.every((r) => r.ok), results };
+  });
+}

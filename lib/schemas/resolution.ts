@@ -1,0 +1,94 @@
+import { z } from "zod";
+import { Slug, Timestamp } from "./common";
+import { Credential } from "./credentials";
+
+export const ConsumerKind = z.enum(["workflow", "agent", "poll"]);
+export type ConsumerKind = z.infer<typeof ConsumerKind>;
+
+/** Consumer ids: step ids, tool slugs, action slugs. Broader than slugs (dots, colons) but bounded. */
+export const ConsumerId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "must be 1-128 letters, digits, '.', '_', ':' or '-'");
+export const Ref = z.string().min(1, "must not be empty").max(300, "must be at most 300 characters");
+
+export const ConsumerRef = z.strictObject({ kind: ConsumerKind, target: Slug, id: ConsumerId });
+
+export const RequirementSchema = z.strictObject({
+  app: Slug,
+  scope: z.enum(["org", "project", "user"]).optional(),
+  credential: Ref.optional(),
+});
+
+const RunContextFields = {
+  project: Slug.optional(),
+  user: z.string().min(1).max(320).optional().describe("who the run acts for: a member id or email"),
+  requirements: z.array(RequirementSchema).min(1, "name at least one requirement").max(50, "at most 50 requirements"),
+};
+
+export const RuntimeResolveBody = z.strictObject({ ...RunContextFields, consumer: ConsumerRef });
+export type RuntimeResolveBody = z.infer<typeof RuntimeResolveBody>;
+export const ExplainBody = z.strictObject({ ...RunContextFields, consumer: ConsumerRef.optional() });
+export type ExplainBody = z.infer<typeof ExplainBody>;
+
+export const Rule = z.enum(["explicit", "assignment", "assignment_wildcard", "pinned_scope", "project", "org"]);
+export const Skipped = z.object({ credential: z.string(), id: z.string(), reason: z.string() });
+
+export const ResolveError = z.object({
+  code: z.enum(["missing_credentials", "ambiguous_credentials", "credential_unavailable"]),
+  message: z.string(),
+  fix: z.string(),
+  details: z.object({
+    app: z.string(),
+    tried: z.array(z.string()).optional(),
+    candidates: z.array(z.object({ credential: z.string(), id: z.string() })).optional(),
+    credential: z.string().optional(),
+    id: z.string().optional(),
+    status: z.string().optional(),
+    connect_url: z.string().optional(),
+  }),
+});
+
+const DecisionFields = { app: z.string(), credential: Credential, rule: Rule, explanation: z.string(), skipped: z.array(Skipped) };
+
+export const ExplainResult = z.union([
+  z.object({ ok: z.literal(true), ...DecisionFields }),
+  z.object({ ok: z.literal(false), app: z.string(), error: ResolveError }),
+]);
+export const RuntimeResult = z.union([
+  z.object({ ok: z.literal(true), ...DecisionFields, fields: z.record(z.string(), z.string()).describe("the secret fields: only here") }),
+  z.object({ ok: z.literal(false), app: z.string(), error: ResolveError }),
+]);
+export type ExplainResult = z.infer<typeof ExplainResult>;
+export type RuntimeResult = z.infer<typeof RuntimeResult>;
+export const ExplainAnswer = z.object({ ok: z.boolean(), results: z.array(ExplainResult) });
+export const RuntimeAnswer = z.object({ ok: z.boolean(), results: z.array(RuntimeResult) });
+
+export const RuntimeEvent = z.strictObject({ type: z.literal("step_completed"), workflow: Slug, step: ConsumerId, run_id: z.string().min(1).max(200) });
+export type RuntimeEvent = z.infer<typeof RuntimeEvent>;
+export const AgentTools = z.strictObject({ tools: z.array(ConsumerId).max(500, "at most 500 tools") });
+
+export const AssignmentView = z.object({
+  kind: ConsumerKind,
+  target: z.string(),
+  consumer: z.string().describe("a consumer id, or * for every consumer of the target"),
+  app: z.string(),
+  credential: z.object({ id: z.string(), ref: z.string(), status: z.string() }),
+  created_by: z.string(),
+  created_at: Timestamp,
+});
+export type AssignmentView = z.infer<typeof AssignmentView>;
+
+export const AssignmentsQuery = z.strictObject({ kind: ConsumerKind.optional(), target: Slug.optional() });
+export const PutAssignmentBody = z.strictObject({ kind: ConsumerKind, target: Slug, consumer: z.union([ConsumerId, z.literal("*")]).optional(), credential: Ref });
+export type PutAssignmentBody = z.infer<typeof PutAssignmentBody>;
+export const DeleteAssignmentBody = z.strictObject({ kind: ConsumerKind, target: Slug, consumer: z.union([ConsumerId, z.literal("*")]).optional(), app: Slug });
+export type DeleteAssignmentBody = z.infer<typeof DeleteAssignmentBody>;
+
+export const ConsumersQuery = z.strictObject({ kind: ConsumerKind, target: Slug });
+export const ConsumerView = z.object({
+  kind: ConsumerKind,
+  target: z.string(),
+  id: z.string(),
+  sources: z.array(z.enum(["event", "agent_tools", "assignment"])),
+  last_seen_at: Timestamp.nullable(),
+  assignments: z.array(z.object({ app: z.string(), credential: z.string(), wildcard: z.boolean() })),
+});
+export type ConsumerView = z.infer<typeof ConsumerView>;
