@@ -5,6 +5,9 @@ import { defineConfig } from "vitest/config";
 export const TEST_BINDINGS = {
   VAULT_KEYS: "k2:" + btoa("B".repeat(32)) + ",k1:" + btoa("A".repeat(32)),
   DEV_SEED_SECRET: "test-seed-secret",
+  PUBLIC_URL: "http://localhost:8787",
+  // Tests never depend on a developer's local .dev.vars.
+  DEV_MODE: "",
 };
 
 export default defineConfig({

@@ -8,6 +8,7 @@ import { hashToken } from "../lib/tokens";
 import type { Env } from "../workers/api/src/env";
 import type { ConsumerKind, DeleteAssignmentBody, ExplainBody, PutAssignmentBody, RuntimeEvent, RuntimeResolveBody } from "../lib/schemas/resolution";
 import { listApps } from "./vault/apps";
+import { bulkLoad, type BulkLoadSpec } from "./vault/bulk";
 import { deleteAssignment, listAssignments, listConsumers, putAssignment, recordEvent, registerAgentTools } from "./vault/assignments";
 import { explain, runtimeResolve } from "./vault/resolution";
 import { queryAudit } from "./vault/audit";
@@ -78,7 +79,18 @@ export class OrgVault extends DurableObject<Env> {
     provision({ storage: this.ctx.storage, sql: this.ctx.storage.sql, orgId: spec.org.id, ring: this.#keyring, now }, spec);
   }
 
+  /** Dev and bench only (DEV_MODE): bulk rows for the 10,000-credential benchmark. */
+  async devBulkLoad(spec: BulkLoadSpec) {
+    if (this.env.DEV_MODE !== "true") throw new Error("devBulkLoad is only available in dev mode");
+    return bulkLoad(this.#context(), spec);
+  }
+
   // ---- identity ----
+
+  /** One authenticated round trip and nothing else: the benchmark's baseline. */
+  ping(token: string) {
+    return this.#run(token, ["user", "key", "rt"], () => ({ ok: true }));
+  }
 
   me(token: string) {
     return this.#run(token, ["user", "key", "rt"], (ctx, actor) => me(ctx, actor));
@@ -128,8 +140,9 @@ export class OrgVault extends DurableObject<Env> {
 
   // ---- resolution, assignments, consumers ----
 
-  runtimeResolve(token: string, body: RuntimeResolveBody) {
-    return this.#run(token, RUNTIME, (ctx, actor) => runtimeResolve(ctx, actor, body, this.env.PUBLIC_URL));
+  /** `publicUrl` is the platform's origin, for the connect links in missing_credentials. */
+  runtimeResolve(token: string, body: RuntimeResolveBody, publicUrl: string) {
+    return this.#run(token, RUNTIME, (ctx, actor) => runtimeResolve(ctx, actor, body, publicUrl));
   }
   runtimeEvent(token: string, event: RuntimeEvent) {
     return this.#run(token, RUNTIME, (ctx) => recordEvent(ctx, event));
@@ -137,8 +150,8 @@ export class OrgVault extends DurableObject<Env> {
   registerAgentTools(token: string, agent: string, tools: string[]) {
     return this.#run(token, RUNTIME, (ctx) => registerAgentTools(ctx, agent, tools));
   }
-  explain(token: string, body: ExplainBody) {
-    return this.#member(token, (ctx, _a, p) => explain(ctx, p, body, this.env.PUBLIC_URL));
+  explain(token: string, body: ExplainBody, publicUrl: string) {
+    return this.#member(token, (ctx, _a, p) => explain(ctx, p, body, publicUrl));
   }
   consumers(token: string, kind: ConsumerKind, target: string) {
     return this.#member(token, (ctx) => ({ consumers: listConsumers(ctx, kind, target) }));

@@ -12,12 +12,13 @@ const port = Number(process.env.PORT ?? 8787);
 const stateDir = process.env.KEYSTROKE_STATE_DIR ?? path.join(root, ".wrangler/state");
 const base = `http://localhost:${port}`;
 
-// Local secrets live in .dev.vars (git-ignored), made once with fresh random keys.
+// Local secrets live in .dev.vars (git-ignored), which the api worker reads: a vault keyring made
+// once with a fresh key (so persisted state stays readable across runs) and DEV_MODE.
 const devVars = path.join(root, ".dev.vars");
-if (!existsSync(devVars) || !readFileSync(devVars, "utf8").includes("VAULT_KEYS=")) {
-  const key = randomBytes(32).toString("base64");
-  writeFileSync(devVars, `# Local dev secrets, made by scripts/dev.mjs. Never commit.\nVAULT_KEYS="k1:${key}"\n`, { mode: 0o600 });
-}
+const existing = existsSync(devVars) ? readFileSync(devVars, "utf8") : "";
+const keys = /^VAULT_KEYS=.*$/m.exec(existing)?.[0] ?? `VAULT_KEYS="k1:${randomBytes(32).toString("base64")}"`;
+const wanted = `# Local dev secrets, made by scripts/dev.mjs. Never commit.\n${keys}\nDEV_MODE=true\n`;
+if (existing !== wanted) writeFileSync(devVars, wanted, { mode: 0o600 });
 
 const wranglerBin = path.join(root, "node_modules/.bin/wrangler");
 const args = [
@@ -30,7 +31,7 @@ const args = [
   "--ip", "127.0.0.1",
   "--inspector-port", String(port + 1442),
   "--persist-to", stateDir,
-  "--var", `PUBLIC_URL:${base}`,
+  ...(process.env.KEYSTROKE_QUIET ? ["--log-level", "warn"] : []),
 ];
 const child = spawn(wranglerBin, args, {
   cwd: root,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../../lib/errors";
-import { formatRef, matchRef, parseRef } from "../../lib/refs";
+import { findRefMatches, formatRef, matchRef, parseRef } from "../../lib/refs";
 import type { Assignment, RunContext } from "../../lib/resolve";
 import { can, type Principal } from "../../lib/permissions";
 import { ConsumerKind, type AssignmentView, type ConsumerView, type DeleteAssignmentBody, type PutAssignmentBody, type RuntimeEvent } from "../../lib/schemas/resolution";
@@ -63,7 +63,11 @@ const targetLabel = (kind: string, target: string, consumer: string) => `${kind}
 export function putAssignment(ctx: VaultContext, actor: Actor, p: Principal, body: PutAssignmentBody): AssignmentView {
   const consumer = body.consumer ?? "*";
   const visible = selectCredentials(ctx).filter((row) => can(p, "view", rowScope(row)) && (row.scope_type !== "user" || row.scope_id === p.member));
-  const match = matchRef(parseRef(body.credential, "credential"), visible.map(toCandidate), { user: p.member, field: "credential" });
+  // As in findByRef: a revoked row keeps its slug for the audit trail only, so a live credential that reuses it wins.
+  const ref = parseRef(body.credential, "credential");
+  const live = visible.filter((row) => row.status !== "revoked");
+  const pool = findRefMatches(ref, live.map(toCandidate), { user: p.member }).length > 0 ? live : visible;
+  const match = matchRef(ref, pool.map(toCandidate), { user: p.member, field: "credential" });
   if (match.status === "revoked") {
     throw new AppError("invalid_request", `${formatRef(match)} is revoked and cannot be assigned.`, { fix: "Assign a live credential.", details: { field: "credential" } });
   }

@@ -1,5 +1,5 @@
 import { AppError, invalidField } from "../../lib/errors";
-import { canSeePreview, type Principal } from "../../lib/permissions";
+import { canSeePreview, canSeeProject, isAdmin, type Principal } from "../../lib/permissions";
 import { resolve, type Assignment, type ResolveResult, type RunContext } from "../../lib/resolve";
 import type { ExplainBody, ExplainResult, RuntimeResolveBody, RuntimeResult } from "../../lib/schemas/resolution";
 import { writeAudit } from "./audit";
@@ -32,11 +32,12 @@ function runContext(ctx: VaultContext, body: ExplainBody): RunContext {
  * does not grow with the org's other credentials or assignments.
  */
 function loadRequirement(ctx: VaultContext, app: string, context: RunContext): { rows: CredentialRow[]; assignments: Assignment[] } {
-  const rows = selectCredentials(
-    ctx,
-    `app = ? AND (scope_type = 'org' OR (scope_type = 'project' AND scope_id = ?) OR (scope_type = 'user' AND scope_id = ?))`,
-    app, context.project ?? "\u0000", context.user ?? "\u0000",
-  );
+  // Three exact lookups on credentials_by_app rather than one OR, which SQLite may answer with a scan of the app.
+  const rows = [
+    ...selectCredentials(ctx, `app = ? AND scope_type = 'org' AND scope_id = ''`, app),
+    ...(context.project ? selectCredentials(ctx, `app = ? AND scope_type = 'project' AND scope_id = ?`, app, context.project) : []),
+    ...(context.user ? selectCredentials(ctx, `app = ? AND scope_type = 'user' AND scope_id = ?`, app, context.user) : []),
+  ];
   const assignments = context.consumer ? assignmentRows(ctx, context.consumer, app) : [];
   for (const a of assignments) {
     if (!rows.some((r) => r.id === a.credentialId)) rows.push(...selectCredentials(ctx, "id = ?", a.credentialId));
@@ -70,7 +71,14 @@ const consumerLabel = (c: RunContext["consumer"]) => (c ? `${c.kind}:${c.target}
 
 /** POST /v1/resolve/explain: the same decision a run would get, for a member, with no secret. */
 export function explain(ctx: VaultContext, p: Principal, body: ExplainBody, connectBase: string): { ok: boolean; results: ExplainResult[] } {
-  const { decisions } = decide(ctx, body, connectBase);
+  const { context, decisions } = decide(ctx, body, connectBase);
+  // A dry run shows credential records: only for a project the member can see, and, unless an admin, as themselves.
+  if (context.project !== undefined && !canSeeProject(p, context.project)) {
+    throw new AppError("forbidden", `You are not a member of project ${context.project}.`, { fix: "Explain a run of a project you belong to, or ask an org admin.", details: { field: "project" } });
+  }
+  if (context.user !== undefined && context.user !== p.member && !isAdmin(p)) {
+    throw new AppError("forbidden", "Only org owners and admins may explain a run on behalf of another member.", { fix: "Leave out `user`, or give your own.", details: { field: "user" } });
+  }
   const results = decisions.map(({ result, rows }, i): ExplainResult => {
     const app = body.requirements[i]!.app;
     if (!result.ok) return { ok: false, app, error: result.error };
@@ -92,7 +100,8 @@ export async function runtimeResolve(ctx: VaultContext, actor: Actor, body: Runt
     const results = decisions.map(({ result }, i): RuntimeResult => {
       const app = body.requirements[i]!.app;
       if (!result.ok) {
-        writeAudit(ctx, actor, { action: "credential.resolve", outcome: "failed", target, detail: { app, code: result.error.code, consumer: target } });
+        // A refusal that names a credential (unavailable, or a broken assignment) is filed under it too.
+        writeAudit(ctx, actor, { action: "credential.resolve", outcome: "failed", credentialId: result.error.details.id ?? null, target, detail: { app, code: result.error.code, consumer: target } });
         return { ok: false, app, error: result.error };
       }
       // The secrets were opened outside this transaction: a revoke that landed meanwhile wins.

@@ -8,8 +8,8 @@ export interface Env {
   ROUTES: KVNamespace;
   /** "k2:<base64 32 bytes>,k1:<base64>": the first is active; the rest still open old values. */
   VAULT_KEYS: string;
-  /** The public origin of the platform, used in links (connect URLs, CLI login). */
-  PUBLIC_URL: string;
+  /** The public origin of the platform, for links (connect URLs, CLI login). Unset in dev: the request's origin. */
+  PUBLIC_URL?: string;
   /** "true" only in local dev: enables /dev/* and the sandbox. Never set in production. */
   DEV_MODE?: string;
 }

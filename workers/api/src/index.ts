@@ -1,6 +1,7 @@
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../../../lib/errors";
 import { renderError } from "./http/errors";
+import { unwrap, vaultFor } from "./http/vault";
 import { router } from "./http/openapi";
 import { apps } from "./routes/apps";
 import { audit } from "./routes/audit";
@@ -22,6 +23,11 @@ app.use(
 );
 
 app.get("/health", (c) => c.json({ ok: true, worker: "api" }));
+// One authenticated vault round trip and nothing else: a baseline for the benchmarks.
+app.get("/v1/ping", async (c) => {
+  const { token, vault } = vaultFor(c);
+  return c.json(unwrap(await vault.ping(token)));
+});
 app.route("/", identity);
 app.route("/", apps);
 app.route("/", credentials);

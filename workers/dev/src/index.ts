@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { BenchOrgBody, createBenchOrg } from "./bench-org";
 import { seedDemo, type SeedEnv } from "./seed";
 
 export interface DevEnv extends SeedEnv {
@@ -17,6 +18,13 @@ const app = new Hono<{ Bindings: DevEnv }>();
 app.post("/dev/seed", async (c) => {
   if (c.env.DEV_MODE !== "true") return c.json({ error: { code: "not_found", message: "Dev mode is off." } }, 404);
   return c.json(await seedDemo(c.env, new URL(c.req.url).origin));
+});
+
+app.post("/dev/bench-org", async (c) => {
+  if (c.env.DEV_MODE !== "true") return c.json({ error: { code: "not_found", message: "Dev mode is off." } }, 404);
+  const body = BenchOrgBody.safeParse(await c.req.json().catch(() => null));
+  if (!body.success) return c.json({ error: { code: "invalid_request", message: "Expected {slug, credentials, assignments}." } }, 400);
+  return c.json(await createBenchOrg(c.env, body.data));
 });
 
 app.all("*", (c) => {

@@ -4,7 +4,7 @@ import type { OrgVault } from "../../../durable-objects/org-vault";
 export interface OAuthEnv {
   VAULT: DurableObjectNamespace<OrgVault>;
   ROUTES: KVNamespace;
-  PUBLIC_URL: string;
+  PUBLIC_URL?: string;
 }
 
 const app = new Hono<{ Bindings: OAuthEnv }>();

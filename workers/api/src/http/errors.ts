@@ -31,7 +31,9 @@ export function validationError(error: ZodError, target: string): AppError {
   let message = issue?.message ?? "is invalid";
   if (issue?.code === "unrecognized_keys") {
     const keys = (issue as { keys?: string[] }).keys ?? [];
-    return invalidField((TARGET_PREFIX[target] ?? "") + (keys[0] ?? path), `Unknown field \`${keys.join("`, `")}\`.`);
+    // Nested unknown keys keep their parent's path: `targets[1].project`, not `project`.
+    const key = keys[0] === undefined ? path : issue.path.length ? `${path}.${keys[0]}` : keys[0];
+    return invalidField((TARGET_PREFIX[target] ?? "") + key, `Unknown field \`${keys.join("`, `")}\`.`);
   }
   if (issue?.code === "invalid_type" && /received undefined/.test(message)) message = "is required";
   return invalidField(field, `\`${field}\` ${message.charAt(0).toLowerCase()}${message.slice(1)}`);

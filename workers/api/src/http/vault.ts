@@ -22,3 +22,8 @@ export function unwrap<T>(result: VaultResult<T>): T {
   if (result.ok) return result.value;
   throw AppError.fromBody(result.error, result.status);
 }
+
+/** The platform's public origin: PUBLIC_URL where configured, else the origin the request came to (dev). */
+export function publicUrl(c: Context<ApiEnv>): string {
+  return c.env.PUBLIC_URL || new URL(c.req.url).origin;
+}

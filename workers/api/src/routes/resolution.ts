@@ -15,14 +15,14 @@ import {
   RuntimeResolveBody,
 } from "../../../../lib/schemas/resolution";
 import { BEARER, ERRORS, json, jsonBody, router } from "../http/openapi";
-import { unwrap, vaultFor } from "../http/vault";
+import { publicUrl, unwrap, vaultFor } from "../http/vault";
 
 export const resolution = router()
   .openapi(
     createRoute({ method: "post", path: "/v1/runtime/resolve", tags: ["runtime"], security: BEARER, summary: "Runtime token only: resolve requirements and hand out their secret fields", request: { body: jsonBody(RuntimeResolveBody) }, responses: { 200: json(RuntimeAnswer), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      const answer = unwrap(await vault.runtimeResolve(token, c.req.valid("json")));
+      const answer = unwrap(await vault.runtimeResolve(token, c.req.valid("json"), publicUrl(c)));
       c.header("cache-control", "no-store");
       return c.json(answer, 200);
     },
@@ -45,7 +45,7 @@ export const resolution = router()
     createRoute({ method: "post", path: "/v1/resolve/explain", tags: ["resolution"], security: BEARER, summary: "Dry run of runtime resolution for a member: the decision, no secret", request: { body: jsonBody(ExplainBody) }, responses: { 200: json(ExplainAnswer), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.explain(token, c.req.valid("json"))), 200);
+      return c.json(unwrap(await vault.explain(token, c.req.valid("json"), publicUrl(c))), 200);
     },
   )
   .openapi(

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// `npm run bench`: load benchmarks against the local stack, reported as ratios against baselines
+// measured in the same run. Starts its own stack on a spare port with fresh state unless
+// BENCH_URL points at a running one (which must be in dev mode). Writes bench/results.json.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
+
+async function startStack() {
+  if (process.env.BENCH_URL) return { base: process.env.BENCH_URL, stop: () => {} };
+  const dir = mkdtempSync(path.join(os.tmpdir(), "keystroke-bench-"));
+  const seedFile = path.join(dir, "seed.json");
+  const port = 8790 + Math.floor(Math.random() * 9);
+  const child = spawn(process.execPath, [path.join(root, "scripts/dev.mjs")], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), KEYSTROKE_STATE_DIR: path.join(dir, "state"), KEYSTROKE_SEED_FILE: seedFile, KEYSTROKE_QUIET: "1" },
+    stdio: ["ignore", "ignore", "inherit"],
+    detached: true,
+  });
+  const deadline = Date.now() + 150_000;
+  while (!existsSync(seedFile)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error("the local stack did not start");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    base: `http://localhost:${port}`,
+    stop: () => { try { process.kill(-child.pid, "SIGTERM"); } catch {} rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+async function benchOrg(base, slug, credentials, assignments) {
+  const res = await fetch(`${base}/dev/bench-org`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ slug, credentials, assignments }) });
+  if (!res.ok) throw new Error(`/dev/bench-org ${slug}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+const resolveBody = (apps) => JSON.stringify({ consumer: { kind: "workflow", target: "bench", id: "step-1" }, requirements: apps.map((app) => ({ app })) });
+
+function requestOf(opts) {
+  return { url: opts.url, method: opts.method ?? "GET", headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...(opts.body ? { "content-type": "application/json" } : {}) }, body: opts.body };
+}
+
+async function measure(name, request, seconds) {
+  const r = await autocannon({ ...request, connections: CONNECTIONS, duration: seconds });
+  const bad = r.non2xx + r.errors + r.timeouts;
+  if (bad > 0) throw new Error(`${name}: ${bad} failed requests of ${r.requests.total}`);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Every scenario runs in each of several rounds, in turn, and reports its median round: drift
+ * (warming caches, other load on the machine) then touches every scenario alike.
+ */
+async function runAll(scenarios) {
+  const samples = Object.fromEntries(Object.keys(scenarios).map((k) => [k, []]));
+  for (const [key, s] of Object.entries(scenarios)) await measure(s.name, requestOf(s), 1); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [key, s] of Object.entries(scenarios)) samples[key].push(await measure(s.name, requestOf(s), DURATION));
+  }
+  const rows = {};
+  for (const [key, s] of Object.entries(scenarios)) {
+    const xs = samples[key];
+    rows[key] = { name: s.name, rps: Math.round(median(xs.map((x) => x.rps))), p50_ms: median(xs.map((x) => x.p50)), p99_ms: median(xs.map((x) => x.p99)), requests: xs.reduce((n, x) => n + x.total, 0) };
+    console.error(`  ${s.name.padEnd(40)} ${String(rows[key].rps).padStart(6)} req/s  p50 ${rows[key].p50_ms} ms  p99 ${rows[key].p99_ms} ms`);
+  }
+  return rows;
+}
+
+const stack = await startStack();
+try {
+  const started = Date.now();
+  console.error(`bench: stack at ${stack.base}; filling orgs...`);
+  const small = await benchOrg(stack.base, "bench-small", 10, 10);
+  const large = await benchOrg(stack.base, "bench-large", 10_000, 100_000);
+  console.error(`bench: orgs ready in ${((Date.now() - started) / 1000).toFixed(1)} s; ${ROUNDS} rounds of ${DURATION} s per scenario, ${CONNECTIONS} connections`);
+
+  const resolve = (token, apps) => ({ url: `${stack.base}/v1/runtime/resolve`, method: "POST", token, body: resolveBody(apps) });
+  const rows = await runAll({
+    noop: { name: "no-op route (GET /health)", url: `${stack.base}/health` },
+    vault: { name: "one vault round trip (GET /v1/ping)", url: `${stack.base}/v1/ping`, token: small.runtime_token },
+    explain1: { name: "explain, 1 requirement (no audit)", url: `${stack.base}/v1/resolve/explain`, method: "POST", token: small.owner_token, body: resolveBody(["exa"]) },
+    resolve1: { name: "resolve, 1 requirement", ...resolve(small.runtime_token, ["exa"]) },
+    resolve3: { name: "resolve, 3 requirements", ...resolve(small.runtime_token, ["exa", "openai", "anthropic"]) },
+    resolveLarge: { name: "resolve, org of 10k creds, 100k assignments", ...resolve(large.runtime_token, ["exa"]) },
+  });
+
+  const ratio = (a, b) => Math.round((a / b) * 100) / 100;
+  const checks = [
+    { name: "resolve (1 req) / vault round trip, throughput", value: ratio(rows.resolve1.rps, rows.vault.rps), target: ">= 0.8", pass: rows.resolve1.rps / rows.vault.rps >= 0.8 },
+    { name: "10-cred org / 10k-cred org, throughput", value: ratio(rows.resolve1.rps, rows.resolveLarge.rps), target: "<= 1.2", pass: rows.resolve1.rps / rows.resolveLarge.rps <= 1.2 },
+    { name: "resolve with audit / explain without, throughput", value: ratio(rows.resolve1.rps, rows.explain1.rps), target: ">= 0.5", pass: rows.resolve1.rps / rows.explain1.rps >= 0.5 },
+    { name: "resolve 3 reqs / resolve 1 req, throughput", value: ratio(rows.resolve3.rps, rows.resolve1.rps), target: "(info)", pass: true },
+    { name: "vault round trip / no-op, throughput", value: ratio(rows.vault.rps, rows.noop.rps), target: "(info)", pass: true },
+  ];
+  const cpu = os.cpus();
+  const results = {
+    date: new Date().toISOString(),
+    machine: { cpu: cpu[0]?.model ?? "unknown", cores: cpu.length, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    settings: { seconds_per_round: DURATION, rounds: ROUNDS, connections: CONNECTIONS },
+    rows: Object.values(rows),
+    ratios: checks,
+    seconds_total: Math.round((Date.now() - started) / 1000),
+  };
+  writeFileSync(path.join(root, "bench/results.json"), JSON.stringify(results, null, 2) + "\n");
+
+  console.log(`\n| scenario | req/s | p50 ms | p99 ms |\n|---|---:|---:|---:|`);
+  for (const r of results.rows) console.log(`| ${r.name} | ${r.rps} | ${r.p50_ms} | ${r.p99_ms} |`);
+  console.log(`\n| ratio | value | target | |\n|---|---:|---|---|`);
+  for (const c of checks) console.log(`| ${c.name} | ${c.value} | ${c.target} | ${c.pass ? "ok" : "MISSED"} |`);
+  console.log(`\n${results.date}, ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memory_gib} GiB, Node ${results.machine.node}; ${results.seconds_total} s`);
+  process.exitCode = checks.every((c) => c.pass) ? 0 : 1;
+} finally {
+  stack.stop();
+}

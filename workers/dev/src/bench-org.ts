@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { deterministicToken, hashToken, tokenPreview } from "../../../lib/tokens";
+import type { SeedEnv } from "./seed";
+
+export const BenchOrgBody = z.strictObject({
+  slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/),
+  credentials: z.number().int().min(1).max(20_000),
+  assignments: z.number().int().min(0).max(200_000),
+});
+
+export const RESOLVED_APPS = ["exa", "openai", "anthropic"];
+const APPS = ["exa", "openai", "anthropic", "stripe", "resend", "tavily", "groq", "mistral", "cohere", "pinecone"];
+
+/**
+ * Dev only: an org for the benchmarks, filled in bulk. exa, openai and anthropic each have exactly
+ * one org credential, so a resolve of them makes the same decision in a small and a large org.
+ */
+export async function createBenchOrg(env: SeedEnv, body: z.infer<typeof BenchOrgBody>) {
+  const org = await env.DIRECTORY.getByName("global").ensureOrg(body.slug, `Bench ${body.slug}`);
+  const runtime = await deterministicToken("rt", org.id, env.DEV_SEED_SECRET, "bench-runtime");
+  const owner = await deterministicToken("user", org.id, env.DEV_SEED_SECRET, "bench-owner");
+  const vault = env.VAULT.get(env.VAULT.idFromName(org.id));
+  const projects = Array.from({ length: 20 }, (_, i) => ({ slug: `p${i}`, name: `Project ${i}`, members: [] }));
+  await vault.provision({
+    org: { id: org.id, slug: org.slug, name: org.name },
+    members: [{ email: "owner@bench.test", name: "Owner", role: "owner" }],
+    projects,
+    tokens: [
+      { hash: await hashToken(runtime), preview: tokenPreview(runtime), kind: "rt", email: null, name: "bench runtime", expires_at: null },
+      { hash: await hashToken(owner), preview: tokenPreview(owner), kind: "user", email: "owner@bench.test", name: "bench owner", expires_at: null },
+    ],
+  });
+  // Only fill once: the org is reused by later runs against the same state.
+  const listed = await vault.listCredentials(owner, {});
+  if (listed.ok && listed.value.credentials.length === 0) {
+    // One org credential for each of the three resolved apps; the bulk goes to projects, over every app.
+    await vault.devBulkLoad({ credentials: 3, assignments: 0, apps: RESOLVED_APPS, projects: [], createdBy: "bench" });
+    if (body.credentials > 3) {
+      await vault.devBulkLoad({ credentials: body.credentials - 3, assignments: body.assignments, apps: APPS, projects: projects.map((p) => p.slug), createdBy: "bench" });
+    }
+  }
+  return { org: org.id, runtime_token: runtime, owner_token: owner };
+}
