@@ -2,18 +2,22 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { newOrgId } from "../lib/tokens";
 import type { Env } from "../workers/api/src/env";
-import { migrate } from "./vault/schema";
+import { migrate, type Migration } from "./vault/schema";
 
 /**
  * The one global Directory (named "global"): org slugs, which orgs a person belongs to, and
  * Slack routes. Written rarely (sign-up, org creation, Slack install); hot reads go through KV.
  */
-const DIRECTORY_MIGRATIONS: readonly string[] = [
-  `
+const DIRECTORY_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "orgs, users, slack routes",
+    sql: `
   CREATE TABLE orgs (id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL, created_at INTEGER NOT NULL);
   CREATE TABLE users (email TEXT NOT NULL, org_id TEXT NOT NULL REFERENCES orgs(id), PRIMARY KEY (email, org_id));
   CREATE TABLE slack_routes (route_key TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), created_at INTEGER NOT NULL);
   `,
+  },
 ];
 
 const OrgRow = z.object({ id: z.string(), slug: z.string(), name: z.string() });

@@ -3,9 +3,18 @@
  * blockConcurrencyWhile. docs/storage.md is the written contract for every table here.
  * Never edit a shipped migration: add a new one.
  */
-export const VAULT_MIGRATIONS: readonly string[] = [
-  // v1: identity, credentials, sealed fields, audit.
-  `
+export interface Migration {
+  /** Allocated once and never reused; applied in ascending order. */
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const VAULT_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "identity, credentials, sealed fields, audit",
+    sql: `
   CREATE TABLE org (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     org_id TEXT NOT NULL,
@@ -96,8 +105,11 @@ export const VAULT_MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_by_actor ON audit(actor, seq);
   CREATE INDEX audit_by_credential ON audit(credential_id, seq);
   `,
-  // v2: consumers (learned from the execution plane) and assignments (pins).
-  `
+  },
+  {
+    version: 2,
+    name: "consumers (learned from the execution plane) and assignments (pins)",
+    sql: `
   CREATE TABLE consumers (
     kind TEXT NOT NULL CHECK (kind IN ('workflow', 'agent', 'poll')),
     target TEXT NOT NULL,
@@ -119,18 +131,20 @@ export const VAULT_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX assignments_by_credential ON assignments(credential_id);
   `,
+  },
 ];
 
-export function migrate(storage: DurableObjectStorage, migrations: readonly string[]): void {
+export function migrate(storage: DurableObjectStorage, migrations: readonly Migration[]): void {
   const sql = storage.sql;
   sql.exec(`CREATE TABLE IF NOT EXISTS _schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`);
   const current = sql.exec<{ version: number }>(`SELECT version FROM _schema WHERE id = 1`).toArray()[0]?.version ?? 0;
-  if (current >= migrations.length) return;
+  const pending = [...migrations].filter((m) => m.version > current).sort((a, b) => a.version - b.version);
+  if (pending.length === 0) return;
   storage.transactionSync(() => {
-    for (let v = current; v < migrations.length; v++) sql.exec(migrations[v]!);
+    for (const m of pending) sql.exec(m.sql);
     sql.exec(
       `INSERT INTO _schema (id, version) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version`,
-      migrations.length,
+      pending[pending.length - 1]!.version,
     );
   });
 }
