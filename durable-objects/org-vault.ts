@@ -9,6 +9,7 @@ import type { Env } from "../workers/api/src/env";
 import type { ConsumerKind, DeleteAssignmentBody, ExplainBody, PutAssignmentBody, RuntimeEvent, RuntimeResolveBody } from "../lib/schemas/resolution";
 import { listApps } from "./vault/apps";
 import { bulkLoad, type BulkLoadSpec } from "./vault/bulk";
+import { setSandboxUrl } from "./vault/outbound";
 import { deleteAssignment, listAssignments, listConsumers, putAssignment, recordEvent, registerAgentTools } from "./vault/assignments";
 import { explain, runtimeResolve } from "./vault/resolution";
 import { queryAudit } from "./vault/audit";
@@ -77,6 +78,12 @@ export class OrgVault extends DurableObject<Env> {
   async provision(spec: ProvisionSpec): Promise<void> {
     const now = Date.now();
     provision({ storage: this.ctx.storage, sql: this.ctx.storage.sql, orgId: spec.org.id, ring: this.#keyring, now }, spec);
+  }
+
+  /** Dev only (DEV_MODE): point this org's providers, Slack and agent runtime at the local sandbox. */
+  async devConfigure(settings: { sandboxUrl: string }) {
+    if (this.env.DEV_MODE !== "true") throw new Error("devConfigure is only available in dev mode");
+    setSandboxUrl(this.#context(), settings.sandboxUrl);
   }
 
   /** Dev and bench only (DEV_MODE): bulk rows for the 10,000-credential benchmark. */

@@ -132,6 +132,14 @@ export const VAULT_MIGRATIONS: readonly Migration[] = [
   CREATE INDEX assignments_by_credential ON assignments(credential_id);
   `,
   },
+  {
+    version: 3,
+    name: "org settings (dev: where the sandbox is)",
+    sql: `
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL);
+  `,
+  },
+  // Allocated: 4 = connect sessions and OAuth (issue 4), 5 = Slack (issue 6), 6 = CLI logins (issue 5).
 ];
 
 export function migrate(storage: DurableObjectStorage, migrations: readonly Migration[]): void {

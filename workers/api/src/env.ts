@@ -10,6 +10,10 @@ export interface Env {
   VAULT_KEYS: string;
   /** The public origin of the platform, for links (connect URLs, CLI login). Unset in dev: the request's origin. */
   PUBLIC_URL?: string;
+  /** Slack's Web API; default https://slack.com/api. */
+  SLACK_API_URL?: string;
+  /** The agent runtime the Slack gateway delivers messages to. */
+  AGENT_RUNTIME_URL?: string;
   /** "true" only in local dev: enables /dev/* and the sandbox. Never set in production. */
   DEV_MODE?: string;
 }

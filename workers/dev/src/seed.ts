@@ -10,6 +10,7 @@ export interface SeedEnv {
   VAULT: DurableObjectNamespace<OrgVault>;
   DIRECTORY: DurableObjectNamespace<Directory>;
   DEV_SEED_SECRET: string;
+  DEV_MODE?: string;
 }
 
 /** The demo org of SPEC section 11. Changing it changes what every dev and test session sees. */
@@ -46,7 +47,10 @@ export async function seedDemo(env: SeedEnv, apiUrl: string): Promise<SeedAnswer
     projects: DEMO.projects.map((p) => ({ slug: p.slug, name: p.name, members: p.members.map((m) => ({ ...m })) })),
     tokens,
   };
-  await env.VAULT.get(env.VAULT.idFromName(org.id)).provision(spec);
+  const vault = env.VAULT.get(env.VAULT.idFromName(org.id));
+  await vault.provision(spec);
+  // Providers, Slack and the agent runtime of the demo org are the sandbox on this same origin.
+  if (env.DEV_MODE === "true") await vault.devConfigure({ sandboxUrl: apiUrl });
   const directory = env.DIRECTORY.getByName("global");
   for (const m of DEMO.members) await directory.addUser(m.email, org.id);
   return {
