@@ -202,7 +202,10 @@ export function resolve(input: ResolveInput): ResolveResult {
   if (req.credential !== undefined) {
     const ref = parseRef(req.credential, "credential");
     const text = refToString(ref);
-    const hits = findRefMatches(ref, visible, { user: ctx.user, app });
+    const all = findRefMatches(ref, visible, { user: ctx.user, app });
+    // A revoked row keeps its slug for the audit trail; a live credential with the same name wins.
+    const live = all.filter((c) => c.status !== "revoked");
+    const hits = live.length > 0 ? live : all;
     const [hit, ...more] = hits;
     if (hit === undefined) {
       return fail("missing_credentials", `\`${text}\` matches no ${app} credential available to this run`, NOT_FOUND_FIX, {

@@ -103,21 +103,35 @@ export async function setCredentials(ctx: VaultContext, actor: Actor, p: Princip
   for (const scope of scopes) authorize(ctx, actor, p, "manage", "credential.set", scope);
 
   const slug = body.slug ?? "default";
+  // Sealing awaits, and the AAD binds the credential id; when a concurrent set created or replaced
+  // the row meanwhile, plan again with the id it now has. Each attempt is cheap; a few always settle.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const ids = await writeSet(ctx, actor, p, app, isNew, scopes, slug, body);
+      return ids.map((id) => toCredential(selectCredentials(ctx, "id = ?", id)[0]!, { showPreview: true }));
+    } catch (e) {
+      if (!(e instanceof ConcurrentWrite) || attempt >= 8) throw e instanceof ConcurrentWrite ? new AppError("conflict", "The credential kept changing while it was being written.", { fix: "Run the same command again." }) : e;
+    }
+  }
+}
+
+class ConcurrentWrite extends Error {}
+
+async function writeSet(ctx: VaultContext, actor: Actor, p: Principal, app: App, isNew: boolean, scopes: Scope[], slug: string, body: SetCredentialsBody): Promise<string[]> {
+  const preview = previewOf(app, body.fields);
   const plan = scopes.map((scope) => ({ scope, existing: liveRow(ctx, app.slug, scope, slug) }));
   const sealed = await Promise.all(plan.map(async (t) => {
     const id = t.existing?.id ?? newId("cred");
     return { ...t, id, fields: await sealAll(ctx, id, body.fields) };
   }));
-  const preview = previewOf(app, body.fields);
 
-  const ids = ctx.storage.transactionSync(() => {
+  return ctx.storage.transactionSync(() => {
     if (isNew) {
       ctx.sql.exec(`INSERT OR IGNORE INTO custom_apps (slug, fields, created_by, created_at) VALUES (?, ?, ?, ?)`, app.slug, JSON.stringify(Object.keys(body.fields)), p.member, ctx.now);
     }
     for (const t of sealed) {
-      // Sealing awaited; if another call created or replaced the row meanwhile, start over rather than guess.
       if (liveRow(ctx, app.slug, t.scope, slug)?.id !== t.existing?.id) {
-        throw new AppError("conflict", "The credential changed while it was being written.", { fix: "Run the same command again." });
+        throw new ConcurrentWrite();
       }
       const k = scopeKey(t.scope);
       if (t.existing) {
@@ -145,7 +159,6 @@ export async function setCredentials(ctx: VaultContext, actor: Actor, p: Princip
     }
     return sealed.map((t) => t.id);
   });
-  return ids.map((id) => toCredential(selectCredentials(ctx, "id = ?", id)[0]!, { showPreview: true }));
 }
 
 export function listCredentials(ctx: VaultContext, p: Principal, q: ListCredentialsQuery): Credential[] {

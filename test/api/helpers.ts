@@ -1,5 +1,9 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { seedDemo, type SeedAnswer } from "../../workers/dev/src/seed";
+import { expect } from "vitest";
+import { openFields } from "../../durable-objects/vault/credentials";
+import { parseKeyring } from "../../lib/crypto";
 
 export type Seed = SeedAnswer & { alice: string; bob: string; carol: string; runtime: string };
 
@@ -35,4 +39,76 @@ export async function call(method: string, path: string, opts: CallOptions = {})
 
 export function vaultOf(orgId: string) {
   return env.VAULT.get(env.VAULT.idFromName(orgId));
+}
+
+// ---- added for the api test suite (existing exports above are unchanged) ----
+
+
+export type CallResult = Awaited<ReturnType<typeof call>>;
+
+/** A short random lowercase suffix for slugs and secrets. */
+export function uid(n = 8): string {
+  const abc = "abcdefghijklmnopqrstuvwxyz0123456789";
+  let out = "";
+  for (const b of crypto.getRandomValues(new Uint8Array(n))) out += abc[b % abc.length];
+  return out;
+}
+
+/** Asserts the SPEC section 10 envelope with this status and code (and `details.field` when given). */
+export function expectError(res: CallResult, status: number, code: string, field?: string): void {
+  expect(res.status, res.text).toBe(status);
+  expect(res.body, res.text).toBeTypeOf("object");
+  expect(Object.keys(res.body ?? {}), res.text).toEqual(["error"]);
+  expect(res.body.error.code, res.text).toBe(code);
+  expect(typeof res.body.error.message, res.text).toBe("string");
+  expect(res.body.error.message.length, res.text).toBeGreaterThan(0);
+  if (field !== undefined) expect(res.body.error.details?.field, res.text).toBe(field);
+}
+
+/** Runs one SQL statement inside the org's vault and answers its rows. */
+export async function vaultSql(orgId: string, query: string, ...args: (string | number | null)[]): Promise<Record<string, SqlStorageValue>[]> {
+  return runInDurableObject(vaultOf(orgId), (_instance, state) => state.storage.sql.exec(query, ...args).toArray());
+}
+
+/** Every table of the vault's SQLite, name -> rows (a runtime-internal `_cf_` table is left out only if it cannot be read). */
+export async function dumpVault(orgId: string): Promise<Record<string, Record<string, SqlStorageValue>[]>> {
+  return runInDurableObject(vaultOf(orgId), (_instance, state) => {
+    const sql = state.storage.sql;
+    const out: Record<string, Record<string, SqlStorageValue>[]> = {};
+    const names = sql.exec(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).toArray().map((r) => String(r.name));
+    for (const name of names) {
+      try {
+        out[name] = sql.exec(`SELECT * FROM "${name.replace(/"/g, '""')}"`).toArray();
+      } catch (e) {
+        if (!name.startsWith("_cf_")) throw e;
+      }
+    }
+    return out;
+  });
+}
+
+/** What a write must leave untouched when it is refused: credentials, secrets and custom apps. */
+export async function credentialState(orgId: string): Promise<string> {
+  const d = await dumpVault(orgId);
+  return JSON.stringify({ credentials: d.credentials, secret_fields: d.secret_fields, custom_apps: d.custom_apps });
+}
+
+/** POST /v1/credentials with the usual exa body. */
+export function setCred(token: string, body: { app?: string; fields?: Record<string, string>; targets?: unknown[]; slug?: string; name?: string }) {
+  return call("POST", "/v1/credentials", { token, body: { app: "exa", fields: { apiKey: `exa-${uid(24)}` }, ...body } });
+}
+
+/** Member id by email, as GET /v1/members answers it. */
+export async function memberIds(token: string): Promise<Record<string, string>> {
+  const res = await call("GET", "/v1/members", { token });
+  expect(res.status, res.text).toBe(200);
+  return Object.fromEntries(res.body.members.map((m: { email: string; id: string }) => [m.email, m.id]));
+}
+
+/** The vault's own view of one credential's secret fields, opened with the test keyring. */
+export async function openSecret(orgId: string, credentialId: string): Promise<Record<string, string>> {
+  return runInDurableObject(vaultOf(orgId), async (_instance, state) => {
+    const ring = parseKeyring(env.VAULT_KEYS);
+    return openFields({ storage: state.storage, sql: state.storage.sql, orgId, ring, now: Date.now() }, credentialId);
+  });
 }
