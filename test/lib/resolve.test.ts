@@ -357,3 +357,14 @@ describe("step 6 and resolveAll", () => {
     expect(out.map((r) => (r.ok ? r.credential.id : r.error.code))).toEqual([gh.id, "missing_credentials", lin.id]);
   });
 });
+
+describe("explicit reference after a slug was reused", () => {
+  it("prefers the live credential over the revoked one with the same slug", async () => {
+    const { resolve } = await import("../../lib/resolve");
+    const revoked = { id: "cred_aaaaaaaaaaaaaaaaaaaa", app: "exa", slug: "work", name: "work", scope: { type: "org" as const }, default: false, status: "revoked" as const };
+    const live = { ...revoked, id: "cred_bbbbbbbbbbbbbbbbbbbb", status: "active" as const };
+    const r = resolve({ credentials: [revoked, live], assignments: [], context: {}, requirement: { app: "exa", credential: "work" } });
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.credential.id).toBe(live.id);
+  });
+});
