@@ -48,10 +48,41 @@ export class Directory extends DurableObject<Env> {
     this.ctx.storage.sql.exec(`INSERT OR IGNORE INTO users (email, org_id) VALUES (?, ?)`, email.toLowerCase(), orgId);
   }
 
+  /** Every person and their orgs: the dev sign-in's picker. */
+  async allUsers(): Promise<{ email: string; org: DirectoryOrg }[]> {
+    return this.ctx.storage.sql
+      .exec(`SELECT u.email, o.id, o.slug, o.name FROM users u JOIN orgs o ON o.id = u.org_id ORDER BY o.slug, u.email`)
+      .toArray()
+      .map((r) => ({ email: String(r.email), org: OrgRow.parse(r) }));
+  }
+
   async orgsOfUser(email: string): Promise<DirectoryOrg[]> {
     return this.ctx.storage.sql
       .exec(`SELECT o.id, o.slug, o.name FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.email = ? ORDER BY o.slug`, email.toLowerCase())
       .toArray()
       .map((r) => OrgRow.parse(r));
+  }
+
+  // ---- slack routes (team:<id> | enterprise:<id> -> org); KV slack-route:* caches them ----
+
+  /** The org a Slack installation routes to, or null. The authority behind the KV cache. */
+  async slackRoute(routeKey: string): Promise<string | null> {
+    const row = this.ctx.storage.sql.exec(`SELECT org_id FROM slack_routes WHERE route_key = ?`, routeKey).toArray()[0];
+    return row ? String(row.org_id) : null;
+  }
+
+  /** Claims a route for an org; refuses (answering the owner) when another org holds it. */
+  async claimSlackRoute(routeKey: string, orgId: string): Promise<{ ok: true } | { ok: false; orgId: string }> {
+    const sql = this.ctx.storage.sql;
+    const row = sql.exec(`SELECT org_id FROM slack_routes WHERE route_key = ?`, routeKey).toArray()[0];
+    if (row && String(row.org_id) !== orgId) return { ok: false, orgId: String(row.org_id) };
+    if (!row) sql.exec(`INSERT INTO slack_routes (route_key, org_id, created_at) VALUES (?, ?, ?)`, routeKey, orgId, Date.now());
+    return { ok: true };
+  }
+
+  /** Releases a route only if this org still holds it (an uninstall must not drop a newer owner's route). */
+  async releaseSlackRoute(routeKey: string, orgId: string): Promise<boolean> {
+    const deleted = this.ctx.storage.sql.exec(`DELETE FROM slack_routes WHERE route_key = ? AND org_id = ? RETURNING route_key`, routeKey, orgId).toArray();
+    return deleted.length > 0;
   }
 }

@@ -7,7 +7,14 @@ import type { ListCredentialsQuery, RotateCredentialBody, SetCredentialsBody, Up
 import { hashToken } from "../lib/tokens";
 import type { Env } from "../workers/api/src/env";
 import type { ConsumerKind, DeleteAssignmentBody, ExplainBody, PutAssignmentBody, RuntimeEvent, RuntimeResolveBody } from "../lib/schemas/resolution";
+import type { ConnectChoice, CreateConnectSessionBody } from "../lib/schemas/connect";
+import type { CreateCliLoginBody } from "../lib/schemas/cli";
+import { createCliLogin, decideCliLogin, pollCliLogin, revokeCliToken, viewCliLogin } from "./vault/cli-logins";
+import type { Account } from "../lib/schemas/credentials";
+import type { TokenSet } from "../lib/oauth";
 import { listApps } from "./vault/apps";
+import { beginOAuth, completeWithFields, connectOptions, consumedState, consumeState, createSession, failSession, getSession, sessionOf } from "./vault/connect";
+import { ensureFresh, nextRefreshAt, providerConfigFor, refreshDue, revokeUpstream, storeConnection, type InFlight } from "./vault/oauth-credentials";
 import { bulkLoad, type BulkLoadSpec } from "./vault/bulk";
 import { setSandboxUrl } from "./vault/outbound";
 import { deleteAssignment, listAssignments, listConsumers, putAssignment, recordEvent, registerAgentTools } from "./vault/assignments";
@@ -16,13 +23,22 @@ import { queryAudit } from "./vault/audit";
 import { authenticate, requirePrincipal } from "./vault/auth";
 import type { Actor, VaultContext, VaultResult } from "./vault/context";
 import { getCredential, listCredentials, revokeCredential, rotateCredential, setCredentials, updateCredential } from "./vault/credentials";
-import { createApiKey, listApiKeys, listMembers, listProjects, me, provision, readOrg, revokeApiKey, type ProvisionSpec } from "./vault/identity";
+import { createApiKey, listApiKeys, listMembers, listProjects, me, memberByEmail, mintMemberToken, provision, readOrg, revokeApiKey, revokeOwnToken, type ProvisionSpec } from "./vault/identity";
 import { isAdmin } from "../lib/permissions";
 import { VAULT_MIGRATIONS, migrate } from "./vault/schema";
+import type { BindChannelBody, HandoffAnswer, InstallSlackSpec, SessionsQuery, SlackInstallationView } from "../lib/schemas/slack";
+import { availableChannels, bindChannel, listChannels, listSessions, unbindChannel } from "./vault/slack/channels";
+import { runDelivery } from "./vault/slack/delivery";
+import { parseHandoff, receiveSlackEvent } from "./vault/slack/inbox";
+import { installSlack, releaseRoute } from "./vault/slack/install";
+import { DevSlackSeed, needsInstall, seedChannels } from "./vault/slack/dev-seed";
+import { routeKeyOf } from "../lib/slack/routing";
 
 const MEMBER: readonly TokenKind[] = ["user", "key"];
 const RUNTIME: readonly TokenKind[] = ["rt"];
 const RESEAL_BATCH = 200;
+/** Web sessions: the cookie's token expires with the session (sliding renewal re-sets the cookie). */
+const WEB_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 
 /**
  * One per organization: the single source of truth for its members, tokens, credentials and
@@ -31,6 +47,8 @@ const RESEAL_BATCH = 200;
  */
 export class OrgVault extends DurableObject<Env> {
   #ring: Keyring | null = null;
+  /** Token refreshes in flight, one per credential (single-flight; see vault/oauth-credentials.ts). */
+  #refreshing: InFlight = new Map();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -94,6 +112,18 @@ export class OrgVault extends DurableObject<Env> {
 
   // ---- identity ----
 
+  /** Dev only (DEV_MODE): the sign-in page's "pick a seeded user". */
+  async devSignIn(email: string) {
+    if (this.env.DEV_MODE !== "true") return { ok: false as const, error: { code: "forbidden" as const, message: "Dev sign-in is off." }, status: 403 };
+    const ctx = this.#context();
+    const member = memberByEmail(ctx, email);
+    if (!member) return { ok: false as const, error: { code: "not_found" as const, message: "No such member." }, status: 404 };
+    return { ok: true as const, value: await mintMemberToken(ctx, member.id, "web session (dev)", WEB_SESSION_TTL_MS) };
+  }
+  signOut(token: string) {
+    return this.#run(token, ["user"], (ctx, actor) => revokeOwnToken(ctx, actor));
+  }
+
   /** One authenticated round trip and nothing else: the benchmark's baseline. */
   ping(token: string) {
     return this.#run(token, ["user", "key", "rt"], () => ({ ok: true }));
@@ -142,14 +172,62 @@ export class OrgVault extends DurableObject<Env> {
     return this.#member(token, (ctx, actor, p) => rotateCredential(ctx, actor, p, ref, body));
   }
   revokeCredential(token: string, ref: string) {
-    return this.#member(token, (ctx, actor, p) => revokeCredential(ctx, actor, p, ref));
+    return this.#member(token, (ctx, actor, p) => revokeCredential(ctx, actor, p, ref, (app, tokens) => revokeUpstream(ctx, this.env, app, tokens)));
+  }
+
+  // ---- connect (SPEC section 6) ----
+
+  createConnectSession(token: string, body: CreateConnectSessionBody, publicUrl: string) {
+    return this.#member(token, (ctx, actor, p) => createSession(ctx, actor, p, body, publicUrl));
+  }
+  getConnectSession(token: string, id: string, publicUrl: string) {
+    return this.#member(token, (ctx, _a, p) => getSession(ctx, p, id, publicUrl));
+  }
+  connectOptions(token: string, id: string, publicUrl: string) {
+    return this.#member(token, (ctx, _a, p) => connectOptions(ctx, p, id, publicUrl));
+  }
+  completeConnectWithFields(token: string, id: string, choice: ConnectChoice, fields: Record<string, string>) {
+    return this.#member(token, async (ctx, actor, p) => ({ credentials: await completeWithFields(ctx, actor, p, id, choice, fields) }));
+  }
+  /** The oauth worker, before redirecting to the provider: records the state and answers the provider. */
+  beginOAuth(token: string, id: string, choice: ConnectChoice, state: { hash: string; verifier: string | null; redirectUri: string }) {
+    return this.#member(token, async (ctx, actor, p) => {
+      const row = await beginOAuth(ctx, actor, p, id, choice, state);
+      return { config: providerConfigFor(ctx, this.env, row.app) };
+    });
+  }
+  /** The oauth worker, on the callback: consumes the state (single use). */
+  consumeOAuthState(token: string, stateHash: string) {
+    return this.#member(token, async (ctx, _a, p) => {
+      const st = await consumeState(ctx, p, stateHash);
+      return { session: st.session.id, app: st.session.app, verifier: st.verifier, redirectUri: st.redirectUri, config: providerConfigFor(ctx, this.env, st.session.app) };
+    });
+  }
+  /** The oauth worker, after the code exchange: stores the connection at the chosen targets. */
+  completeOAuth(token: string, stateHash: string, tokens: TokenSet, account: Account) {
+    return this.#member(token, async (ctx, actor, p) => {
+      const credentials = await storeConnection(ctx, actor, p, consumedState(ctx, p, stateHash), tokens, account);
+      await this.#wakeAt(nextRefreshAt(ctx));
+      return { credentials };
+    });
+  }
+  /** The oauth worker, when the provider or the exchange failed: the session ends failed, nothing stored. */
+  failOAuth(token: string, stateHash: string, reason: string) {
+    return this.#member(token, (ctx, actor, p) => {
+      const raw = ctx.sql.exec(`SELECT session_id FROM oauth_states WHERE state_hash = ?`, stateHash).toArray()[0];
+      if (raw) {
+        const session = sessionOf(ctx, p, String(raw.session_id));
+        failSession(ctx, actor, session.id, reason);
+      }
+      return { failed: raw !== undefined };
+    });
   }
 
   // ---- resolution, assignments, consumers ----
 
   /** `publicUrl` is the platform's origin, for the connect links in missing_credentials. */
   runtimeResolve(token: string, body: RuntimeResolveBody, publicUrl: string) {
-    return this.#run(token, RUNTIME, (ctx, actor) => runtimeResolve(ctx, actor, body, publicUrl));
+    return this.#run(token, RUNTIME, (ctx, actor) => runtimeResolve(ctx, actor, body, publicUrl, (id) => ensureFresh(ctx, this.env, id, this.#refreshing)));
   }
   runtimeEvent(token: string, event: RuntimeEvent) {
     return this.#run(token, RUNTIME, (ctx) => recordEvent(ctx, event));
@@ -173,10 +251,114 @@ export class OrgVault extends DurableObject<Env> {
     return this.#member(token, (ctx, actor) => deleteAssignment(ctx, actor, body));
   }
 
+  // ---- cli logins ----
+
+  /** Before the CLI has a token (`keystroke auth login`): the same error-as-data contract as #run. */
+  #anonymous<T>(fn: (ctx: VaultContext) => T | Promise<T>) {
+    return this.#slack(fn);
+  }
+  createCliLogin(body: CreateCliLoginBody, publicUrl: string) {
+    return this.#anonymous((ctx) => createCliLogin(ctx, body, publicUrl));
+  }
+  /** Authenticated by the login secret, not a token: answers the new token exactly once. */
+  pollCliLogin(id: string, secret: string) {
+    return this.#anonymous((ctx) => pollCliLogin(ctx, id, secret));
+  }
+  /** The approval page and API: member tokens only (a web session is one), never API keys. */
+  cliLogin(token: string, id: string) {
+    return this.#run(token, ["user"], (ctx) => viewCliLogin(ctx, id));
+  }
+  decideCliLogin(token: string, id: string, code: string, approve: boolean) {
+    return this.#run(token, ["user"], (ctx, actor) => decideCliLogin(ctx, actor, requirePrincipal(actor), id, code, approve));
+  }
+  cliLogout(token: string) {
+    return this.#run(token, ["user"], (ctx, actor) => revokeCliToken(ctx, actor));
+  }
+
   // ---- audit ----
 
   audit(token: string, q: AuditQuery) {
     return this.#member(token, (ctx, _a, p) => queryAudit(ctx, q, isAdmin(p) ? null : p.member));
+  }
+
+  // ---- slack ----
+
+  /** Bound workers only (no token): turns AppErrors into data like #run. */
+  async #slack<T>(fn: (ctx: VaultContext) => T | Promise<T>): Promise<VaultResult<T>> {
+    try {
+      return { ok: true, value: await fn(this.#context()) };
+    } catch (e) {
+      if (e instanceof AppError) return { ok: false, error: e.toBody(), status: e.httpStatus };
+      console.error("vault slack error", e instanceof Error ? e.name : typeof e);
+      return { ok: false, error: { code: "internal", message: "Something went wrong inside the vault." }, status: 500 };
+    }
+  }
+
+  /**
+   * Records a Slack installation (OAuth callback, dev seed): the bot token sealed as an org
+   * credential of app `slack`, the installation row, and the route team/enterprise -> org in the
+   * Directory and KV. Idempotent per workspace; a reinstall replaces the token. See InstallSlackSpec.
+   */
+  installSlack(spec: InstallSlackSpec): Promise<VaultResult<SlackInstallationView>> {
+    return this.#slack(() => installSlack(() => this.#context(), this.env, spec));
+  }
+
+  /**
+   * The slack-events worker's hand-off, one call per verified event: claims it (event id, then
+   * installation + channel + ts), queues a message or applies a lifecycle change, wakes the alarm.
+   * Answers only once the rows are written, so the worker's 200 means "durably ours".
+   */
+  slackEvent(input: unknown): Promise<VaultResult<HandoffAnswer>> {
+    return this.#slack(async (ctx) => {
+      const handoff = parseHandoff(input);
+      const r = receiveSlackEvent(ctx, handoff);
+      if (r.wake) await this.#wakeAt(ctx.now);
+      if (r.released) await releaseRoute(this.env, handoff.route, ctx.orgId);
+      return r.answer;
+    });
+  }
+
+  /** Dev only (DEV_MODE): the seed's sandbox workspace: installs it unless active, then channels and bindings. */
+  async devSeedSlack(seed: DevSlackSeed): Promise<VaultResult<{ installed: boolean }>> {
+    if (this.env.DEV_MODE !== "true") throw new Error("devSeedSlack is only available in dev mode");
+    return this.#slack(async (ctx) => {
+      const parsed = DevSlackSeed.parse(seed);
+      const route = routeKeyOf(parsed.install);
+      const installed = needsInstall(ctx, route);
+      if (installed) {
+        const r = await installSlack(() => this.#context(), this.env, parsed.install);
+        if (r.status !== "active") throw new Error("the sandbox install did not take");
+      }
+      seedChannels(this.#context(), route, parsed);
+      return { installed };
+    });
+  }
+
+  channels(token: string) {
+    return this.#member(token, (ctx, _a, p) => listChannels(ctx, p));
+  }
+  availableChannels(token: string) {
+    return this.#member(token, () => availableChannels(() => this.#context(), this.env));
+  }
+  bindChannel(token: string, body: BindChannelBody) {
+    return this.#member(token, (ctx, actor, p) => bindChannel(ctx, actor, p, body));
+  }
+  unbindChannel(token: string, channel: string) {
+    return this.#member(token, (ctx, actor, p) => unbindChannel(ctx, actor, p, channel));
+  }
+  slackSessions(token: string, q: SessionsQuery) {
+    return this.#member(token, (ctx, _a, p) => listSessions(ctx, p, q));
+  }
+
+  /** The alarm's Slack part: deliver due inbox messages; answers when it needs the alarm again. */
+  async #slackAlarmWork(): Promise<number | null> {
+    try {
+      return await runDelivery({ context: () => this.#context(), env: this.env });
+    } catch (e) {
+      // Never let delivery use up the shared alarm's retries; try again shortly.
+      console.error("slack alarm work failed", e instanceof Error ? e.name : typeof e);
+      return Date.now() + 30_000;
+    }
   }
 
   // ---- keyring sweep ----
@@ -186,27 +368,56 @@ export class OrgVault extends DurableObject<Env> {
     return Number(this.ctx.storage.sql.exec(`SELECT COUNT(*) AS n FROM secret_fields WHERE sealed NOT LIKE ?`, `v1.${active}.%`).one().n);
   }
 
-  /** Reseals up to one batch of values sealed under an older key; answers how many are left. */
-  async resealBatch(): Promise<number> {
+  /**
+   * Reseals up to one batch of values sealed under an older key. Answers how many it moved and how
+   * many are left; a value that cannot be opened (unknown key id, corrupt) is skipped, not retried
+   * forever.
+   */
+  async resealBatch(): Promise<{ moved: number; left: number }> {
     const ctx = this.#context();
     const rows = ctx.sql
       .exec(`SELECT credential_id, field, sealed FROM secret_fields WHERE sealed NOT LIKE ? LIMIT ?`, `v1.${ctx.ring.active}.%`, RESEAL_BATCH)
       .toArray();
+    let moved = 0;
     for (const r of rows) {
       const sealed = String(r.sealed);
-      if (!needsReseal(ctx.ring, sealed)) continue;
       const id = String(r.credential_id);
       const field = String(r.field);
-      const fresh = await reseal(ctx.ring, ctx.orgId, sealed, credentialAad(ctx.orgId, id, field));
+      let fresh: string;
+      try {
+        if (!needsReseal(ctx.ring, sealed)) continue;
+        fresh = await reseal(ctx.ring, ctx.orgId, sealed, credentialAad(ctx.orgId, id, field));
+      } catch {
+        console.error("reseal: a sealed value could not be opened", id);
+        continue;
+      }
       // Compare-and-set: a rotate that landed meanwhile wins.
       ctx.sql.exec(`UPDATE secret_fields SET sealed = ? WHERE credential_id = ? AND field = ? AND sealed = ?`, fresh, id, field, sealed);
+      moved++;
     }
-    return this.#staleSealedCount();
+    return { moved, left: this.#staleSealedCount() };
+  }
+
+  // ---- the alarm, shared by every part of the vault ----
+
+  /** Wakes the vault at `at` unless it is already due earlier. */
+  async #wakeAt(at: number | null): Promise<void> {
+    if (at === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
   }
 
   override async alarm(): Promise<void> {
     if (!readOrg(this.ctx.storage.sql)) return;
-    const left = await this.resealBatch();
-    if (left > 0) await this.ctx.storage.setAlarm(Date.now() + 1_000);
+    const next: (number | null)[] = [];
+    // Keyring sweep: values sealed under an older key.
+    const sweep = await this.resealBatch();
+    if (sweep.moved > 0 && sweep.left > 0) next.push(Date.now() + 1_000);
+    // Token lifecycle: refresh what expires soon.
+    next.push(await refreshDue(this.#context(), this.env, this.#refreshing));
+    // Slack inbox: deliver due messages (last, so its next time is computed just before the set).
+    next.push(await this.#slackAlarmWork());
+    const due = next.filter((t): t is number => t !== null);
+    if (due.length) await this.#wakeAt(Math.min(...due));
   }
 }

@@ -31,22 +31,36 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
+/**
+ * Error details are shallow, JSON-safe values (field names, ids, candidate lists). Spelled out,
+ * not `unknown`, so errors can cross Workers RPC with their type intact.
+ */
+export type DetailValue =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly string[]
+  | readonly { readonly [k: string]: string }[]
+  | { readonly [k: string]: string | number | boolean | null };
+export type ErrorDetails = Record<string, DetailValue>;
+
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
   fix?: string;
-  details?: Record<string, unknown>;
+  details?: ErrorDetails;
 }
 
 export class AppError extends Error {
   override readonly name = "AppError";
   readonly code: ErrorCode;
   readonly fix?: string;
-  readonly details?: Record<string, unknown>;
+  readonly details?: ErrorDetails;
   /** Overrides the code's default status where HTTP has a more precise one (413 for a body too large). */
   readonly status?: number;
 
-  constructor(code: ErrorCode, message: string, opts: { fix?: string; details?: Record<string, unknown>; status?: number } = {}) {
+  constructor(code: ErrorCode, message: string, opts: { fix?: string; details?: ErrorDetails; status?: number } = {}) {
     super(message);
     this.code = code;
     this.fix = opts.fix;

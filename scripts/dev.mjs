@@ -20,7 +20,15 @@ const keys = /^VAULT_KEYS=.*$/m.exec(existing)?.[0] ?? `VAULT_KEYS="k1:${randomB
 const wanted = `# Local dev secrets, made by scripts/dev.mjs. Never commit.\n${keys}\nDEV_MODE=true\n`;
 if (existing !== wanted) writeFileSync(devVars, wanted, { mode: 0o600 });
 
-const wranglerBin = path.join(root, "node_modules/.bin/wrangler");
+// The slack-events worker reads its own .dev.vars: the fixture app's signing secret unless the
+// developer put their own there (then it is left alone).
+const slackDevVars = path.join(root, "workers/slack-events/.dev.vars");
+if (!existsSync(slackDevVars)) writeFileSync(slackDevVars, readFileSync(path.join(root, "workers/slack-events/.dev.vars.example"), "utf8"), { mode: 0o600 });
+
+// Wrangler needs Node >= 22.12: run it with the project's own Node (the `node` devDependency),
+// whatever Node started this script.
+const nodeBin = path.join(root, "node_modules/node/bin/node");
+const wranglerJs = path.join(root, "node_modules/wrangler/bin/wrangler.js");
 const args = [
   "dev",
   "-c", "workers/dev/wrangler.toml",
@@ -33,7 +41,7 @@ const args = [
   "--persist-to", stateDir,
   ...(process.env.KEYSTROKE_QUIET ? ["--log-level", "warn"] : []),
 ];
-const child = spawn(wranglerBin, args, {
+const child = spawn(existsSync(nodeBin) ? nodeBin : process.execPath, [wranglerJs, ...args], {
   cwd: root,
   env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: process.env.CI ?? "" },
   stdio: process.env.KEYSTROKE_QUIET ? ["ignore", "ignore", "inherit"] : ["ignore", "inherit", "inherit"],

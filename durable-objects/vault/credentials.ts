@@ -5,7 +5,7 @@ import { AppError, invalidField } from "../../lib/errors";
 import { maskSecret } from "../../lib/mask";
 import { can, canSeePreview, type CredentialAction, type Principal } from "../../lib/permissions";
 import { findRefMatches, matchRef, NOT_FOUND_FIX, parseRef } from "../../lib/refs";
-import type { Scope } from "../../lib/schemas/common";
+import type { Scope, Target } from "../../lib/schemas/common";
 import type {
   Credential,
   ListCredentialsQuery,
@@ -84,11 +84,11 @@ function uniqueViolation(e: unknown): boolean {
   return e instanceof Error && /UNIQUE constraint failed/.test(e.message);
 }
 
-/** Set: one credential per target, all-or-nothing, idempotent per app + slug + target. */
-export async function setCredentials(ctx: VaultContext, actor: Actor, p: Principal, body: SetCredentialsBody): Promise<Credential[]> {
-  const { app, isNew } = appFor(ctx, body.app, Object.keys(body.fields));
-  checkFields(app, body.fields, false);
-  const targets = body.targets ?? [{ type: "org" as const }];
+/**
+ * Write targets as scopes: `user` is the caller; duplicates and unknown projects are bad input;
+ * every target must be manageable by the caller, or nothing is written (the denial is audited).
+ */
+export function targetScopes(ctx: VaultContext, actor: Actor, p: Principal, targets: readonly Target[], auditAction: string): Scope[] {
   const seen = new Set<string>();
   const scopes: Scope[] = targets.map((t, i) => {
     const scope: Scope = t.type === "user" ? { type: "user", user: p.member } : t;
@@ -96,11 +96,19 @@ export async function setCredentials(ctx: VaultContext, actor: Actor, p: Princip
     if (seen.has(label)) throw invalidField(`targets[${i}]`, `The target ${label} is named twice.`);
     seen.add(label);
     if (scope.type === "project" && !projectExists(ctx, scope.project)) {
-      throw invalidField(`targets[${i}].project`, `There is no project \`${scope.project}\`.`, "See `keystroke` projects with GET /v1/projects.");
+      throw invalidField(`targets[${i}].project`, `There is no project \`${scope.project}\`.`, "See the projects with GET /v1/projects.");
     }
     return scope;
   });
-  for (const scope of scopes) authorize(ctx, actor, p, "manage", "credential.set", scope);
+  for (const scope of scopes) authorize(ctx, actor, p, "manage", auditAction, scope);
+  return scopes;
+}
+
+/** Set: one credential per target, all-or-nothing, idempotent per app + slug + target. */
+export async function setCredentials(ctx: VaultContext, actor: Actor, p: Principal, body: SetCredentialsBody): Promise<Credential[]> {
+  const { app, isNew } = appFor(ctx, body.app, Object.keys(body.fields));
+  checkFields(app, body.fields, false);
+  const scopes = targetScopes(ctx, actor, p, body.targets ?? [{ type: "org" }], "credential.set");
 
   const slug = body.slug ?? "default";
   // Sealing awaits, and the AAD binds the credential id; when a concurrent set created or replaced
@@ -272,16 +280,28 @@ export async function rotateCredential(ctx: VaultContext, actor: Actor, p: Princ
 }
 
 /** Revoke destroys the secret material; the row stays as `revoked` for the audit trail. */
-export function revokeCredential(ctx: VaultContext, actor: Actor, p: Principal, ref: string): Credential {
+export async function revokeCredential(
+  ctx: VaultContext,
+  actor: Actor,
+  p: Principal,
+  ref: string,
+  upstream?: (app: string, tokens: Record<string, string>) => Promise<boolean>,
+): Promise<Credential> {
   const row = findByRef(ctx, p, ref);
   const scope = rowScope(row);
   authorize(ctx, actor, p, "revoke", "credential.revoke", scope, row.id);
   if (row.status !== "revoked") {
+    // OAuth tokens are read before they are destroyed, to revoke them at the provider afterwards.
+    const tokens = row.kind === "oauth" && upstream ? await openFields(ctx, row.id) : null;
     ctx.storage.transactionSync(() => {
       ctx.sql.exec(`DELETE FROM secret_fields WHERE credential_id = ?`, row.id);
       ctx.sql.exec(`UPDATE credentials SET status = 'revoked', is_default = 0, preview = NULL, revoked_at = ?, updated_at = ? WHERE id = ?`, ctx.now, ctx.now, row.id);
       writeAudit(ctx, actor, { action: "credential.revoke", credentialId: row.id, target: scopeLabel(scope), detail: { app: row.app, slug: row.slug } });
     });
+    if (tokens && upstream) {
+      const revoked = await upstream(row.app, tokens);
+      writeAudit({ ...ctx, now: Date.now() }, actor, { action: "credential.revoke_upstream", outcome: revoked ? "ok" : "failed", credentialId: row.id, target: scopeLabel(scope), detail: { app: row.app } });
+    }
   }
   return toCredential(selectCredentials(ctx, "id = ?", row.id)[0]!, { showPreview: canSeePreview(p, scope) });
 }

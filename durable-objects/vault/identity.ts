@@ -3,7 +3,7 @@ import { AppError } from "../../lib/errors";
 import { canSeeProject, isAdmin, type Principal } from "../../lib/permissions";
 import { ProjectRole, Role, TokenKind } from "../../lib/schemas/common";
 import type { ApiKey, Me, Member, Org, Project } from "../../lib/schemas/identity";
-import { newId, newToken, tokenPreview } from "../../lib/tokens";
+import { hashToken as hashTokenValue, newId, newToken, tokenPreview } from "../../lib/tokens";
 import { writeAudit } from "./audit";
 import { iso, type Actor, type VaultContext } from "./context";
 
@@ -148,4 +148,28 @@ export function revokeApiKey(ctx: VaultContext, actor: Actor, p: Principal, id: 
     });
   }
   return toApiKey(ctx.sql.exec(`SELECT * FROM tokens WHERE id = ?`, id).one());
+}
+
+/** Mints a member token for a sign-in (web session or CLI login); only its hash is stored. */
+export async function mintMemberToken(ctx: VaultContext, memberId: string, name: string, ttlMs: number): Promise<{ token: string; expires_at: number }> {
+  const token = newToken("user", ctx.orgId);
+  const hash = await hashTokenValue(token);
+  const expires = ctx.now + ttlMs;
+  ctx.storage.transactionSync(() => {
+    ctx.sql.exec(
+      `INSERT INTO tokens (id, hash, kind, member_id, name, preview, created_at, expires_at) VALUES (?, ?, 'user', ?, ?, ?, ?, ?)`,
+      newId("tok"), hash, memberId, name, tokenPreview(token), ctx.now, expires,
+    );
+    writeAudit(ctx, null, { action: "auth.sign_in", target: memberId, detail: { via: name } });
+  });
+  return { token, expires_at: expires };
+}
+
+export function memberByEmail(ctx: VaultContext, email: string): Member | null {
+  return members(ctx).find((m) => m.email === email.toLowerCase()) ?? null;
+}
+
+/** Signing out revokes the session's token, not just the cookie. */
+export function revokeOwnToken(ctx: VaultContext, actor: Actor): void {
+  ctx.sql.exec(`UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, ctx.now, actor.tokenId);
 }

@@ -88,13 +88,37 @@ export function explain(ctx: VaultContext, p: Principal, body: ExplainBody, conn
   return { ok: results.every((r) => r.ok), results };
 }
 
+/** What a run gets of an OAuth credential: the access token, never the refresh token. */
+function handedOut(row: CredentialRow, fields: Record<string, string>): Record<string, string> {
+  return row.kind === "oauth" ? { accessToken: fields.accessToken ?? "" } : fields;
+}
+
 /**
- * POST /v1/runtime/resolve: decide, open the chosen secrets, then in one transaction stamp
+ * POST /v1/runtime/resolve: decide, refresh OAuth tokens that expire within 5 minutes (through
+ * `fresh`, single-flight per credential), open the chosen secrets, then in one transaction stamp
  * last_used_at and write one audit row per requirement (never the secret).
  */
-export async function runtimeResolve(ctx: VaultContext, actor: Actor, body: RuntimeResolveBody, connectBase: string): Promise<{ ok: boolean; results: RuntimeResult[] }> {
+export async function runtimeResolve(
+  ctx: VaultContext,
+  actor: Actor,
+  body: RuntimeResolveBody,
+  connectBase: string,
+  fresh: (credentialId: string) => Promise<void>,
+): Promise<{ ok: boolean; results: RuntimeResult[] }> {
   const { context, decisions } = decide(ctx, body, connectBase);
-  const opened = await Promise.all(decisions.map(async ({ result }) => (result.ok ? openFields(ctx, result.credential.id) : null)));
+  const refreshed = await Promise.all(
+    decisions.map(async ({ result }) => {
+      if (!result.ok) return null;
+      try {
+        await fresh(result.credential.id);
+        return null;
+      } catch (e) {
+        // The provider is down or erred: this requirement fails, nothing is marked.
+        return e instanceof AppError ? e.message : "The provider could not refresh the token.";
+      }
+    }),
+  );
+  const opened = await Promise.all(decisions.map(async ({ result }, i) => (result.ok && refreshed[i] === null ? openFields(ctx, result.credential.id) : null)));
   const target = consumerLabel(context.consumer);
   return ctx.storage.transactionSync(() => {
     const results = decisions.map(({ result }, i): RuntimeResult => {
@@ -104,8 +128,14 @@ export async function runtimeResolve(ctx: VaultContext, actor: Actor, body: Runt
         writeAudit(ctx, actor, { action: "credential.resolve", outcome: "failed", credentialId: result.error.details.id ?? null, target, detail: { app, code: result.error.code, consumer: target } });
         return { ok: false, app, error: result.error };
       }
-      // The secrets were opened outside this transaction: a revoke that landed meanwhile wins.
       const row = selectCredentials(ctx, "id = ?", result.credential.id)[0]!;
+      const upstream = refreshed[i];
+      if (upstream) {
+        const error = { code: "upstream_error" as const, message: upstream, fix: "Try again shortly; if it persists, reconnect the credential.", details: { app, id: row.id } };
+        writeAudit(ctx, actor, { action: "credential.resolve", outcome: "failed", credentialId: row.id, target, detail: { app, code: error.code, consumer: target } });
+        return { ok: false, app, error };
+      }
+      // The secrets were opened outside this transaction: a revoke that landed meanwhile wins.
       if (row.status !== "active") {
         const error = { code: "credential_unavailable" as const, message: `The credential ${result.credential.slug} was ${row.status === "revoked" ? "revoked" : "marked as needing reauthorization"} while it was being resolved.`, fix: "Run the action again.", details: { app, id: row.id, status: row.status } };
         writeAudit(ctx, actor, { action: "credential.resolve", outcome: "failed", credentialId: row.id, target, detail: { app, code: error.code, consumer: target } });
@@ -114,7 +144,7 @@ export async function runtimeResolve(ctx: VaultContext, actor: Actor, body: Runt
       ctx.sql.exec(`UPDATE credentials SET last_used_at = ? WHERE id = ?`, ctx.now, row.id);
       writeAudit(ctx, actor, { action: "credential.resolve", credentialId: row.id, target, detail: { app, rule: result.rule, consumer: target, project: context.project ?? null, user: context.user ?? null } });
       const fresh = { ...row, last_used_at: ctx.now };
-      return { ok: true, app, credential: toCredential(fresh, { showPreview: true }), rule: result.rule, explanation: result.explanation, skipped: result.skipped, fields: opened[i]! };
+      return { ok: true, app, credential: toCredential(fresh, { showPreview: true }), rule: result.rule, explanation: result.explanation, skipped: result.skipped, fields: handedOut(row, opened[i]!) };
     });
     return { ok: results.every((r) => r.ok), results };
   });

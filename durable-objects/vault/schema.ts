@@ -3,6 +3,8 @@
  * blockConcurrencyWhile. docs/storage.md is the written contract for every table here.
  * Never edit a shipped migration: add a new one.
  */
+import { SLACK_MIGRATION } from "./slack/migration";
+
 export interface Migration {
   /** Allocated once and never reused; applied in ascending order. */
   version: number;
@@ -139,7 +141,59 @@ export const VAULT_MIGRATIONS: readonly Migration[] = [
   CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL);
   `,
   },
-  // Allocated: 4 = connect sessions and OAuth (issue 4), 5 = Slack (issue 6), 6 = CLI logins (issue 5).
+  {
+    version: 4,
+    name: "connect sessions and OAuth states",
+    sql: `
+  CREATE TABLE connect_sessions (
+    id TEXT PRIMARY KEY,
+    app TEXT NOT NULL,
+    member_id TEXT NOT NULL REFERENCES members(id),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'completed', 'failed')),
+    name TEXT,
+    reconnect_id TEXT,
+    allow_account_change INTEGER NOT NULL DEFAULT 0,
+    credential_ids TEXT NOT NULL DEFAULT '[]',
+    error TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    finished_at INTEGER
+  );
+  CREATE INDEX connect_sessions_by_member ON connect_sessions(member_id, created_at);
+  CREATE TABLE oauth_states (
+    state_hash TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES connect_sessions(id),
+    verifier TEXT,
+    targets TEXT NOT NULL,
+    name TEXT,
+    redirect_uri TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    consumed_at INTEGER
+  );
+  `,
+  },
+  SLACK_MIGRATION,
+  {
+    version: 6,
+    name: "CLI browser logins: pending approvals, deleted when collected or expired (vault/cli-logins.ts)",
+    sql: `
+  CREATE TABLE cli_logins (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL,
+    verifier TEXT NOT NULL,
+    client TEXT,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied')),
+    member_id TEXT REFERENCES members(id),
+    token_ttl INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    decided_at INTEGER,
+    CHECK (status = 'pending' OR member_id IS NOT NULL)
+  );
+  CREATE INDEX cli_logins_by_expiry ON cli_logins(expires_at);
+  `,
+  },
 ];
 
 export function migrate(storage: DurableObjectStorage, migrations: readonly Migration[]): void {

@@ -38,7 +38,9 @@ export const FieldName = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,62}$/, "field
 export const FieldValue = z
   .string()
   .min(1, "must not be empty")
-  .refine((v) => new TextEncoder().encode(v).byteLength <= MAX_FIELD_BYTES, "must be at most 64 KiB");
+  .refine((v) => new TextEncoder().encode(v).byteLength <= MAX_FIELD_BYTES, "must be at most 64 KiB")
+  // A lone surrogate cannot be sealed as UTF-8: it would silently become U+FFFD, a different secret.
+  .refine((v) => !/\p{Surrogate}/u.test(v), "must be valid Unicode (no lone surrogates)");
 export const Fields = z
   .record(FieldName, FieldValue)
   .refine((f) => Object.keys(f).length > 0, "must name at least one field")

@@ -32,7 +32,7 @@ export const Rule = z.enum(["explicit", "assignment", "assignment_wildcard", "pi
 export const Skipped = z.object({ credential: z.string(), id: z.string(), reason: z.string() });
 
 export const ResolveError = z.object({
-  code: z.enum(["missing_credentials", "ambiguous_credentials", "credential_unavailable"]),
+  code: z.enum(["missing_credentials", "ambiguous_credentials", "credential_unavailable", "upstream_error"]),
   message: z.string(),
   fix: z.string(),
   details: z.object({

@@ -53,6 +53,7 @@ const CASES: Case[] = [
   post("empty field value", () => ({ ...good(), fields: { apiKey: "" } }), "fields.apiKey"),
   post("a field value over 64 KiB", () => ({ ...good(), fields: { apiKey: "x".repeat(64 * 1024 + 1) } }), "fields.apiKey"),
   post("a multibyte field value over 64 KiB in bytes", () => ({ ...good(), fields: { apiKey: "é".repeat(32 * 1024 + 1) } }), "fields.apiKey"),
+  { name: "a field value with a lone surrogate", method: "POST", path: "/v1/credentials", opts: () => ({ rawBody: '{"app":"exa","fields":{"apiKey":"exa-abcdefghij\\ud800klmnop"}}', headers: json }), status: 400, code: "invalid_request", field: "fields.apiKey" },
   post("more than 50 fields", () => ({ ...good(), app: `many-${uid()}`, fields: manyFields() }), "fields"),
   post("no fields", () => ({ ...good(), fields: {} }), "fields"),
   post("a field name that is not a name", () => ({ ...good(), fields: { "api key": "x" } }), "fields.api key"),

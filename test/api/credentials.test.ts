@@ -35,6 +35,13 @@ describe("set", () => {
     expect(await openSecret(s.org.id, c.id)).toEqual({ apiKey: secret });
   });
 
+  it("stores any valid Unicode value exactly (astral characters, accents, a leading BOM)", async () => {
+    const secret = `\ufeffclé-🔑-${uid(20)}-𝔘`;
+    const res = await setCred(s.alice, { fields: { apiKey: secret }, slug: `uni${uid()}` });
+    expect(res.status, res.text).toBe(200);
+    expect(await openSecret(s.org.id, res.body.credentials[0].id)).toEqual({ apiKey: secret });
+  });
+
   it("defaults the target to org and the slug to `default`", async () => {
     const res = await call("POST", "/v1/credentials", { token: s.alice, body: { app: "tavily", fields: { apiKey: `tvly-${uid(30)}` } } });
     expect(res.status, res.text).toBe(200);

@@ -89,8 +89,10 @@ export async function dumpVault(orgId: string): Promise<Record<string, Record<st
 
 /** What a write must leave untouched when it is refused: credentials, secrets and custom apps. */
 export async function credentialState(orgId: string): Promise<string> {
-  const d = await dumpVault(orgId);
-  return JSON.stringify({ credentials: d.credentials, secret_fields: d.secret_fields, custom_apps: d.custom_apps });
+  return runInDurableObject(vaultOf(orgId), (_instance, state) => {
+    const all = (t: string) => state.storage.sql.exec(`SELECT * FROM ${t} ORDER BY rowid`).toArray();
+    return JSON.stringify({ credentials: all("credentials"), secret_fields: all("secret_fields"), custom_apps: all("custom_apps") });
+  });
 }
 
 /** POST /v1/credentials with the usual exa body. */

@@ -75,8 +75,9 @@ describe("keyring rotation", () => {
     expect(await openSecret(s.org.id, exa.id)).toEqual({ apiKey: exaKey });
     expect((await call("GET", `/v1/credentials/${twilio.id}`, { token: s.alice })).status).toBe(200);
 
-    const left = await vaultOf(s.org.id).resealBatch();
-    expect(left).toBe(0);
+    const sweep = await vaultOf(s.org.id).resealBatch();
+    expect(sweep.left).toBe(0);
+    expect(sweep.moved).toBeGreaterThan(0);
     const resealed = await sealedRows(ids);
     for (const r of resealed) expect(r.sealed).toMatch(/^v1\.k2\./);
     expect(resealed.map((r) => r.sealed)).not.toEqual(k2Before.map((r) => r.sealed)); // fresh IVs
@@ -84,7 +85,7 @@ describe("keyring rotation", () => {
     expect(await openWith(exa.id, onlyK2)).toEqual({ apiKey: exaKey });
     const all = await vaultSql(s.org.id, `SELECT COUNT(*) AS n FROM secret_fields WHERE sealed NOT LIKE 'v1.k2.%'`);
     expect(all[0]!.n).toBe(0);
-    expect(await vaultOf(s.org.id).resealBatch()).toBe(0);
+    expect(await vaultOf(s.org.id).resealBatch()).toEqual({ moved: 0, left: 0 });
   });
 
   it("the alarm sweeps in batches and re-arms itself until nothing is left", async () => {
@@ -125,5 +126,20 @@ describe("keyring rotation", () => {
     }
     expect((await sealedRows([c.id]))[0]!.sealed).toMatch(/^v1\.k2\./);
     expect(await openSecret(s.org.id, c.id)).toEqual(plain);
+  });
+});
+
+describe("a sealed value that cannot be opened", () => {
+  it("is skipped by the sweep, which then stops instead of re-arming forever", async () => {
+    const s = await seed();
+    const res = await call("POST", "/v1/credentials", { token: s.alice, body: { app: "exa", slug: `stuck-${uid()}`, fields: { apiKey: "exa-stuck-value-1234567890" } } });
+    const id = res.body.credentials[0].id as string;
+    await runInDurableObject(vaultOf(s.org.id), async (_i, state) => {
+      state.storage.sql.exec(`UPDATE secret_fields SET sealed = 'v1.k9.AAAA.BBBB' WHERE credential_id = ?`, id);
+    });
+    expect(await vaultOf(s.org.id).resealBatch()).toEqual({ moved: 0, left: 1 });
+    await runDurableObjectAlarm(vaultOf(s.org.id));
+    const alarm = await runInDurableObject(vaultOf(s.org.id), (_i, state) => state.storage.getAlarm());
+    expect(alarm).toBeNull();
   });
 });

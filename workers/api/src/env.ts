@@ -10,6 +10,8 @@ export interface Env {
   VAULT_KEYS: string;
   /** The public origin of the platform, for links (connect URLs, CLI login). Unset in dev: the request's origin. */
   PUBLIC_URL?: string;
+  /** `{"github":{"id":"…","secret":"…"},…}`: the platform's OAuth clients per app (secret). */
+  OAUTH_CLIENTS?: string;
   /** Slack's Web API; default https://slack.com/api. */
   SLACK_API_URL?: string;
   /** The agent runtime the Slack gateway delivers messages to. */

@@ -7,7 +7,14 @@ import { apps } from "./routes/apps";
 import { audit } from "./routes/audit";
 import { credentials } from "./routes/credentials";
 import { identity } from "./routes/identity";
+import { connect } from "./routes/connect";
+import { appsPages } from "./web/apps";
+import { connectPages } from "./web/connect";
+import { STYLES } from "./web/layout";
+import { signin } from "./web/signin";
 import { resolution } from "./routes/resolution";
+import { cliLogins } from "./routes/cli-logins";
+import { channels } from "./routes/channels";
 
 export { OrgVault } from "../../../durable-objects/org-vault";
 export { Directory } from "../../../durable-objects/directory";
@@ -28,11 +35,18 @@ app.get("/v1/ping", async (c) => {
   const { token, vault } = vaultFor(c);
   return c.json(unwrap(await vault.ping(token)));
 });
+app.get("/static/app.css", (c) => c.body(STYLES, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }));
+app.route("/", signin);
+app.route("/", connectPages);
+app.route("/", appsPages);
 app.route("/", identity);
+app.route("/", connect);
 app.route("/", apps);
 app.route("/", credentials);
 app.route("/", audit);
 app.route("/", resolution);
+app.route("/", cliLogins);
+app.route("/", channels);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "ks_user_…, ks_key_… or ks_rt_… tokens" });
 app.doc31("/openapi.json", {

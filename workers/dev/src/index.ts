@@ -1,5 +1,8 @@
 import { Hono } from "hono";
 import { BenchOrgBody, createBenchOrg } from "./bench-org";
+import { sandboxOAuth } from "./sandbox/oauth";
+import { sandboxAgent } from "./sandbox/agent";
+import { sandboxSlack } from "./sandbox/slack";
 import { seedDemo, type SeedEnv } from "./seed";
 
 export interface DevEnv extends SeedEnv {
@@ -26,6 +29,10 @@ app.post("/dev/bench-org", async (c) => {
   if (!body.success) return c.json({ error: { code: "invalid_request", message: "Expected {slug, credentials, assignments}." } }, 400);
   return c.json(await createBenchOrg(c.env, body.data));
 });
+
+app.route("/_sandbox/oauth", sandboxOAuth);
+app.route("/_sandbox/slack", sandboxSlack);
+app.route("/_sandbox/agent", sandboxAgent);
 
 app.all("*", (c) => {
   const path = new URL(c.req.url).pathname;

@@ -1,15 +1,22 @@
 import { Hono } from "hono";
-import type { Directory } from "../../../durable-objects/directory";
-import type { OrgVault } from "../../../durable-objects/org-vault";
+import { AppError } from "../../../lib/errors";
+import type { SlackEnv } from "./env";
+import { handleSlackEvent } from "./events";
 
-export interface SlackEnv {
-  VAULT: DurableObjectNamespace<OrgVault>;
-  DIRECTORY: DurableObjectNamespace<Directory>;
-  ROUTES: KVNamespace;
-}
+export type { SlackEnv };
 
+/** The slack-events worker: /slack/events (Slack's Request URL) and a health route. */
 const app = new Hono<{ Bindings: SlackEnv }>();
+
 app.get("/slack/health", (c) => c.json({ ok: true, worker: "slack-events" }));
+app.post("/slack/events", handleSlackEvent);
+
 app.notFound((c) => c.json({ error: { code: "not_found", message: `No route ${c.req.method} ${new URL(c.req.url).pathname}.` } }, 404));
+app.onError((err, c) => {
+  // A vault that cannot be reached, or any bug: 500 so Slack retries; the reason stays in the log.
+  console.error("slack-events: internal error", err instanceof Error ? err.name : typeof err);
+  const e = err instanceof AppError ? err : new AppError("internal", "Something went wrong on our side.");
+  return c.json({ error: e.toBody() }, e.httpStatus as 500);
+});
 
 export default app;

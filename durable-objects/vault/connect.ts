@@ -1,0 +1,239 @@
+import { z } from "zod";
+import { customApp, getApp, type App } from "../../lib/catalog";
+import { open, seal } from "../../lib/crypto";
+import { AppError, invalidField } from "../../lib/errors";
+import { can, isAdmin, type Principal } from "../../lib/permissions";
+import type { Scope } from "../../lib/schemas/common";
+import type { ConnectChoice, ConnectOptions, ConnectSession, CreateConnectSessionBody } from "../../lib/schemas/connect";
+import type { Credential } from "../../lib/schemas/credentials";
+import { newId } from "../../lib/tokens";
+import { writeAudit } from "./audit";
+import { iso, type Actor, type VaultContext } from "./context";
+import { rowScope, scopeLabel, selectCredentials, toCredential } from "./credential-rows";
+import { findByRef, setCredentials, targetScopes } from "./credentials";
+
+/** Connect sessions (SPEC section 6): single use, 30 minutes, bound to the member who made them. */
+export const SESSION_TTL_MS = 30 * 60_000;
+/** An OAuth state lives as long as a person plausibly spends on the provider's consent page. */
+export const STATE_TTL_MS = 15 * 60_000;
+
+const SessionRow = z.object({
+  id: z.string(),
+  app: z.string(),
+  member_id: z.string(),
+  status: z.enum(["pending", "completed", "failed"]),
+  name: z.string().nullable(),
+  reconnect_id: z.string().nullable(),
+  allow_account_change: z.number(),
+  credential_ids: z.string(),
+  error: z.string().nullable(),
+  created_at: z.number(),
+  expires_at: z.number(),
+  finished_at: z.number().nullable(),
+});
+export type SessionRow = z.infer<typeof SessionRow>;
+
+export const sessionUrl = (publicUrl: string, id: string) => `${publicUrl}/connect/${id}`;
+
+function appOf(ctx: VaultContext, slug: string): App | null {
+  const catalog = getApp(slug);
+  if (catalog) return catalog;
+  const row = ctx.sql.exec(`SELECT fields FROM custom_apps WHERE slug = ?`, slug).toArray()[0];
+  return row ? customApp(slug, z.array(z.string()).parse(JSON.parse(String(row.fields)))) : null;
+}
+
+/** A session of this member; anyone else's is not found (its existence is not revealed). */
+export function sessionOf(ctx: VaultContext, p: Principal, id: string): SessionRow {
+  const raw = ctx.sql.exec(`SELECT * FROM connect_sessions WHERE id = ?`, id).toArray()[0];
+  const row = raw ? SessionRow.parse(raw) : null;
+  if (!row || row.member_id !== p.member) throw new AppError("not_found", "There is no such connect session.", { fix: "Start a new one: `keystroke connect <app>`." });
+  return row;
+}
+
+/** Pending sessions past their time end as failed, once, when next looked at. */
+function settleExpiry(ctx: VaultContext, row: SessionRow): SessionRow {
+  if (row.status !== "pending" || row.expires_at > ctx.now) return row;
+  ctx.sql.exec(`UPDATE connect_sessions SET status = 'failed', error = ?, finished_at = ? WHERE id = ? AND status = 'pending'`, "The connect session expired.", ctx.now, row.id);
+  return { ...row, status: "failed", error: "The connect session expired.", finished_at: ctx.now };
+}
+
+export function sessionView(ctx: VaultContext, p: Principal, row: SessionRow, publicUrl: string): ConnectSession {
+  const ids = z.array(z.string()).parse(JSON.parse(row.credential_ids));
+  const credentials: Credential[] = ids.flatMap((id) => selectCredentials(ctx, "id = ?", id)).map((r) => toCredential(r, { showPreview: true }));
+  const reconnect = row.reconnect_id ? selectCredentials(ctx, "id = ?", row.reconnect_id)[0] : undefined;
+  return {
+    id: row.id,
+    app: row.app,
+    url: sessionUrl(publicUrl, row.id),
+    status: row.status,
+    expires_at: iso(row.expires_at)!,
+    reconnect: reconnect ? toCredential(reconnect, { showPreview: false }).ref : null,
+    ...(row.status === "completed" ? { credentials } : {}),
+    error: row.error,
+  };
+}
+
+export function createSession(ctx: VaultContext, actor: Actor, p: Principal, body: CreateConnectSessionBody, publicUrl: string): ConnectSession {
+  const app = appOf(ctx, body.app);
+  if (!app) throw invalidField("app", `There is no app \`${body.app}\` in the catalog.`, "Find one with `keystroke apps list --search <q>`.");
+  let reconnectId: string | null = null;
+  if (body.reconnect !== undefined) {
+    const row = findByRef(ctx, p, body.reconnect);
+    if (row.app !== app.slug || row.kind !== "oauth") throw invalidField("reconnect", `${body.reconnect} is not a ${app.name} OAuth connection.`);
+    if (row.status === "revoked") throw invalidField("reconnect", `${body.reconnect} is revoked; connect a new one instead.`);
+    if (!can(p, "manage", rowScope(row))) throw new AppError("forbidden", `You may not reconnect credentials at ${scopeLabel(rowScope(row))}.`);
+    reconnectId = row.id;
+  }
+  if (body.allow_account_change && !isAdmin(p)) {
+    throw new AppError("forbidden", "Only org owners and admins may let a reconnect switch accounts.", { details: { field: "allow_account_change" } });
+  }
+  const id = newId("cs");
+  ctx.storage.transactionSync(() => {
+    ctx.sql.exec(
+      `INSERT INTO connect_sessions (id, app, member_id, status, name, reconnect_id, allow_account_change, created_at, expires_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
+      id, app.slug, p.member, body.name ?? null, reconnectId, body.allow_account_change ? 1 : 0, ctx.now, ctx.now + SESSION_TTL_MS,
+    );
+    writeAudit(ctx, actor, { action: "connect.start", credentialId: reconnectId, target: id, detail: { app: app.slug, reconnect: reconnectId !== null } });
+  });
+  return sessionView(ctx, p, sessionOf(ctx, p, id), publicUrl);
+}
+
+export function getSession(ctx: VaultContext, p: Principal, id: string, publicUrl: string): ConnectSession {
+  return sessionView(ctx, p, settleExpiry(ctx, sessionOf(ctx, p, id)), publicUrl);
+}
+
+/** A session that can still be completed, or the reason it cannot. */
+export function openSession(ctx: VaultContext, p: Principal, id: string): SessionRow {
+  const row = settleExpiry(ctx, sessionOf(ctx, p, id));
+  if (row.status !== "pending") {
+    throw new AppError("conflict", row.status === "completed" ? "This connect session is already completed." : `This connect session failed: ${row.error ?? "unknown reason"}`, {
+      fix: "Start a new one: `keystroke connect <app>`.",
+    });
+  }
+  return row;
+}
+
+export function connectOptions(ctx: VaultContext, p: Principal, id: string, publicUrl: string): ConnectOptions {
+  const row = settleExpiry(ctx, sessionOf(ctx, p, id));
+  const app = appOf(ctx, row.app)!;
+  const projects = ctx.sql.exec(`SELECT slug FROM projects ORDER BY slug`).toArray().map((r) => String(r.slug)).filter((slug) => can(p, "manage", { type: "project", project: slug }));
+  const fixed = row.reconnect_id ? selectCredentials(ctx, "id = ?", row.reconnect_id)[0] : undefined;
+  return {
+    session: sessionView(ctx, p, row, publicUrl),
+    app: { slug: app.slug, name: app.name, kind: app.kind, fields: app.kind === "api_key" ? app.fields.map((f) => ({ name: f.name, label: f.label, secret: f.secret, optional: f.optional })) : [] },
+    targets: { org: can(p, "manage", { type: "org" }), user: true, projects },
+    fixed_target: fixed ? scopeLabel(rowScope(fixed)) : null,
+  };
+}
+
+function finish(ctx: VaultContext, actor: Actor | null, row: SessionRow, outcome: { ids: string[] } | { error: string }): void {
+  ctx.sql.exec(`DELETE FROM oauth_states WHERE session_id = ?`, row.id);
+  if ("ids" in outcome) {
+    ctx.sql.exec(`UPDATE connect_sessions SET status = 'completed', credential_ids = ?, finished_at = ? WHERE id = ?`, JSON.stringify(outcome.ids), ctx.now, row.id);
+    writeAudit(ctx, actor, { action: "connect.complete", target: row.id, detail: { app: row.app, credentials: outcome.ids } });
+  } else {
+    ctx.sql.exec(`UPDATE connect_sessions SET status = 'failed', error = ?, finished_at = ? WHERE id = ?`, outcome.error, ctx.now, row.id);
+    writeAudit(ctx, actor, { action: "connect.fail", outcome: "failed", target: row.id, detail: { app: row.app, reason: outcome.error } });
+  }
+}
+
+/** API-key apps: the web form's fields, written like `credentials set` (fan-out, all-or-nothing). */
+export async function completeWithFields(ctx: VaultContext, actor: Actor, p: Principal, id: string, choice: ConnectChoice, fields: Record<string, string>): Promise<Credential[]> {
+  const row = openSession(ctx, p, id);
+  const name = choice.name ?? row.name ?? undefined;
+  const created = await setCredentials(ctx, actor, p, { app: row.app, fields, targets: choice.targets, slug: name ? slugify(name) : undefined, name });
+  ctx.storage.transactionSync(() => {
+    const again = openSession(ctx, p, id);
+    finish(ctx, actor, again, { ids: created.map((c) => c.id) });
+  });
+  return created;
+}
+
+export function failSession(ctx: VaultContext, actor: Actor | null, id: string, reason: string): void {
+  const raw = ctx.sql.exec(`SELECT * FROM connect_sessions WHERE id = ?`, id).toArray()[0];
+  if (!raw) return;
+  const row = SessionRow.parse(raw);
+  if (row.status === "pending") ctx.storage.transactionSync(() => finish(ctx, actor, row, { error: reason }));
+}
+
+export { finish as finishSession };
+
+/** Machine slugs from display names: `Work (EU)` -> `work-eu`. */
+export function slugify(name: string): string {
+  const s = name.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);
+  return s || "default";
+}
+
+// ---- OAuth states ----
+
+const StateRow = z.object({
+  state_hash: z.string(),
+  session_id: z.string(),
+  verifier: z.string().nullable(),
+  targets: z.string(),
+  name: z.string().nullable(),
+  redirect_uri: z.string(),
+  expires_at: z.number(),
+});
+
+const stateAad = (orgId: string, stateHash: string) => `${orgId}|oauth_state|${stateHash}`;
+
+/** Records the state (hashed) and the PKCE verifier (sealed) before the browser leaves for the provider. */
+export async function beginOAuth(ctx: VaultContext, actor: Actor, p: Principal, id: string, choice: ConnectChoice, state: { hash: string; verifier: string | null; redirectUri: string }): Promise<SessionRow> {
+  const row = openSession(ctx, p, id);
+  const app = appOf(ctx, row.app)!;
+  if (app.kind !== "oauth") throw invalidField("app", `${app.name} takes secret fields, not an OAuth connection.`);
+  let scopes: Scope[];
+  if (row.reconnect_id) {
+    scopes = [rowScope(selectCredentials(ctx, "id = ?", row.reconnect_id)[0]!)];
+  } else {
+    scopes = targetScopes(ctx, actor, p, choice.targets, "connect.start");
+  }
+  const verifier = state.verifier ? await seal(ctx.ring, ctx.orgId, state.verifier, stateAad(ctx.orgId, state.hash)) : null;
+  ctx.sql.exec(
+    `INSERT INTO oauth_states (state_hash, session_id, verifier, targets, name, redirect_uri, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    state.hash, row.id, verifier, JSON.stringify(scopes), choice.name ?? row.name, state.redirectUri, ctx.now, Math.min(ctx.now + STATE_TTL_MS, row.expires_at),
+  );
+  return row;
+}
+
+export interface ConsumedState {
+  session: SessionRow;
+  verifier: string | null;
+  scopes: Scope[];
+  name: string | null;
+  redirectUri: string;
+}
+
+/**
+ * Single use: the state is marked consumed in the same statement that reads it, so a second
+ * callback with the same state finds nothing. The row stays until the connection is stored or
+ * failed, holding the chosen targets.
+ */
+export async function consumeState(ctx: VaultContext, p: Principal, stateHash: string): Promise<ConsumedState> {
+  const raw = ctx.sql.exec(`UPDATE oauth_states SET consumed_at = ? WHERE state_hash = ? AND consumed_at IS NULL RETURNING *`, ctx.now, stateHash).toArray()[0];
+  if (!raw) throw new AppError("invalid_request", "This sign-in link is unknown or was already used.", { fix: "Start the connection again.", details: { field: "state" } });
+  const st = StateRow.parse(raw);
+  const session = SessionRow.parse(ctx.sql.exec(`SELECT * FROM connect_sessions WHERE id = ?`, st.session_id).one());
+  if (session.member_id !== p.member) {
+    throw new AppError("forbidden", "This connection was started by someone else.", { fix: "Sign in as the member who started it." });
+  }
+  if (st.expires_at <= ctx.now) {
+    failSession(ctx, null, session.id, "The connection took too long; the sign-in link expired.");
+    throw new AppError("invalid_request", "The sign-in link expired.", { fix: "Start the connection again.", details: { field: "state" } });
+  }
+  if (settleExpiry(ctx, session).status !== "pending") {
+    throw new AppError("conflict", "This connect session is no longer open.", { fix: "Start the connection again." });
+  }
+  const verifier = st.verifier ? await open(ctx.ring, ctx.orgId, st.verifier, stateAad(ctx.orgId, st.state_hash)) : null;
+  return { session, verifier, scopes: z.array(z.any()).parse(JSON.parse(st.targets)) as Scope[], name: st.name, redirectUri: st.redirect_uri };
+}
+
+/** The consumed state of a callback in progress (between the code exchange and storing). */
+export function consumedState(ctx: VaultContext, p: Principal, stateHash: string): ConsumedState {
+  const raw = ctx.sql.exec(`SELECT * FROM oauth_states WHERE state_hash = ? AND consumed_at IS NOT NULL`, stateHash).toArray()[0];
+  if (!raw) throw new AppError("invalid_request", "This sign-in link is unknown or was already used.", { details: { field: "state" } });
+  const st = StateRow.parse(raw);
+  const session = openSession(ctx, p, st.session_id);
+  return { session, verifier: null, scopes: z.array(z.any()).parse(JSON.parse(st.targets)) as Scope[], name: st.name, redirectUri: st.redirect_uri };
+}
