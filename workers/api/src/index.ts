@@ -8,12 +8,14 @@ import { audit } from "./routes/audit";
 import { credentials } from "./routes/credentials";
 import { identity } from "./routes/identity";
 import { connect } from "./routes/connect";
+import { handleMcp } from "./mcp/server";
 import { appsPages } from "./web/apps";
 import { connectPages } from "./web/connect";
 import { STYLES } from "./web/layout";
 import { signin } from "./web/signin";
 import { resolution } from "./routes/resolution";
 import { cliLogins } from "./routes/cli-logins";
+import { cliLoginPage } from "./web/cli-login";
 import { channels } from "./routes/channels";
 
 export { OrgVault } from "../../../durable-objects/org-vault";
@@ -41,11 +43,13 @@ app.route("/", connectPages);
 app.route("/", appsPages);
 app.route("/", identity);
 app.route("/", connect);
+app.all("/mcp", handleMcp);
 app.route("/", apps);
 app.route("/", credentials);
 app.route("/", audit);
 app.route("/", resolution);
 app.route("/", cliLogins);
+app.route("/", cliLoginPage);
 app.route("/", channels);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "ks_user_…, ks_key_… or ks_rt_… tokens" });

@@ -1,0 +1,89 @@
+/**
+ * What the credential commands need from a target. The cloud target is the HTTP API; the local
+ * target (cli/local) answers the same shapes from a file, so rendering and --json output are the
+ * same on both.
+ */
+import { z } from "zod";
+import { AppSummary } from "../lib/schemas/apps";
+import {
+  Credential,
+  type ListCredentialsQuery,
+  type RotateCredentialBody,
+  type SetCredentialsBody,
+  type UpdateCredentialBody,
+} from "../lib/schemas/credentials";
+import {
+  AssignmentView,
+  ConsumerView,
+  ExplainAnswer,
+  type ConsumerKind,
+  type DeleteAssignmentBody,
+  type ExplainBody,
+  type PutAssignmentBody,
+} from "../lib/schemas/resolution";
+import type { CliTarget } from "../lib/schemas/cli";
+import { query, seg, type Api } from "./http";
+
+export interface Backend {
+  readonly target: CliTarget;
+  apps(search?: string): Promise<AppSummary[]>;
+  listCredentials(q: ListCredentialsQuery): Promise<Credential[]>;
+  getCredential(ref: string): Promise<Credential>;
+  setCredentials(body: SetCredentialsBody): Promise<Credential[]>;
+  updateCredential(ref: string, body: UpdateCredentialBody): Promise<Credential>;
+  rotateCredential(ref: string, body: RotateCredentialBody): Promise<Credential>;
+  revokeCredential(ref: string): Promise<Credential>;
+  consumers(kind: ConsumerKind, target: string): Promise<ConsumerView[]>;
+  assignments(q: { kind?: ConsumerKind; target?: string }): Promise<AssignmentView[]>;
+  putAssignment(body: PutAssignmentBody): Promise<AssignmentView>;
+  deleteAssignment(body: DeleteAssignmentBody): Promise<AssignmentView>;
+  explain(body: ExplainBody): Promise<z.infer<typeof ExplainAnswer>>;
+}
+
+const Credentials = z.object({ credentials: z.array(Credential) });
+
+export class CloudBackend implements Backend {
+  readonly target = "cloud" as const;
+  readonly #api: Api;
+
+  constructor(api: Api) {
+    this.#api = api;
+  }
+
+  async apps(search?: string) {
+    return (await this.#api.call("GET", `/v1/apps${query({ search })}`, z.object({ apps: z.array(AppSummary) }))).apps;
+  }
+  async listCredentials(q: ListCredentialsQuery) {
+    return (await this.#api.call("GET", `/v1/credentials${query(q)}`, Credentials)).credentials;
+  }
+  getCredential(ref: string) {
+    return this.#api.call("GET", `/v1/credentials/${seg(ref)}`, Credential);
+  }
+  async setCredentials(body: SetCredentialsBody) {
+    return (await this.#api.call("POST", "/v1/credentials", Credentials, body)).credentials;
+  }
+  updateCredential(ref: string, body: UpdateCredentialBody) {
+    return this.#api.call("PATCH", `/v1/credentials/${seg(ref)}`, Credential, body);
+  }
+  rotateCredential(ref: string, body: RotateCredentialBody) {
+    return this.#api.call("POST", `/v1/credentials/${seg(ref)}/rotate`, Credential, body);
+  }
+  revokeCredential(ref: string) {
+    return this.#api.call("POST", `/v1/credentials/${seg(ref)}/revoke`, Credential);
+  }
+  async consumers(kind: ConsumerKind, target: string) {
+    return (await this.#api.call("GET", `/v1/consumers${query({ kind, target })}`, z.object({ consumers: z.array(ConsumerView) }))).consumers;
+  }
+  async assignments(q: { kind?: ConsumerKind; target?: string }) {
+    return (await this.#api.call("GET", `/v1/assignments${query(q)}`, z.object({ assignments: z.array(AssignmentView) }))).assignments;
+  }
+  putAssignment(body: PutAssignmentBody) {
+    return this.#api.call("PUT", "/v1/assignments", AssignmentView, body);
+  }
+  async deleteAssignment(body: DeleteAssignmentBody) {
+    return (await this.#api.call("DELETE", "/v1/assignments", z.object({ deleted: AssignmentView }), body)).deleted;
+  }
+  explain(body: ExplainBody) {
+    return this.#api.call("POST", "/v1/resolve/explain", ExplainAnswer, body);
+  }
+}

@@ -1,0 +1,25 @@
+/** `keystroke apps list [--search q]`: the catalog, marking what is connected on the active target. */
+import type { Command } from "commander";
+import { printJson, printTable, type Io } from "../output";
+import { act } from "./common";
+
+export function registerApps(program: Command, io: Io): void {
+  program
+    .command("apps")
+    .description("The apps catalog")
+    .command("list")
+    .description("Apps you can connect or set, and how many credentials each has")
+    .option("--search <query>", "filter by slug, name, category or description")
+    .action(
+      act(io, async (s, opts: { search?: string }) => {
+        const apps = await s.backend().apps(opts.search);
+        if (s.globals.json) return printJson(io, { apps });
+        printTable(
+          io,
+          ["APP", "NAME", "KIND", "CATEGORY", "CONNECTED"],
+          apps.map((a) => [a.slug, a.name, a.custom ? `${a.kind} (custom)` : a.kind, a.category, a.connected > 0 ? `yes (${a.connected})` : ""]),
+          "No apps match.",
+        );
+      }),
+    );
+}

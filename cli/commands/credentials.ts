@@ -1,0 +1,157 @@
+/**
+ * `keystroke credentials set|list|get|rename|update|rotate-key|revoke` (SPEC section 5). The
+ * same code runs on both targets through the Backend; only rotate-key is cloud-only.
+ */
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { SLUG_PATTERN, type Target } from "../../lib/schemas/common";
+import type { Credential } from "../../lib/schemas/credentials";
+import { failure, usageError } from "../errors";
+import { LOCAL_ROTATE_WHY } from "../local/backend";
+import { confirm, printJson, type Io } from "../output";
+import { printCredentials } from "../render";
+import type { Session } from "../session";
+import { act, collect, parseSets } from "./common";
+
+/**
+ * `--name` gives the slug and the display name. A name that is not a slug becomes one
+ * ("Work Account" -> work-account) and stays the display name.
+ */
+export function slugOf(name: string): string {
+  if (SLUG_PATTERN.test(name)) return name;
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, "-")
+    .replace(/^[-_]+|-+$/g, "")
+    .slice(0, 63);
+  if (!SLUG_PATTERN.test(slug)) throw usageError("`--name` needs at least one letter or digit.");
+  return slug;
+}
+
+/** Scopes and project slugs fan out in order: each `project` scope takes the next --project-slug. */
+export function fanOut(scopes: readonly string[], projectSlugs: readonly string[]): Target[] {
+  const wanted = scopes.filter((s) => s === "project").length;
+  if (wanted !== projectSlugs.length) {
+    throw usageError(
+      `${wanted} \`--scope project\` but ${projectSlugs.length} \`--project-slug\`: each project scope takes the next --project-slug, in order, so the counts must match.`,
+    );
+  }
+  if (scopes.length === 0) return [{ type: "org" }];
+  let next = 0;
+  return scopes.map((s): Target => (s === "project" ? { type: "project", project: projectSlugs[next++]! } : s === "user" ? { type: "user" } : { type: "org" }));
+}
+
+function printOne(session: Session, cred: Credential, line: string): void {
+  if (session.globals.json) printJson(session.io, cred);
+  else session.io.stdout.write(`${line}\n`);
+}
+
+/** Repeatable and checked: commander's `.choices()` keeps only the last value of a repeated option. */
+function scopeArg(value: string, previous: string[] = []): string[] {
+  if (value !== "org" && value !== "user" && value !== "project") throw new InvalidArgumentError("Allowed: org, user, project.");
+  return [...previous, value];
+}
+
+/** Answers the `credentials` command, so assignments and resolve register under it. */
+export function registerCredentials(program: Command, io: Io): Command {
+  const creds = program.command("credentials").alias("creds").description("API keys and connected accounts: set, list, rename, default, rotate, revoke, assign, resolve");
+
+  creds
+    .command("set <app>")
+    .description("Create a credential, or replace the value of the one with the same app, name and scope (fans out over several scopes)")
+    .option("--set <field=value>", "a field: `apiKey=sk-…` or `apiKey=@env:NAME` (the shell, then the project's .env); repeatable", collect, [])
+    .option("--scope <scope>", "org, user or project: where it is stored; repeat to fan out (default: org)", scopeArg)
+    .option("--project-slug <slug>", "the project of the next `--scope project`; repeatable", collect, [])
+    .option("--name <name>", "the credential's name: its slug and display name", "default")
+    .action(
+      act(io, async (s, app: string, opts: { set: string[]; scope?: string[]; projectSlug: string[]; name: string }) => {
+        const targets = fanOut(opts.scope ?? [], opts.projectSlug);
+        const fields = parseSets(opts.set, s);
+        const slug = slugOf(opts.name);
+        const created = await s.backend().setCredentials({ app, fields, targets, slug, name: opts.name });
+        if (s.globals.json) printJson(io, { credentials: created });
+        else printCredentials(io, created);
+      }),
+    );
+
+  creds
+    .command("list")
+    .description("Credentials, one row per instance, masked (as on the Apps page)")
+    .option("--app <app>", "only this app")
+    .addOption(new Option("--scope <scope>", "only this scope (with --project: that project)").choices(["org", "user", "project"]))
+    .addOption(new Option("--status <status>", "only this status").choices(["active", "needs_reauth", "revoked"]))
+    .action(
+      act(io, async (s, opts: { app?: string; scope?: "org" | "user" | "project"; status?: "active" | "needs_reauth" | "revoked" }) => {
+        const scope = opts.scope === "project" && s.globals.project ? `project:${s.globals.project}` : opts.scope;
+        const list = await s.backend().listCredentials({ app: opts.app, scope, status: opts.status });
+        if (s.globals.json) printJson(io, { credentials: list });
+        else printCredentials(io, list);
+      }),
+    );
+
+  creds
+    .command("get <ref>")
+    .description("One credential, masked")
+    .action(
+      act(io, async (s, ref: string) => {
+        const cred = await s.backend().getCredential(ref);
+        if (s.globals.json) printJson(io, cred);
+        else printCredentials(io, [cred]);
+      }),
+    );
+
+  creds
+    .command("rename <ref> <name>")
+    .description("Change the display name (and, with --slug, the machine name)")
+    .option("--slug <slug>", "a new slug as well")
+    .action(
+      act(io, async (s, ref: string, name: string, opts: { slug?: string }) => {
+        const cred = await s.backend().updateCredential(ref, { name, ...(opts.slug !== undefined ? { slug: opts.slug } : {}) });
+        printOne(s, cred, `Renamed: ${cred.ref} is now "${cred.name}".`);
+      }),
+    );
+
+  creds
+    .command("update <ref>")
+    .description("Make it the default of its app and scope (clears the previous default)")
+    .option("--default", "make it the default")
+    .action(
+      act(io, async (s, ref: string, opts: { default?: boolean }) => {
+        if (!opts.default) throw usageError("Nothing to update: pass --default.");
+        const cred = await s.backend().updateCredential(ref, { default: true });
+        printOne(s, cred, `${cred.ref} is now the default ${cred.app} credential at ${cred.scope.type === "project" ? `project ${cred.scope.project}` : cred.scope.type}.`);
+      }),
+    );
+
+  creds
+    .command("rotate-key <ref>")
+    .description("Replace a manual secret; the id, default flag and assignments stay (cloud target only)")
+    .option("--set <field=value>", "a field to replace: `apiKey=…` or `apiKey=@env:NAME`; repeatable", collect, [])
+    .action(
+      act(io, async (s, ref: string, opts: { set: string[] }) => {
+        // Refuse before reading any secret from the environment.
+        s.requireCloud("rotate-key", LOCAL_ROTATE_WHY);
+        const cred = await s.backend().rotateCredential(ref, { fields: parseSets(opts.set, s) });
+        printOne(s, cred, `Rotated ${cred.ref} (${cred.preview ?? "no preview"}).`);
+      }),
+    );
+
+  creds
+    .command("revoke <ref>")
+    .description("Destroy the secret; the row stays as revoked for the audit trail")
+    .option("-y, --yes", "do not ask for confirmation")
+    .action(
+      act(io, async (s, ref: string, opts: { yes?: boolean }) => {
+        const backend = s.backend();
+        if (!opts.yes) {
+          // Show exactly which credential the reference names before destroying it.
+          const cred = await backend.getCredential(ref);
+          if (!io.stdin.isTTY) throw usageError(`Revoking ${cred.ref} needs confirmation and stdin is not a terminal.`, "Pass --yes.");
+          if (!(await confirm(io, `Revoke ${cred.ref}? Its secret is destroyed.`))) throw failure("Not revoked.", { code: "cancelled" });
+          ref = cred.id;
+        }
+        const cred = await backend.revokeCredential(ref);
+        printOne(s, cred, `Revoked ${cred.ref}.`);
+      }),
+    );
+  return creds;
+}

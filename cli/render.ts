@@ -1,0 +1,73 @@
+/**
+ * How API answers look in a terminal. With --json the commands print the API's own shapes instead,
+ * so these are the only place human formatting lives. Nothing here ever sees a secret except the
+ * `--reveal` fields, which only `printDecision` prints, and only when asked.
+ */
+import type { Credential } from "../lib/schemas/credentials";
+import type { AssignmentView, ConsumerView, ExplainResult, RuntimeResult } from "../lib/schemas/resolution";
+import { printTable, when, type Io } from "./output";
+
+export const scopeText = (s: Credential["scope"]): string => (s.type === "org" ? "org" : s.type === "user" ? `user:${s.user}` : `project:${s.project}`);
+
+const accountText = (a: Credential["account"]): string => (a ? (a.email ?? a.name ?? a.id) : "-");
+
+export function printCredentials(io: Io, creds: readonly Credential[]): void {
+  printTable(
+    io,
+    ["REF", "NAME", "SCOPE", "DEFAULT", "STATUS", "ACCOUNT", "PREVIEW", "LAST USED"],
+    creds.map((c) => [c.ref, c.name, scopeText(c.scope), c.default ? "yes" : "", c.status, accountText(c.account), c.preview ?? "-", when(c.last_used_at)]),
+    "No credentials.",
+  );
+}
+
+export const consumerText = (consumer: string): string => (consumer === "*" ? "* (every consumer)" : consumer);
+
+export function printAssignments(io: Io, rows: readonly AssignmentView[]): void {
+  printTable(
+    io,
+    ["KIND", "TARGET", "CONSUMER", "APP", "CREDENTIAL", "STATUS"],
+    rows.map((a) => [a.kind, a.target, consumerText(a.consumer), a.app, a.credential.ref, a.credential.status]),
+    "No assignments.",
+  );
+}
+
+export function printConsumers(io: Io, rows: readonly ConsumerView[]): void {
+  printTable(
+    io,
+    ["CONSUMER", "SOURCES", "LAST SEEN", "ASSIGNED"],
+    rows.map((c) => [c.id, c.sources.join(","), when(c.last_seen_at), c.assignments.map((a) => `${a.app}=${a.credential}${a.wildcard ? " (*)" : ""}`).join(", ") || "-"]),
+    "No consumers yet (workflow steps appear after a run; agents after their tools are registered; or assign one by name).",
+  );
+}
+
+const RULE_STEP: Record<string, string> = {
+  explicit: "step 1, explicit credential",
+  assignment: "step 2, assignment for this consumer",
+  assignment_wildcard: "step 2, wildcard (*) assignment",
+  pinned_scope: "step 3, pinned scope",
+  project: "step 4, the project",
+  org: "step 5, the org",
+};
+
+/** One requirement's decision: the credential and the rule, or the error with its fix. */
+export function printDecision(io: Io, r: ExplainResult | RuntimeResult): void {
+  const out: string[] = [];
+  if (r.ok) {
+    out.push(`${r.app} -> ${r.credential.ref}`);
+    out.push(`  rule:     ${r.rule} (${RULE_STEP[r.rule] ?? r.rule})`);
+    out.push(`  why:      ${r.explanation}`);
+    out.push(`  status:   ${r.credential.status}${r.credential.default ? ", default" : ""}`);
+    for (const s of r.skipped) out.push(`  skipped:  ${s.credential}: ${s.reason}`);
+    if ("fields" in r) for (const [k, v] of Object.entries(r.fields)) out.push(`  ${k}: ${v}`);
+  } else {
+    const d = r.error.details;
+    out.push(`${r.app}: ${r.error.code}`);
+    out.push(`  why:      ${r.error.message}`);
+    if (d.tried?.length) out.push(`  tried:    ${d.tried.join(", ")}`);
+    for (const c of d.candidates ?? []) out.push(`  candidate: ${c.credential} (${c.id})`);
+    if (d.credential) out.push(`  credential: ${d.credential}${d.status ? ` (${d.status})` : ""}`);
+    out.push(`  fix:      ${r.error.fix}`);
+    if (d.connect_url) out.push(`  connect:  ${d.connect_url}`);
+  }
+  io.stdout.write(out.join("\n") + "\n");
+}

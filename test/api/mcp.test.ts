@@ -1,0 +1,102 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, seed, type Seed } from "./helpers";
+
+/** The official MCP client, talking to the api worker in-process. */
+async function connectClient(token: string) {
+  const transport = new StreamableHTTPClientTransport(new URL("http://localhost/mcp"), {
+    requestInit: { headers: { authorization: `Bearer ${token}` } },
+    fetch: (input, init) => exports.default.fetch(new Request(input as string, init)),
+  });
+  const client = new Client({ name: "test", version: "1.0.0" });
+  await client.connect(transport);
+  return client;
+}
+
+const text = (r: { content?: unknown }) => ((r.content as { text?: string }[] | undefined) ?? []).map((c) => c.text ?? "").join("\n");
+
+let s: Seed;
+beforeAll(async () => {
+  s = await seed();
+});
+
+describe("MCP over streamable HTTP", () => {
+  it("refuses unauthenticated, non-POST, foreign-origin and runtime-token requests", async () => {
+    const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } } };
+    const accept = { accept: "application/json, text/event-stream" };
+    expect((await call("POST", "/mcp", { body: init, headers: accept })).status).toBe(401);
+    expect((await call("POST", "/mcp", { token: "ks_user_nope", body: init, headers: accept })).status).toBe(401);
+    expect((await call("GET", "/mcp", { token: s.alice })).status).toBe(405);
+    const foreign = await call("POST", "/mcp", { token: s.alice, body: init, headers: { ...accept, origin: "https://evil.example" } });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error.code).toBe("forbidden");
+    expect((await call("POST", "/mcp", { token: s.runtime, body: init, headers: accept })).status).toBe(403);
+    const same = await call("POST", "/mcp", { token: s.alice, body: init, headers: { ...accept, origin: "http://localhost:8787" } });
+    expect(same.status).toBe(200);
+  });
+
+  it("lists the four tools with input schemas and answers ping", async () => {
+    const client = await connectClient(s.alice);
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(["connect_app", "connect_status", "list_apps", "list_credentials"]);
+    const connect = tools.find((t) => t.name === "connect_app")!;
+    expect(connect.inputSchema.required).toEqual(["app"]);
+    expect(connect.outputSchema).toBeDefined();
+    await expect(client.ping()).resolves.toBeDefined();
+    await client.close();
+  });
+
+  it("connect_app gives a link to the web flow and connect_status follows it to completion", async () => {
+    const client = await connectClient(s.alice);
+    const r = await client.callTool({ name: "connect_app", arguments: { app: "exa", name: "From MCP" } });
+    expect(r.isError).toBeFalsy();
+    const out = r.structuredContent as { url: string; session_id: string; expires_at: string };
+    expect(out.url).toBe(`http://localhost:8787/connect/${out.session_id}`);
+    expect(Date.parse(out.expires_at) - Date.now()).toBeGreaterThan(29 * 60_000);
+
+    const pending = await client.callTool({ name: "connect_status", arguments: { session_id: out.session_id } });
+    expect(pending.structuredContent).toMatchObject({ status: "pending", app: "exa", credentials: [] });
+
+    // The person opens the link (signed in) and submits the API-key form.
+    const cookie = `ks_session=${s.alice}`;
+    const page = await exports.default.fetch(new Request(`http://localhost/connect/${out.session_id}`, { headers: { cookie } }));
+    expect(page.status).toBe(200);
+    const csrf = /ks_csrf=([a-f0-9]{32})/.exec(page.headers.get("set-cookie") ?? "")![1]!;
+    const form = new URLSearchParams({ csrf, session: out.session_id, target: "org", name: "From MCP", "field.apiKey": "exa-mcp-secret-0123456789abcdef" });
+    const posted = await exports.default.fetch(new Request(`http://localhost/connect/${out.session_id}`, { method: "POST", body: form, headers: { cookie: `${cookie}; ks_csrf=${csrf}`, "content-type": "application/x-www-form-urlencoded" }, redirect: "manual" }));
+    expect(posted.status).toBe(303);
+
+    const done = await client.callTool({ name: "connect_status", arguments: { session_id: out.session_id } });
+    expect(done.structuredContent).toMatchObject({ status: "completed", credentials: [{ ref: "exa/org/from-mcp", app: "exa", status: "active" }] });
+    expect(JSON.stringify(done)).not.toContain("exa-mcp-secret");
+    const creds = await client.callTool({ name: "list_credentials", arguments: { app: "exa" } });
+    expect((creds.structuredContent as { credentials: { ref: string; preview: string | null }[] }).credentials.map((c) => c.ref)).toContain("exa/org/from-mcp");
+    expect(JSON.stringify(creds)).not.toContain("exa-mcp-secret");
+    await client.close();
+  });
+
+  it("unknown apps and bad arguments come back as tool errors with the fix", async () => {
+    const client = await connectClient(s.carol);
+    const unknown = await client.callTool({ name: "connect_app", arguments: { app: "no-such-app" } });
+    expect(unknown.isError).toBe(true);
+    expect(text(unknown)).toContain("There is no app `no-such-app`");
+    expect(text(unknown)).toContain("keystroke apps list");
+    const bad = await client.callTool({ name: "connect_app", arguments: { app: "Not A Slug!" } });
+    expect(bad.isError).toBe(true);
+    const status = await client.callTool({ name: "connect_status", arguments: { session_id: "cs_aaaaaaaaaaaaaaaaaaaa" } });
+    expect(status.isError).toBe(true);
+    expect(text(status)).toContain("no such connect session");
+    await client.close();
+  });
+
+  it("list_apps searches the catalog; an API key works like its member", async () => {
+    const key = await call("POST", "/v1/api-keys", { token: s.bob, body: { name: "mcp" } });
+    const client = await connectClient(key.body.key);
+    const r = await client.callTool({ name: "list_apps", arguments: { search: "linear" } });
+    const apps = (r.structuredContent as { apps: { slug: string; kind: string }[] }).apps;
+    expect(apps[0]).toMatchObject({ slug: "linear", kind: "oauth" });
+    await client.close();
+  });
+});
