@@ -13,14 +13,14 @@ import { createCliLogin, decideCliLogin, pollCliLogin, revokeCliToken, viewCliLo
 import type { Account } from "../lib/schemas/credentials";
 import type { TokenSet } from "../lib/oauth";
 import { listApps } from "./vault/apps";
-import { beginOAuth, completeWithFields, connectOptions, consumedState, consumeState, createSession, failSession, getSession, sessionOf } from "./vault/connect";
+import { beginOAuth, completeWithFields, connectOptions, consumedState, consumeState, createSession, failSession, finishSession, getSession, sessionOf } from "./vault/connect";
 import { ensureFresh, nextRefreshAt, providerConfigFor, refreshDue, revokeUpstream, storeConnection, type InFlight } from "./vault/oauth-credentials";
 import { bulkLoad, type BulkLoadSpec } from "./vault/bulk";
 import { setSandboxUrl } from "./vault/outbound";
 import { deleteAssignment, listAssignments, listConsumers, putAssignment, recordEvent, registerAgentTools } from "./vault/assignments";
 import { explain, runtimeResolve } from "./vault/resolution";
 import { queryAudit } from "./vault/audit";
-import { authenticate, requirePrincipal } from "./vault/auth";
+import { authenticate, requirePrincipal, WEB_SESSION_TOKEN_NAME, WEB_SESSION_TTL_MS } from "./vault/auth";
 import type { Actor, VaultContext, VaultResult } from "./vault/context";
 import { getCredential, listCredentials, revokeCredential, rotateCredential, setCredentials, updateCredential } from "./vault/credentials";
 import { createApiKey, listApiKeys, listMembers, listProjects, me, memberByEmail, mintMemberToken, provision, readOrg, revokeApiKey, revokeOwnToken, type ProvisionSpec } from "./vault/identity";
@@ -31,14 +31,15 @@ import { availableChannels, bindChannel, listChannels, listSessions, unbindChann
 import { runDelivery } from "./vault/slack/delivery";
 import { parseHandoff, receiveSlackEvent } from "./vault/slack/inbox";
 import { installSlack, releaseRoute } from "./vault/slack/install";
+import { slackInstallSpec } from "./vault/slack/oauth-install";
+import { slackAuthTest } from "../workers/oauth/src/provider-client";
+import { outbound } from "./vault/outbound";
 import { DevSlackSeed, needsInstall, seedChannels } from "./vault/slack/dev-seed";
 import { routeKeyOf } from "../lib/slack/routing";
 
 const MEMBER: readonly TokenKind[] = ["user", "key"];
 const RUNTIME: readonly TokenKind[] = ["rt"];
 const RESEAL_BATCH = 200;
-/** Web sessions: the cookie's token expires with the session (sliding renewal re-sets the cookie). */
-const WEB_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 
 /**
  * One per organization: the single source of truth for its members, tokens, credentials and
@@ -118,7 +119,7 @@ export class OrgVault extends DurableObject<Env> {
     const ctx = this.#context();
     const member = memberByEmail(ctx, email);
     if (!member) return { ok: false as const, error: { code: "not_found" as const, message: "No such member." }, status: 404 };
-    return { ok: true as const, value: await mintMemberToken(ctx, member.id, "web session (dev)", WEB_SESSION_TTL_MS) };
+    return { ok: true as const, value: await mintMemberToken(ctx, member.id, `${WEB_SESSION_TOKEN_NAME} (dev)`, WEB_SESSION_TTL_MS) };
   }
   signOut(token: string) {
     return this.#run(token, ["user"], (ctx, actor) => revokeOwnToken(ctx, actor));
@@ -211,6 +212,21 @@ export class OrgVault extends DurableObject<Env> {
       return { credentials };
     });
   }
+  /**
+   * The oauth worker, after a Slack bot install's code exchange: reads the bot id (auth.test),
+   * records the installation and its route, and completes the session with its credential.
+   */
+  completeSlackInstall(token: string, stateHash: string, data: Record<string, string | number | boolean | null | Record<string, string | number | boolean | null>>) {
+    return this.#member(token, async (ctx, actor, p) => {
+      const st = consumedState(ctx, p, stateHash);
+      const spec = slackInstallSpec(data, p.member);
+      spec.botId = (await slackAuthTest(outbound(ctx, this.env).slackApiUrl, spec.botToken)).botId;
+      const r = await installSlack(() => this.#context(), this.env, spec);
+      ctx.storage.transactionSync(() => finishSession({ ...ctx, now: Date.now() }, actor, st.session, { ids: [r.credential] }));
+      return { installation: r.id, credentials: [r.credential] };
+    });
+  }
+
   /** The oauth worker, when the provider or the exchange failed: the session ends failed, nothing stored. */
   failOAuth(token: string, stateHash: string, reason: string) {
     return this.#member(token, (ctx, actor, p) => {
@@ -257,8 +273,8 @@ export class OrgVault extends DurableObject<Env> {
   #anonymous<T>(fn: (ctx: VaultContext) => T | Promise<T>) {
     return this.#slack(fn);
   }
-  createCliLogin(body: CreateCliLoginBody, publicUrl: string) {
-    return this.#anonymous((ctx) => createCliLogin(ctx, body, publicUrl));
+  createCliLogin(body: CreateCliLoginBody, verifier: string, publicUrl: string) {
+    return this.#anonymous((ctx) => createCliLogin(ctx, body, verifier, publicUrl));
   }
   /** Authenticated by the login secret, not a token: answers the new token exactly once. */
   pollCliLogin(id: string, secret: string) {
@@ -359,6 +375,21 @@ export class OrgVault extends DurableObject<Env> {
       console.error("slack alarm work failed", e instanceof Error ? e.name : typeof e);
       return Date.now() + 30_000;
     }
+  }
+
+  // ---- web ----
+
+  /**
+   * "Sign in with GitHub" (bound workers only, no token): after the api worker checked the OAuth
+   * state and read the GitHub account's verified emails, a web session for the member with one of
+   * them. Sliding like the dev sign-in's (vault/auth.ts renews tokens named "web session").
+   */
+  webSignIn(email: string, via: "github") {
+    return this.#anonymous(async (ctx) => {
+      const member = memberByEmail(ctx, email);
+      if (!member) throw new AppError("not_found", "No member of this organization has that email.");
+      return mintMemberToken(ctx, member.id, `${WEB_SESSION_TOKEN_NAME} (${via})`, WEB_SESSION_TTL_MS);
+    });
   }
 
   // ---- keyring sweep ----

@@ -121,7 +121,8 @@ export function connectOptions(ctx: VaultContext, p: Principal, id: string, publ
   return {
     session: sessionView(ctx, p, row, publicUrl),
     app: { slug: app.slug, name: app.name, kind: app.kind, fields: app.kind === "api_key" ? app.fields.map((f) => ({ name: f.name, label: f.label, secret: f.secret, optional: f.optional })) : [] },
-    targets: { org: can(p, "manage", { type: "org" }), user: true, projects },
+    // A channel app (Slack) installs for the whole org only.
+    targets: app.kind === "oauth" && app.channel ? { org: can(p, "manage", { type: "org" }), user: false, projects: [] } : { org: can(p, "manage", { type: "org" }), user: true, projects },
     fixed_target: fixed ? scopeLabel(rowScope(fixed)) : null,
   };
 }
@@ -186,6 +187,9 @@ export async function beginOAuth(ctx: VaultContext, actor: Actor, p: Principal, 
   let scopes: Scope[];
   if (row.reconnect_id) {
     scopes = [rowScope(selectCredentials(ctx, "id = ?", row.reconnect_id)[0]!)];
+  } else if (app.kind === "oauth" && app.channel) {
+    // A Slack install belongs to the whole org: its route and bindings are org-wide.
+    scopes = targetScopes(ctx, actor, p, [{ type: "org" }], "connect.start");
   } else {
     scopes = targetScopes(ctx, actor, p, choice.targets, "connect.start");
   }
@@ -216,6 +220,8 @@ export async function consumeState(ctx: VaultContext, p: Principal, stateHash: s
   const st = StateRow.parse(raw);
   const session = SessionRow.parse(ctx.sql.exec(`SELECT * FROM connect_sessions WHERE id = ?`, st.session_id).one());
   if (session.member_id !== p.member) {
+    // The state is spent (single use above), so the session can never complete: say so instead of leaving it pending.
+    failSession(ctx, null, session.id, "The sign-in link was opened by another member, so it was discarded. Nothing was stored.");
     throw new AppError("forbidden", "This connection was started by someone else.", { fix: "Sign in as the member who started it." });
   }
   if (st.expires_at <= ctx.now) {

@@ -15,7 +15,7 @@ async function connectClient(token: string) {
   return client;
 }
 
-const text = (r: { content?: unknown }) => ((r.content as { text?: string }[] | undefined) ?? []).map((c) => c.text ?? "").join("\n");
+const text = (r: object) => (((r as { content?: { text?: string }[] }).content) ?? []).map((c) => c.text ?? "").join("\n");
 
 let s: Seed;
 beforeAll(async () => {

@@ -98,6 +98,12 @@ app.get("/oauth/callback", async (c) => {
     const code = c.req.query("code");
     if (!code) throw new AppError("upstream_error", "The provider sent no authorization code.");
     const data = await exchangeCode(config, consumed.value.redirectUri, code, verifier);
+    if (config.slack) {
+      // A bot install: the workspace and its bot, recorded with the route team -> org.
+      const installed = await vault.completeSlackInstall(token, stateHash, data as Parameters<typeof vault.completeSlackInstall>[2]);
+      if (!installed.ok) throw AppError.fromBody(installed.error, installed.status);
+      return c.redirect(`/apps?connected=${session}`, 303);
+    }
     const tokens = tokenSet(data, Date.now(), config.scopeSeparator, config.scopes);
     const account = await identify(config, data, tokens.accessToken);
     const stored = await vault.completeOAuth(token, stateHash, tokens, account);
