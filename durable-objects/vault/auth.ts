@@ -4,9 +4,16 @@ import type { Principal } from "../../lib/permissions";
 import { ProjectRole, Role, TokenKind } from "../../lib/schemas/common";
 import type { Actor, VaultContext } from "./context";
 
+/** Web sessions (a browser's `ks_session` cookie): short-lived, renewed on use (sliding). */
+export const WEB_SESSION_TOKEN_NAME = "web session";
+export const WEB_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
+/** A session is renewed at most once a minute, like last_used_at, so hot paths rarely write. */
+const RENEW_AFTER_MS = 60_000;
+
 const TokenRow = z.object({
   id: z.string(),
   kind: TokenKind,
+  name: z.string(),
   member_id: z.string().nullable(),
   expires_at: z.number().nullable(),
   revoked_at: z.number().nullable(),
@@ -27,7 +34,7 @@ const KIND_NAMES: Record<z.infer<typeof TokenKind>, string> = {
  */
 export function authenticate(ctx: VaultContext, tokenHash: string, allowed: readonly z.infer<typeof TokenKind>[]): Actor {
   const raw = ctx.sql.exec(
-    `SELECT id, kind, member_id, expires_at, revoked_at FROM tokens WHERE hash = ?`,
+    `SELECT id, kind, name, member_id, expires_at, revoked_at FROM tokens WHERE hash = ?`,
     tokenHash,
   ).toArray()[0];
   if (!raw) throw new AppError("unauthorized", "The token is not valid for this organization.", { fix: "Sign in again (`keystroke auth login`) or use a current API key." });
@@ -44,6 +51,10 @@ export function authenticate(ctx: VaultContext, tokenHash: string, allowed: read
   }
   // last_used_at is best effort bookkeeping; minute resolution keeps hot paths from writing on every call.
   ctx.sql.exec(`UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, ctx.now, token.id, ctx.now - 60_000);
+  // Sliding web sessions: every use pushes the expiry out again; an idle session still ends.
+  if (token.kind === "user" && token.expires_at !== null && token.name.startsWith(WEB_SESSION_TOKEN_NAME)) {
+    ctx.sql.exec(`UPDATE tokens SET expires_at = ? WHERE id = ? AND expires_at < ?`, ctx.now + WEB_SESSION_TTL_MS, token.id, ctx.now + WEB_SESSION_TTL_MS - RENEW_AFTER_MS);
+  }
   if (token.member_id === null) return { kind: token.kind, tokenId: token.id, principal: null };
   return { kind: token.kind, tokenId: token.id, principal: loadPrincipal(ctx, token.member_id) };
 }

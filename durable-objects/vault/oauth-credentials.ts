@@ -1,7 +1,7 @@
 import { getApp } from "../../lib/catalog";
 import { credentialAad, seal } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
-import { needsRefresh, parseClients, providerConfig, tokenSet, type ProviderConfig, type TokenSet } from "../../lib/oauth";
+import { needsRefresh, parseClients, REFRESH_WINDOW_MS, providerConfig, tokenSet, type ProviderConfig, type TokenSet } from "../../lib/oauth";
 import { isAdmin, type Principal } from "../../lib/permissions";
 import type { Account } from "../../lib/schemas/credentials";
 import { newId } from "../../lib/tokens";
@@ -112,11 +112,11 @@ export type InFlight = Map<string, Promise<void>>;
  * concurrent caller awaits the same refresh, and the rotated refresh token is written before the
  * promise settles, so nobody ever refreshes with a token the provider already rotated away.
  */
-export function ensureFresh(ctx: VaultContext, env: OAuthEnv, credentialId: string, inflight: InFlight): Promise<void> {
+export function ensureFresh(ctx: VaultContext, env: OAuthEnv, credentialId: string, inflight: InFlight, asOf = Date.now()): Promise<void> {
   const running = inflight.get(credentialId);
   if (running) return running;
   const row = selectCredentials(ctx, "id = ?", credentialId)[0];
-  if (!row || row.kind !== "oauth" || row.status !== "active" || !needsRefresh(row.expires_at, Date.now())) return Promise.resolve();
+  if (!row || row.kind !== "oauth" || row.status !== "active" || !needsRefresh(row.expires_at, asOf)) return Promise.resolve();
   const p = refresh(ctx, env, row).finally(() => inflight.delete(credentialId));
   inflight.set(credentialId, p);
   return p;
@@ -165,7 +165,8 @@ export async function refreshDue(ctx: VaultContext, env: OAuthEnv, inflight: InF
   const due = selectCredentials(ctx, "kind = 'oauth' AND status = 'active' AND expires_at IS NOT NULL AND expires_at <= ?", soon);
   for (const row of due) {
     try {
-      await ensureFresh(ctx, env, row.id, inflight);
+      // As of 5 minutes from now: the 5-minute refresh window then covers everything due within 10.
+      await ensureFresh(ctx, env, row.id, inflight, soon - REFRESH_WINDOW_MS);
     } catch {
       // A provider outage: the next alarm or resolve tries again; nothing is marked.
     }

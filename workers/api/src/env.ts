@@ -16,6 +16,9 @@ export interface Env {
   SLACK_API_URL?: string;
   /** The agent runtime the Slack gateway delivers messages to. */
   AGENT_RUNTIME_URL?: string;
+  /** The platform's own GitHub OAuth app for "Sign in with GitHub" on the web app (secrets; unset: no GitHub sign-in). */
+  PLATFORM_GITHUB_CLIENT_ID?: string;
+  PLATFORM_GITHUB_CLIENT_SECRET?: string;
   /** "true" only in local dev: enables /dev/* and the sandbox. Never set in production. */
   DEV_MODE?: string;
 }

@@ -16,6 +16,11 @@ import { signin } from "./web/signin";
 import { resolution } from "./routes/resolution";
 import { cliLogins } from "./routes/cli-logins";
 import { cliLoginPage } from "./web/cli-login";
+import { assignmentPages } from "./web/assignments";
+import { channelPages } from "./web/channels";
+import { apiKeyPages } from "./web/api-keys";
+import { auditPages } from "./web/audit";
+import { wantsPage, webError } from "./web/pages";
 import { channels } from "./routes/channels";
 
 export { OrgVault } from "../../../durable-objects/org-vault";
@@ -41,6 +46,10 @@ app.get("/static/app.css", (c) => c.body(STYLES, 200, { "content-type": "text/cs
 app.route("/", signin);
 app.route("/", connectPages);
 app.route("/", appsPages);
+app.route("/", assignmentPages);
+app.route("/", channelPages);
+app.route("/", apiKeyPages);
+app.route("/", auditPages);
 app.route("/", identity);
 app.route("/", connect);
 app.all("/mcp", handleMcp);
@@ -58,7 +67,7 @@ app.doc31("/openapi.json", {
   info: { title: "Keystroke apps & credentials API", version: "1.0.0", description: "Connect apps, store credentials, resolve exactly the right one at run time." },
 });
 
-app.notFound((c) => renderError(new AppError("not_found", `No route ${c.req.method} ${new URL(c.req.url).pathname}.`, { fix: "See /openapi.json for the API." }), c));
+app.notFound((c) => wantsPage(c) ? webError(new AppError("not_found", `There is no page ${new URL(c.req.url).pathname}.`, { fix: "Use the links at the top of the page." }), c) : renderError(new AppError("not_found", `No route ${c.req.method} ${new URL(c.req.url).pathname}.`, { fix: "See /openapi.json for the API." }), c));
 app.onError(renderError);
 
 export default app;

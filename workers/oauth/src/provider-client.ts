@@ -6,6 +6,7 @@
 import {
   ArcticFetchError,
   CodeChallengeMethod,
+  GitHub,
   OAuth2Client,
   OAuth2RequestError,
   UnexpectedErrorResponseBodyError,
@@ -110,4 +111,49 @@ export async function slackAuthTest(slackApiUrl: string, botToken: string): Prom
   const d = (await res.json().catch(() => ({}))) as { ok?: boolean; bot_id?: string; user_id?: string; team_id?: string; error?: string };
   if (d.ok !== true || !d.bot_id) throw new AppError("upstream_error", `Slack auth.test failed: ${d.error ?? "no bot id"}.`);
   return { botId: d.bot_id, userId: d.user_id ?? "", teamId: d.team_id ?? "" };
+}
+
+// ---- platform sign-in: "Sign in with GitHub" on the web app (not an app credential) ----
+
+/** The platform's own GitHub OAuth app (PLATFORM_GITHUB_CLIENT_ID / _SECRET) and its callback. */
+export interface PlatformGitHub {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+}
+
+/** Only what sign-in needs: the profile and the email addresses with their verification state. */
+const GITHUB_SIGNIN_SCOPES = ["read:user", "user:email"];
+const GITHUB_API = "https://api.github.com";
+
+export function githubSignInUrl(cfg: PlatformGitHub, state: string): URL {
+  return new GitHub(cfg.clientId, cfg.clientSecret, cfg.redirectUri).createAuthorizationURL(state, GITHUB_SIGNIN_SCOPES);
+}
+
+/**
+ * Exchanges the sign-in code and answers the GitHub account's verified email addresses, primary
+ * first (lowercased). The access token is used for this one call and then dropped.
+ */
+export async function githubVerifiedEmails(cfg: PlatformGitHub, code: string): Promise<string[]> {
+  let accessToken: string;
+  try {
+    accessToken = (await new GitHub(cfg.clientId, cfg.clientSecret, cfg.redirectUri).validateAuthorizationCode(code)).accessToken();
+  } catch (e) {
+    throw providerError(e, "GitHub sign-in");
+  }
+  const headers = { authorization: `Bearer ${accessToken}`, accept: "application/vnd.github+json", "user-agent": "keystroke" };
+  let res: Response;
+  try {
+    res = await fetch(`${GITHUB_API}/user/emails`, { headers });
+  } catch {
+    throw new AppError("upstream_error", "GitHub could not be reached to read your email addresses.", { fix: "Try signing in again." });
+  }
+  if (!res.ok) throw new AppError("upstream_error", `GitHub answered HTTP ${res.status} when asked for your email addresses.`, { fix: "Try signing in again; approve the email permission." });
+  const body = (await res.json().catch(() => null)) as unknown;
+  const list = Array.isArray(body) ? body : [];
+  const emails = list
+    .filter((e): e is { email: string; verified: boolean; primary?: boolean } => typeof e === "object" && e !== null && typeof (e as { email?: unknown }).email === "string" && (e as { verified?: unknown }).verified === true)
+    .sort((a, b) => Number(b.primary === true) - Number(a.primary === true))
+    .map((e) => e.email.toLowerCase());
+  return [...new Set(emails)];
 }

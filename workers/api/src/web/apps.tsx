@@ -1,53 +1,440 @@
 import { Hono } from "hono";
-import type { Credential } from "../../../../lib/schemas/credentials";
+import { can } from "../../../../lib/permissions";
+import type { ErrorBody } from "../../../../lib/errors";
+import type { AppSummary } from "../../../../lib/schemas/apps";
+import { Fields } from "../../../../lib/schemas/common";
+import { ListCredentialsQuery, UpdateCredentialBody, type Credential } from "../../../../lib/schemas/credentials";
 import { publicUrl, type ApiEnv } from "../http/vault";
-import { ErrorBanner, Page } from "./layout";
-import { pageValue, requireSession } from "./pages";
+import { Csrf, ErrorBanner, OkBanner, Page, When } from "./layout";
+import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, statusOf, text, webError, type WebSession } from "./pages";
 
-/** The Apps page: one row per credential instance. */
+/**
+ * The Apps page (SPEC section 7): one row per credential instance, filters by app, scope and
+ * status, and the row actions the member may do (lib/permissions `can`): rename, set default,
+ * rotate (manual secrets), reconnect (OAuth), revoke (after a confirmation page). Plus the
+ * searchable catalog that leads into the connect flow. Plain forms; no client JavaScript.
+ */
 export const appsPages = new Hono<ApiEnv>();
+appsPages.onError(webError);
 
-const scopeText = (c: Credential) => (c.scope.type === "org" ? "org" : c.scope.type === "project" ? `project ${c.scope.project}` : "user");
+type Members = Map<string, string>;
+
+export function scopeText(c: Pick<Credential, "scope">, members?: Members, me?: string): string {
+  if (c.scope.type === "org") return "org";
+  if (c.scope.type === "project") return `project ${c.scope.project}`;
+  if (c.scope.user === me) return "only me";
+  return `user ${members?.get(c.scope.user) ?? c.scope.user}`;
+}
+
+const STATUS_BADGE: Record<Credential["status"], string> = { active: "badge ok", needs_reauth: "badge warn", revoked: "badge off" };
+const STATUS_TEXT: Record<Credential["status"], string> = { active: "active", needs_reauth: "needs reauth", revoked: "revoked" };
+
+export const StatusBadge = ({ status }: { status: Credential["status"] }) => <span class={STATUS_BADGE[status]}>{STATUS_TEXT[status]}</span>;
+
+/** What a member may do with one row, straight from lib/permissions. */
+function rowActions(s: WebSession, x: Credential) {
+  const live = x.status !== "revoked";
+  const manage = live && can(s.principal, "manage", x.scope);
+  return {
+    rename: manage,
+    setDefault: manage && !x.default && x.status === "active",
+    rotate: manage && x.kind === "api_key",
+    reconnect: manage && x.kind === "oauth",
+    revoke: live && can(s.principal, "revoke", x.scope),
+  };
+}
+
+const DONE: Record<string, (ref: string) => string> = {
+  renamed: (r) => `Renamed: ${r}.`,
+  default: (r) => `${r} is now the default.`,
+  rotated: (r) => `Rotated ${r}: the new secret is in use; its id, default flag and assignments stay.`,
+  revoked: (r) => `Revoked ${r}: its secret is destroyed; the row stays for the audit trail.`,
+};
+
+const pathOf = (x: Pick<Credential, "id">, action: string) => `/apps/${encodeURIComponent(x.id)}/${action}`;
+const doneUrl = (done: string, ref: string) => `/apps?done=${done}&ref=${encodeURIComponent(ref)}`;
+
+function Row({ s, x, members }: { s: WebSession; x: Credential; members: Members }) {
+  const a = rowActions(s, x);
+  const account = x.account ? x.account.email ?? x.account.name ?? x.account.id : null;
+  return (
+    <tr data-ref={x.ref} data-id={x.id}>
+      <td data-label="App"><strong>{x.app}</strong></td>
+      <td data-label="Name">
+        {x.name} <code>{x.slug}</code> {x.default ? <span class="badge" data-testid="default-badge">default</span> : null}
+      </td>
+      <td data-label="Scope">{scopeText(x, members, s.principal.member)}</td>
+      <td data-label="Status"><StatusBadge status={x.status} /></td>
+      <td data-label="Account">{account ?? <span class="muted">—</span>}</td>
+      <td data-label="Preview">{x.preview ? <code>{x.preview}</code> : <span class="muted">—</span>}</td>
+      <td data-label="Last used"><When at={x.last_used_at} /></td>
+      <td data-label="Actions">
+        <div class="actions">
+          {a.rename ? <a class="button secondary small" href={pathOf(x, "rename")} aria-label={`Rename ${x.ref}`}>Rename</a> : null}
+          {a.setDefault ? (
+            <form method="post" action={pathOf(x, "default")}>
+              <Csrf value={s.csrf} />
+              <button class="secondary small" type="submit" aria-label={`Set default ${x.ref}`}>Set default</button>
+            </form>
+          ) : null}
+          {a.rotate ? <a class="button secondary small" href={pathOf(x, "rotate")} aria-label={`Rotate ${x.ref}`}>Rotate</a> : null}
+          {a.reconnect ? (
+            <form method="post" action={pathOf(x, "reconnect")}>
+              <Csrf value={s.csrf} />
+              <button class="secondary small" type="submit" aria-label={`Reconnect ${x.ref}`}>Reconnect</button>
+            </form>
+          ) : null}
+          {a.revoke ? <a class="button danger small" href={pathOf(x, "revoke")} aria-label={`Revoke ${x.ref}`}>Revoke</a> : null}
+        </div>
+      </td>
+    </tr>
+  );
+}
+
+async function membersOf(s: WebSession): Promise<Members> {
+  const r = await s.vault.members(s.token);
+  return new Map(r.ok ? r.value.members.map((m) => [m.id, m.email]) : []);
+}
 
 appsPages.get("/", (c) => c.redirect("/apps", 303));
 
 appsPages.get("/apps", async (c) => {
   const s = await requireSession(c);
   if (s instanceof Response) return s;
-  const list = pageValue(await s.vault.listCredentials(s.token, {}));
+  const raw = { app: c.req.query("app") || undefined, scope: c.req.query("scope") || undefined, status: c.req.query("status") || undefined };
+  const query = ListCredentialsQuery.safeParse(raw);
+  const filterError: ErrorBody | null = query.success ? null : { code: "invalid_request", message: `The ${String(query.error.issues[0]?.path[0] ?? "")} filter is not one of the listed values.`, fix: "Pick a value from the lists, or clear the filters." };
+  const all = pageValue(await s.vault.listCredentials(s.token, {}));
+  const filtered = query.success && (raw.app || raw.scope || raw.status) ? pageValue(await s.vault.listCredentials(s.token, query.data)) : all;
+  const members = await membersOf(s);
   const connected = c.req.query("connected");
-  const session = connected ? await s.vault.getConnectSession(s.token, connected, publicUrl(c)) : null;
+  const session = connected && /^cs_[a-z2-7]{20}$/.test(connected) ? await s.vault.getConnectSession(s.token, connected, publicUrl(c)) : null;
+  const done = c.req.query("done");
+  const doneRef = c.req.query("ref") ?? "";
+  const apps = [...new Set((all.value?.credentials ?? []).map((x) => x.app))].sort();
+  const rows = query.success ? filtered.value?.credentials ?? [] : [];
   return c.html(
-    <Page title="Apps" nav={{ member: s.email, current: "/apps", csrf: s.csrf }}>
-      <h1>Apps</h1>
+    <Page title="Apps" nav={navOf(s, "/apps")}>
+      <div class="head">
+        <h1>Apps</h1>
+        <a class="button" href="/catalog">Connect an app</a>
+      </div>
       {session?.ok && session.value.status === "completed" ? (
-        <div class="banner ok" role="status">
-          Connected {session.value.app}: {(session.value.credentials ?? []).map((x) => x.ref).join(", ")}
-        </div>
+        <OkBanner message={`Connected ${session.value.app}: ${(session.value.credentials ?? []).map((x) => x.ref).join(", ")}.`} />
       ) : null}
-      {session?.ok && session.value.status === "failed" ? <ErrorBanner error={{ message: session.value.error ?? "The connection failed." }} /> : null}
-      {list.value ? (
+      {session?.ok && session.value.status === "failed" ? <ErrorBanner error={{ message: session.value.error ?? "The connection failed.", fix: "Start it again from Connect an app." }} /> : null}
+      {done && DONE[done] && /^[\w./:-]{1,300}$/.test(doneRef) ? <OkBanner message={DONE[done]!(doneRef)} /> : null}
+      <form method="get" action="/apps" class="card filters" role="search" aria-label="Filter credentials">
+        <div>
+          <label for="f-app">App</label>
+          <select id="f-app" name="app">
+            <option value="">All apps</option>
+            {apps.map((a) => <option value={a} selected={raw.app === a}>{a}</option>)}
+          </select>
+        </div>
+        <div>
+          <label for="f-scope">Scope</label>
+          <select id="f-scope" name="scope">
+            <option value="">All scopes</option>
+            <option value="org" selected={raw.scope === "org"}>org</option>
+            <option value="user" selected={raw.scope === "user"}>only me</option>
+            {s.projects.map((p) => <option value={`project:${p}`} selected={raw.scope === `project:${p}`}>project {p}</option>)}
+          </select>
+        </div>
+        <div>
+          <label for="f-status">Status</label>
+          <select id="f-status" name="status">
+            <option value="">Any status</option>
+            {(["active", "needs_reauth", "revoked"] as const).map((st) => <option value={st} selected={raw.status === st}>{STATUS_TEXT[st]}</option>)}
+          </select>
+        </div>
+        <div class="buttons">
+          <button type="submit">Filter</button>
+          <a href="/apps">Clear</a>
+        </div>
+      </form>
+      <ErrorBanner error={filterError ?? filtered.error} />
+      {rows.length ? (
         <table>
           <thead>
-            <tr><th>App</th><th>Name</th><th>Scope</th><th>Status</th><th>Account</th><th>Preview</th><th>Last used</th></tr>
+            <tr><th>App</th><th>Name</th><th>Scope</th><th>Status</th><th>Account</th><th>Preview</th><th>Last used</th><th>Actions</th></tr>
           </thead>
           <tbody>
-            {list.value.credentials.map((x) => (
-              <tr data-ref={x.ref}>
-                <td>{x.app}</td>
-                <td>{x.name} <span class="muted">({x.slug})</span> {x.default ? <span class="badge">default</span> : null}</td>
-                <td>{scopeText(x)}</td>
-                <td>{x.status}</td>
-                <td>{x.account ? x.account.name ?? x.account.email ?? x.account.id : ""}</td>
-                <td><code>{x.preview ?? ""}</code></td>
-                <td>{x.last_used_at ?? "never"}</td>
-              </tr>
-            ))}
+            {rows.map((x) => <Row s={s} x={x} members={members} />)}
           </tbody>
         </table>
-      ) : (
-        <ErrorBanner error={list.error} />
+      ) : filtered.error || filterError ? null : (
+        <div class="card">
+          {raw.app || raw.scope || raw.status ? <p>No credential matches these filters.</p> : <p>No credentials yet.</p>}
+          <p><a href="/catalog">Connect an app</a> to store an API key or sign in to an OAuth app.</p>
+        </div>
       )}
+    </Page>,
+    filterError ? 400 : 200,
+  );
+});
+
+// ---- one credential: rename, set default, rotate, reconnect, revoke ----
+
+async function credentialOf(s: WebSession, id: string) {
+  return pageValue(await s.vault.getCredential(s.token, id));
+}
+
+function Problem({ s, title, error, back = "/apps" }: { s: WebSession; title: string; error: ErrorBody; back?: string }) {
+  return (
+    <Page title={title} nav={navOf(s, "/apps")}>
+      <h1>{title}</h1>
+      <ErrorBanner error={error} />
+      <a class="button secondary" href={back}>Back</a>
+    </Page>
+  );
+}
+
+const NOT_ALLOWED = (what: string, x: Credential): ErrorBody => ({
+  code: "forbidden",
+  message: `You may not ${what} ${x.ref}.`,
+  fix: x.scope.type === "org" ? "Ask an org owner or admin." : x.scope.type === "project" ? `Ask an admin of project ${x.scope.project}.` : "Only the member it belongs to can.",
+});
+
+function RenameForm({ s, x, error, values }: { s: WebSession; x: Credential; error?: ErrorBody | null; values?: { name: string; slug: string } }) {
+  return (
+    <Page title={`Rename ${x.ref}`} nav={navOf(s, "/apps")}>
+      <h1>Rename <code>{x.ref}</code></h1>
+      <ErrorBanner error={error} />
+      <form method="post" action={pathOf(x, "rename")} class="card">
+        <Csrf value={s.csrf} />
+        <label for="name">Display name</label>
+        <input id="name" type="text" name="name" value={values?.name ?? x.name} maxlength={200} required />
+        <label for="slug">Slug (the machine name in references)</label>
+        <input id="slug" type="text" name="slug" value={values?.slug ?? x.slug} maxlength={63} required aria-describedby="slug-help" />
+        <p id="slug-help" class="muted small">Lowercase letters, digits, '-' or '_'. Scripts that name it by slug must follow a change.</p>
+        <p class="actions">
+          <button type="submit">Save</button>
+          <a class="button secondary" href="/apps">Cancel</a>
+        </p>
+      </form>
+    </Page>
+  );
+}
+
+appsPages.get("/apps/:id/rename", async (c) => {
+  const s = await requireSession(c);
+  if (s instanceof Response) return s;
+  const x = await credentialOf(s, c.req.param("id"));
+  if (x.error) return c.html(<Problem s={s} title="Rename" error={x.error} />, statusOf(x.error));
+  if (!rowActions(s, x.value).rename) return c.html(<Problem s={s} title="Rename" error={NOT_ALLOWED("rename", x.value)} />, 403);
+  return c.html(<RenameForm s={s} x={x.value} />);
+});
+
+appsPages.post("/apps/:id/rename", async (c) => {
+  const s = await requireSession(c);
+  if (s instanceof Response) return s;
+  const form = await formOf(c);
+  if (!form) return c.html(<Problem s={s} title="Rename" error={FORM_EXPIRED} />, 403);
+  const x = await credentialOf(s, c.req.param("id"));
+  if (x.error) return c.html(<Problem s={s} title="Rename" error={x.error} />, statusOf(x.error));
+  const values = { name: text(form, "name"), slug: text(form, "slug") };
+  const body: Record<string, string> = {};
+  if (values.name !== x.value.name) body.name = values.name;
+  if (values.slug !== x.value.slug) body.slug = values.slug;
+  if (Object.keys(body).length === 0) return c.redirect("/apps", 303);
+  const parsed = UpdateCredentialBody.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = String(issue?.path[0] ?? "name");
+    return c.html(<RenameForm s={s} x={x.value} values={values} error={{ code: "invalid_request", message: `The ${field === "slug" ? "slug" : "display name"} ${issue?.message ?? "is invalid"}.`, fix: "Correct it and save again." }} />, 400);
+  }
+  const r = pageValue(await s.vault.updateCredential(s.token, x.value.id, parsed.data));
+  if (r.error) return c.html(<RenameForm s={s} x={x.value} values={values} error={r.error} />, statusOf(r.error));
+  return c.redirect(doneUrl("renamed", r.value.ref), 303);
+});
+
+appsPages.post("/apps/:id/default", async (c) => {
+  const s = await requireSession(c);
+  if (s instanceof Response) return s;
+  const form = await formOf(c);
+  if (!form) return c.html(<Problem s={s} title="Set default" error={FORM_EXPIRED} />, 403);
+  const r = pageValue(await s.vault.updateCredential(s.token, c.req.param("id"), { default: true }));
+  if (r.error) return c.html(<Problem s={s} title="Set default" error={r.error} />, statusOf(r.error));
+  return c.redirect(doneUrl("default", r.value.ref), 303);
+});
+
+async function appOf(s: WebSession, slug: string): Promise<AppSummary | null> {
+  const r = await s.vault.apps(s.token, slug);
+  return r.ok ? r.value.apps.find((a) => a.slug === slug) ?? null : null;
+}
+
+function RotateForm({ s, x, app, error }: { s: WebSession; x: Credential; app: AppSummary; error?: ErrorBody | null }) {
+  const fields = app.fields ?? [];
+  return (
+    <Page title={`Rotate ${x.ref}`} nav={navOf(s, "/apps")}>
+      <h1>Rotate <code>{x.ref}</code></h1>
+      <ErrorBanner error={error} />
+      <form method="post" action={pathOf(x, "rotate")} class="card">
+        <Csrf value={s.csrf} />
+        <p>
+          Paste the new secret. The credential keeps its id, default flag and assignments; runs use the
+          new value from now on. Fields left empty keep their current value.
+        </p>
+        {x.preview ? <p class="muted">Current: <code>{x.preview}</code></p> : null}
+        {fields.map((f, i) => (
+          <>
+            <label for={`f-${f.name}`}>{f.label}</label>
+            <input id={`f-${f.name}`} type={f.secret ? "password" : "text"} name={`field.${f.name}`} autocomplete="off" required={i === 0 && fields.length === 1} />
+          </>
+        ))}
+        <p class="actions">
+          <button type="submit">Rotate</button>
+          <a class="button secondary" href="/apps">Cancel</a>
+        </p>
+      </form>
+    </Page>
+  );
+}
+
+async function rotatable(s: WebSession, id: string): Promise<{ x: Credential; app: AppSummary } | { error: ErrorBody; status: number }> {
+  const x = await credentialOf(s, id);
+  if (x.error) return { error: x.error, status: statusOf(x.error) };
+  if (x.value.kind !== "api_key") return { error: { code: "invalid_request", message: `${x.value.ref} is an OAuth connection; its tokens rotate themselves.`, fix: "Use Reconnect on the Apps page instead." }, status: 400 };
+  if (!rowActions(s, x.value).rotate) return { error: NOT_ALLOWED("rotate", x.value), status: 403 };
+  const app = await appOf(s, x.value.app);
+  if (!app?.fields?.length) return { error: { code: "not_found", message: `The app ${x.value.app} is not in the catalog any more.`, fix: "Rotate it with `keystroke credentials rotate-key`." }, status: 404 };
+  return { x: x.value, app };
+}
+
+appsPages.get("/apps/:id/rotate", async (c) => {
+  const s = await requireSession(c);
+  if (s instanceof Response) return s;
+  const r = await rotatable(s, c.req.param("id"));
+  if ("error" in r) return c.html(<Problem s={s} title="Rotate" error={r.error} />, r.status as 400);
+  return c.html(<RotateForm s={s} x={r.x} app={r.app} />);
+});
+
+appsPages.post("/apps/:id/rotate", async (c) => {
+  const s = await requireSession(c);
+  if (s instanceof Response) return s;
+  const form = await formOf(c);
+  if (!form) return c.html(<Problem s={s} title="Rotate" error={FORM_EXPIRED} />, 403);
+  const r = await rotatable(s, c.req.param("id"));
+  if ("error" in r) return c.html(<Problem s={s} title="Rotate" error={r.error} />, r.status as 400);
+  const fields: Record<string, string> = {};
+  for (const f of r.app.fields ?? []) {
+    const v = form[`field.${f.name}`];
+    if (typeof v === "string" && v !== "") fields[f.name] = v;
+  }
+  const checked = Fields.safeParse(fields);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const message = Object.keys(fields).length === 0 ? "Paste the new secret." : `Check ${String(issue?.path[0] ?? "the fields")}: ${issue?.message ?? "invalid"}.`;
+    return c.html(<RotateForm s={s} x={r.x} app={r.app} error={{ code: "invalid_request", message, fix: "Fill in at least one field." }} />, 400);
+  }
+  const done = pageValue(await s.vault.rotateCredential(s.token, r.x.id, { fields: checked.data }));
+  if (done.error) return c.html(<RotateForm s={s} x={r.x} app={r.app} error={done.error} />, statusOf(done.error));
+  return c.redirect(doneUrl("rotated", done.value.ref), 303);
+});
+
+/** OAuth: a connect session that puts new tokens into the same credential, then its page. */
+appsPages.post("/apps/:id/reconnect", async (c) => {
+  const s = await requireSession(c);
+  if (s instanceof Response) return s;
+  const form = await formOf(c);
+  if (!form) return c.html(<Problem s={s} title="Reconnect" error={FORM_EXPIRED} />, 403);
+  const x = await credentialOf(s, c.req.param("id"));
+  if (x.error) return c.html(<Problem s={s} title="Reconnect" error={x.error} />, statusOf(x.error));
+  const r = pageValue(await s.vault.createConnectSession(s.token, { app: x.value.app, reconnect: x.value.id }, publicUrl(c)));
+  if (r.error) return c.html(<Problem s={s} title="Reconnect" error={r.error} />, statusOf(r.error));
+  return c.redirect(`/connect/${r.value.id}`, 303);
+});
+
+appsPages.get("/apps/:id/revoke", async (c) => {
+  const s = await requireSession(c);
+  if (s instanceof Response) return s;
+  const x = await credentialOf(s, c.req.param("id"));
+  if (x.error) return c.html(<Problem s={s} title="Revoke" error={x.error} />, statusOf(x.error));
+  if (x.value.status === "revoked") return c.html(<Problem s={s} title="Revoke" error={{ code: "conflict", message: `${x.value.ref} is already revoked.` }} />, 409);
+  if (!rowActions(s, x.value).revoke) return c.html(<Problem s={s} title="Revoke" error={NOT_ALLOWED("revoke", x.value)} />, 403);
+  const v = x.value;
+  return c.html(
+    <Page title={`Revoke ${v.ref}`} nav={navOf(s, "/apps")}>
+      <h1>Revoke <code>{v.ref}</code>?</h1>
+      <div class="card">
+        <dl class="kv">
+          <dt>App</dt><dd>{v.app}</dd>
+          <dt>Name</dt><dd>{v.name} <code>{v.slug}</code></dd>
+          <dt>Scope</dt><dd>{scopeText(v, await membersOf(s), s.principal.member)}</dd>
+          {v.account ? <><dt>Account</dt><dd>{v.account.email ?? v.account.name ?? v.account.id}</dd></> : null}
+          {v.preview ? <><dt>Preview</dt><dd><code>{v.preview}</code></dd></> : null}
+        </dl>
+        <p>
+          The secret is destroyed{v.kind === "oauth" ? " and the tokens are revoked at the provider" : ""}. Runs that use it
+          fail with <code>credential_unavailable</code>, and assignments that point at it report it. The row stays, marked
+          revoked, for the audit trail. This cannot be undone.
+        </p>
+        <form method="post" action={pathOf(v, "revoke")} class="actions">
+          <Csrf value={s.csrf} />
+          <button class="danger solid" type="submit">Revoke {v.ref}</button>
+          <a class="button secondary" href="/apps">Cancel</a>
+        </form>
+      </div>
+    </Page>,
+  );
+});
+
+appsPages.post("/apps/:id/revoke", async (c) => {
+  const s = await requireSession(c);
+  if (s instanceof Response) return s;
+  const form = await formOf(c);
+  if (!form) return c.html(<Problem s={s} title="Revoke" error={FORM_EXPIRED} />, 403);
+  const r = pageValue(await s.vault.revokeCredential(s.token, c.req.param("id")));
+  if (r.error) return c.html(<Problem s={s} title="Revoke" error={r.error} />, statusOf(r.error));
+  return c.redirect(doneUrl("revoked", r.value.ref), 303);
+});
+
+// ---- the catalog: "Connect an app" ----
+
+appsPages.get("/catalog", async (c) => {
+  const s = await requireSession(c);
+  if (s instanceof Response) return s;
+  const search = (c.req.query("search") ?? "").slice(0, 100);
+  const r = pageValue(await s.vault.apps(s.token, search || undefined));
+  const apps = r.value?.apps ?? [];
+  return c.html(
+    <Page title="Connect an app" nav={navOf(s, "/catalog")}>
+      <h1>Connect an app</h1>
+      <form method="get" action="/catalog" class="card filters" role="search" aria-label="Search the catalog">
+        <div style="max-width:28rem;flex-basis:20rem">
+          <label for="search">Search apps</label>
+          <input id="search" type="search" name="search" value={search} placeholder="e.g. linear, openai, email" />
+        </div>
+        <div class="buttons">
+          <button type="submit">Search</button>
+          {search ? <a href="/catalog">Show all</a> : null}
+        </div>
+      </form>
+      <ErrorBanner error={r.error} />
+      {r.value ? (
+        <p class="muted" role="status">{apps.length === 1 ? "1 app" : `${apps.length} apps`}{search ? ` match “${search}”` : ""}.</p>
+      ) : null}
+      {apps.length ? (
+        <ul class="catalog">
+          {apps.map((a) => (
+            <li data-app={a.slug}>
+              <span class="name">{a.name} <span class="muted small">{a.slug}</span></span>
+              <span>
+                <span class="badge off">{a.kind === "oauth" ? "OAuth" : "API key"}</span> <span class="muted small">{a.category}</span>
+                {a.connected ? <> <span class="badge ok">{a.connected} connected</span></> : null}
+              </span>
+              <p class="small">{a.description}</p>
+              <span><a class="button small" href={`/connect?app=${encodeURIComponent(a.slug)}`} aria-label={`Connect ${a.name}`}>Connect</a></span>
+            </li>
+          ))}
+        </ul>
+      ) : r.value ? (
+        <div class="card">
+          <p>No app matches “{search}”.</p>
+          <p class="muted">A service that is not in the catalog can still be stored as a custom app: <code>keystroke credentials set &lt;name&gt; --set field=value</code>.</p>
+        </div>
+      ) : null}
     </Page>,
   );
 });

@@ -6,7 +6,7 @@ import { Fields } from "../../../../lib/schemas/common";
 import { publicUrl, type ApiEnv } from "../http/vault";
 import { ErrorBanner, Page } from "./layout";
 import { csrfValid } from "./session";
-import { pageValue, requireSession, type WebSession } from "./pages";
+import { navOf, pageValue, requireSession, type WebSession } from "./pages";
 
 /** The connect flow's pages (SPEC section 6), shared by the web button, the CLI and MCP links. */
 export const connectPages = new Hono<ApiEnv>();
@@ -15,7 +15,7 @@ function ConnectForm({ o, s, error }: { o: ConnectOptions; s: WebSession; error?
   const oauth = o.app.kind === "oauth";
   const action = oauth ? "/oauth/start" : `/connect/${o.session.id}`;
   return (
-    <Page title={`Connect ${o.app.name}`} nav={{ member: s.email, csrf: s.csrf }}>
+    <Page title={`Connect ${o.app.name}`} nav={navOf(s, "/catalog")}>
       <h1>{o.session.reconnect ? `Reconnect ${o.session.reconnect}` : `Connect ${o.app.name}`}</h1>
       <ErrorBanner error={error} />
       <form method="post" action={action} class="card">
@@ -60,7 +60,7 @@ function ConnectForm({ o, s, error }: { o: ConnectOptions; s: WebSession; error?
 
 function Ended({ o, s }: { o: ConnectOptions; s: WebSession }) {
   return (
-    <Page title={`Connect ${o.app.name}`} nav={{ member: s.email, csrf: s.csrf }}>
+    <Page title={`Connect ${o.app.name}`} nav={navOf(s, "/catalog")}>
       <h1>Connect {o.app.name}</h1>
       <ErrorBanner error={o.session.status === "failed" ? { message: o.session.error ?? "This connection failed.", fix: "Start a new one from the Apps page or with `keystroke connect`." } : { message: "This connection is already completed." }} />
       <a class="button" href="/apps">Back to Apps</a>
@@ -74,7 +74,7 @@ connectPages.get("/connect", async (c) => {
   if (s instanceof Response) return s;
   const app = c.req.query("app") ?? "";
   const r = pageValue(await s.vault.createConnectSession(s.token, { app }, publicUrl(c)));
-  if (r.error) return c.html(<Page title="Connect" nav={{ member: s.email, csrf: s.csrf }}><ErrorBanner error={r.error} /></Page>, 400);
+  if (r.error) return c.html(<Page title="Connect" nav={navOf(s, "/catalog")}><ErrorBanner error={r.error} /></Page>, 400);
   return c.redirect(`/connect/${r.value.id}`, 303);
 });
 
@@ -82,7 +82,7 @@ connectPages.get("/connect/:id", async (c) => {
   const s = await requireSession(c);
   if (s instanceof Response) return s;
   const r = pageValue(await s.vault.connectOptions(s.token, c.req.param("id"), publicUrl(c)));
-  if (r.error) return c.html(<Page title="Connect" nav={{ member: s.email, csrf: s.csrf }}><ErrorBanner error={r.error} /></Page>, 404);
+  if (r.error) return c.html(<Page title="Connect" nav={navOf(s, "/catalog")}><ErrorBanner error={r.error} /></Page>, 404);
   if (r.value.session.status !== "pending") return c.html(<Ended o={r.value} s={s} />);
   return c.html(<ConnectForm o={r.value} s={s} />);
 });
@@ -94,7 +94,7 @@ connectPages.post("/connect/:id", async (c) => {
   const id = c.req.param("id");
   const form = await c.req.parseBody({ all: true });
   const options = pageValue(await s.vault.connectOptions(s.token, id, publicUrl(c)));
-  if (options.error) return c.html(<Page title="Connect" nav={{ member: s.email, csrf: s.csrf }}><ErrorBanner error={options.error} /></Page>, 404);
+  if (options.error) return c.html(<Page title="Connect" nav={navOf(s, "/catalog")}><ErrorBanner error={options.error} /></Page>, 404);
   const again = (error: ErrorBody, status: number) => c.html(<ConnectForm o={options.value} s={s} error={error} />, status as 400);
   if (!csrfValid(c, form.csrf)) return again({ code: "forbidden", message: "The form expired.", fix: "Submit it again." }, 403);
   let targets;

@@ -1,6 +1,11 @@
-import { Hono } from "hono";
-import type { ApiEnv } from "../http/vault";
-import { ErrorBanner, Page } from "./layout";
+import { Hono, type Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { AppError } from "../../../../lib/errors";
+import { constantTimeEqual } from "../../../../lib/tokens";
+import { generateState, githubSignInUrl, githubVerifiedEmails, type PlatformGitHub } from "../../../oauth/src/provider-client";
+import { publicUrl, type ApiEnv } from "../http/vault";
+import { Csrf, ErrorBanner, Page } from "./layout";
+import { asErrorBody } from "./pages";
 import { clearSession, csrfToken, csrfValid, sessionToken, setSession, vaultOfSession } from "./session";
 
 /** Only same-site paths: `next` must never send a signed-in browser elsewhere. */
@@ -8,46 +13,73 @@ const safeNext = (next: string | undefined) => (next && /^\/(?!\/)[^\s]*$/.test(
 
 export const signin = new Hono<ApiEnv>();
 
+/** The platform's GitHub OAuth app, when configured (secrets PLATFORM_GITHUB_CLIENT_ID / _SECRET). */
+function platformGitHub(c: Context<ApiEnv>): PlatformGitHub | null {
+  const id = c.env.PLATFORM_GITHUB_CLIENT_ID;
+  const secret = c.env.PLATFORM_GITHUB_CLIENT_SECRET;
+  return id && secret ? { clientId: id, clientSecret: secret, redirectUri: `${publicUrl(c)}/signin/github/callback` } : null;
+}
+
+function Failed({ title = "Sign in", error }: { title?: string; error: { message: string; fix?: string } }) {
+  return (
+    <Page title={title}>
+      <h1>{title}</h1>
+      <ErrorBanner error={error} />
+      <a class="button secondary" href="/signin">Back to sign-in</a>
+    </Page>
+  );
+}
+
 signin.get("/signin", async (c) => {
   const csrf = csrfToken(c);
   const next = safeNext(c.req.query("next"));
   const dev = c.env.DEV_MODE === "true";
+  const github = platformGitHub(c);
   const users = dev ? await c.env.DIRECTORY.getByName("global").allUsers() : [];
   return c.html(
     <Page title="Sign in">
-      <h1>Sign in</h1>
+      <h1>Sign in to Keystroke</h1>
+      {github ? (
+        <div class="card">
+          <p>Sign in with the GitHub account whose verified email is your Keystroke membership email.</p>
+          <a class="button" href={`/signin/github?next=${encodeURIComponent(next)}`}>Sign in with GitHub</a>
+        </div>
+      ) : null}
       {dev ? (
         <div class="card">
-          <p class="muted">Dev mode: pick a seeded user.</p>
-          {users.map((u) => (
-            <form method="post" action="/signin" style="display:inline-block;margin:.25rem">
-              <input type="hidden" name="csrf" value={csrf} />
-              <input type="hidden" name="next" value={next} />
-              <input type="hidden" name="email" value={u.email} />
-              <button type="submit">{u.email} <span class="muted">({u.org.slug})</span></button>
-            </form>
-          ))}
+          <h2 style="margin-top:0">Dev mode: pick a seeded user</h2>
+          <div class="actions">
+            {users.map((u) => (
+              <form method="post" action="/signin">
+                <Csrf value={csrf} />
+                <input type="hidden" name="next" value={next} />
+                <input type="hidden" name="email" value={u.email} />
+                <button type="submit" class="secondary">{u.email} <span class="small">({u.org.slug})</span></button>
+              </form>
+            ))}
+          </div>
           {users.length === 0 ? <p>No users yet: run <code>curl -X POST /dev/seed</code>.</p> : null}
         </div>
-      ) : (
+      ) : null}
+      {!dev && !github ? (
         <div class="card">
-          <ErrorBanner error={{ message: "Sign-in with GitHub is not configured on this deployment.", fix: "An operator sets the platform's GitHub OAuth client (README, Configuration)." }} />
+          <ErrorBanner error={{ message: "Sign-in with GitHub is not configured on this deployment.", fix: "An operator sets PLATFORM_GITHUB_CLIENT_ID and PLATFORM_GITHUB_CLIENT_SECRET (README, Configuration)." }} />
         </div>
-      )}
+      ) : null}
     </Page>,
   );
 });
 
 signin.post("/signin", async (c) => {
   const form = await c.req.parseBody();
-  if (!csrfValid(c, form.csrf)) return c.html(<Page title="Sign in"><ErrorBanner error={{ message: "The form expired.", fix: "Reload the sign-in page and try again." }} /></Page>, 403);
-  if (c.env.DEV_MODE !== "true") return c.html(<Page title="Sign in"><ErrorBanner error={{ message: "Dev sign-in is off." }} /></Page>, 403);
+  if (!csrfValid(c, form.csrf)) return c.html(<Failed error={{ message: "The form expired.", fix: "Reload the sign-in page and try again." }} />, 403);
+  if (c.env.DEV_MODE !== "true") return c.html(<Failed error={{ message: "Dev sign-in is off.", fix: "Sign in with GitHub." }} />, 403);
   const email = String(form.email ?? "").toLowerCase();
   const orgs = await c.env.DIRECTORY.getByName("global").orgsOfUser(email);
   const org = orgs[0];
-  if (!org) return c.html(<Page title="Sign in"><ErrorBanner error={{ message: `No member ${email}.` }} /></Page>, 404);
+  if (!org) return c.html(<Failed error={{ message: `No member ${email}.`, fix: "Pick one of the listed users." }} />, 404);
   const r = await c.env.VAULT.get(c.env.VAULT.idFromName(org.id)).devSignIn(email);
-  if (!r.ok) return c.html(<Page title="Sign in"><ErrorBanner error={r.error} /></Page>, r.status as 403);
+  if (!r.ok) return c.html(<Failed error={r.error} />, r.status as 403);
   setSession(c, r.value.token);
   return c.redirect(safeNext(typeof form.next === "string" ? form.next : undefined), 303);
 });
@@ -55,8 +87,74 @@ signin.post("/signin", async (c) => {
 signin.post("/signout", async (c) => {
   const form = await c.req.parseBody();
   const token = sessionToken(c);
-  if (!csrfValid(c, form.csrf)) return c.html(<Page title="Sign out"><ErrorBanner error={{ message: "The form expired.", fix: "Reload the page and try again." }} /></Page>, 403);
+  if (!csrfValid(c, form.csrf)) return c.html(<Failed title="Sign out" error={{ message: "The form expired.", fix: "Reload the page and try again." }} />, 403);
   if (token) await vaultOfSession(c.env, token).signOut(token);
   clearSession(c);
   return c.redirect("/signin", 303);
+});
+
+// ---- Sign in with GitHub (the platform's own OAuth app, through arctic in provider-client.ts) ----
+
+const STATE_COOKIE = "ks_gh_state";
+const STATE_PATH = "/signin/github";
+const STATE_TTL_S = 10 * 60;
+
+signin.get("/signin/github", (c) => {
+  const cfg = platformGitHub(c);
+  if (!cfg) return c.html(<Failed error={{ message: "Sign-in with GitHub is not configured on this deployment.", fix: "An operator sets PLATFORM_GITHUB_CLIENT_ID and PLATFORM_GITHUB_CLIENT_SECRET." }} />, 404);
+  const state = generateState();
+  const next = safeNext(c.req.query("next"));
+  // The state and where to go afterwards live in a short HttpOnly cookie scoped to the callback;
+  // Lax still sends it on GitHub's top-level redirect back.
+  setCookie(c, STATE_COOKIE, `${state}~${encodeURIComponent(next)}`, { httpOnly: true, sameSite: "Lax", secure: new URL(c.req.url).protocol === "https:", path: STATE_PATH, maxAge: STATE_TTL_S });
+  return c.redirect(githubSignInUrl(cfg, state).toString(), 302);
+});
+
+signin.get("/signin/github/callback", async (c) => {
+  const cfg = platformGitHub(c);
+  if (!cfg) return c.html(<Failed error={{ message: "Sign-in with GitHub is not configured on this deployment." }} />, 404);
+  const cookie = getCookie(c, STATE_COOKIE) ?? "";
+  deleteCookie(c, STATE_COOKIE, { path: STATE_PATH });
+  const cut = cookie.indexOf("~");
+  const expected = cut > 0 ? cookie.slice(0, cut) : "";
+  const nextRaw = cut > 0 ? cookie.slice(cut + 1) : "";
+  const state = c.req.query("state") ?? "";
+  if (!expected || state.length !== expected.length || !constantTimeEqual(state, expected)) {
+    return c.html(<Failed error={{ message: "This sign-in link expired or was not started in this browser.", fix: "Start again with “Sign in with GitHub”." }} />, 400);
+  }
+  if (c.req.query("error")) {
+    return c.html(<Failed error={{ message: c.req.query("error") === "access_denied" ? "You declined the sign-in at GitHub." : "GitHub did not complete the sign-in.", fix: "Start again with “Sign in with GitHub” and approve it." }} />, 400);
+  }
+  const code = c.req.query("code");
+  if (!code) return c.html(<Failed error={{ message: "GitHub sent no authorization code.", fix: "Start again with “Sign in with GitHub”." }} />, 400);
+  let emails: string[];
+  try {
+    emails = await githubVerifiedEmails(cfg, code);
+  } catch (e) {
+    const body = e instanceof AppError ? asErrorBody(e) : { code: "upstream_error" as const, message: "GitHub sign-in failed." };
+    return c.html(<Failed error={{ message: body.message, fix: body.fix ?? "Try signing in again." }} />, 502);
+  }
+  // Members are matched by a verified email only; the first email (primary first) with an org wins.
+  const directory = c.env.DIRECTORY.getByName("global");
+  for (const email of emails) {
+    const org = (await directory.orgsOfUser(email))[0];
+    if (!org) continue;
+    const r = await c.env.VAULT.get(c.env.VAULT.idFromName(org.id)).webSignIn(email, "github");
+    if (!r.ok) continue;
+    setSession(c, r.value.token);
+    let next = "/apps";
+    try {
+      next = safeNext(decodeURIComponent(nextRaw));
+    } catch {}
+    return c.redirect(next, 303);
+  }
+  return c.html(
+    <Failed
+      error={{
+        message: emails.length ? `No Keystroke member has the verified GitHub email ${emails.join(", ")}.` : "Your GitHub account has no verified email address.",
+        fix: emails.length ? "Ask an org owner to add you with one of these emails, or add and verify your membership email at GitHub (Settings, Emails)." : "Verify an email address at GitHub (Settings, Emails), then sign in again.",
+      }}
+    />,
+    403,
+  );
 });

@@ -31,7 +31,7 @@ sandboxOAuth.get("/:slug/authorize", (c) => {
         <form method="post">
           {hidden.map((k) => (q[k] !== undefined ? <input type="hidden" name={k} value={q[k]} /> : null))}
           <label for="login">Sign in to the sandbox as</label>
-          <input id="login" type="text" name="login" value="octo" pattern="[a-z0-9-]{1,30}" />
+          <input id="login" type="text" name="login" value="octo" pattern="[a-z0-9\-]{1,30}" />
           <p>
             <button type="submit" name="decision" value="approve">Approve</button>{" "}
             <button class="danger" type="submit" name="decision" value="deny">Deny</button>

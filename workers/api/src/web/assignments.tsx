@@ -1,0 +1,333 @@
+import { Hono, type Context } from "hono";
+import type { ErrorBody } from "../../../../lib/errors";
+import { SLUG_PATTERN } from "../../../../lib/schemas/common";
+import type { Credential } from "../../../../lib/schemas/credentials";
+import { ConsumerKind, DeleteAssignmentBody, PutAssignmentBody, type AssignmentView, type ConsumerView, type ExplainResult } from "../../../../lib/schemas/resolution";
+import { publicUrl, type ApiEnv } from "../http/vault";
+import { Csrf, ErrorBanner, OkBanner, Page, When } from "./layout";
+import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, text, webError, type WebSession } from "./pages";
+
+/**
+ * Assignments per workflow, agent and poll (SPEC sections 4 and 7): the target's consumers and
+ * what each resolves to, with the rule (the vault's explain, one call per consumer), the pins on
+ * the target, and forms to assign and unassign. Any member may pin a credential they can see.
+ */
+export const assignmentPages = new Hono<ApiEnv>();
+assignmentPages.onError(webError);
+
+const KINDS = ConsumerKind.options;
+
+export const RULES: Record<string, string> = {
+  explicit: "the run named this credential",
+  assignment: "assigned to this consumer",
+  assignment_wildcard: "assigned to every consumer of the target (*)",
+  pinned_scope: "the requirement pins this scope",
+  project: "the project's credential for the app",
+  org: "the org's credential for the app",
+};
+
+interface View {
+  kind: ConsumerKind | null;
+  target: string;
+  project: string;
+  app: string;
+}
+
+function viewUrl(v: View, extra: Record<string, string> = {}): string {
+  const q = new URLSearchParams();
+  if (v.kind) q.set("kind", v.kind);
+  if (v.target) q.set("target", v.target);
+  if (v.project) q.set("project", v.project);
+  if (v.app) q.set("app", v.app);
+  for (const [k, val] of Object.entries(extra)) q.set(k, val);
+  return `/assignments?${q}`;
+}
+
+function viewOf(get: (k: string) => string | undefined): { view: View; error: ErrorBody | null } {
+  const kind = ConsumerKind.safeParse(get("kind"));
+  const view: View = { kind: kind.success ? kind.data : null, target: (get("target") ?? "").trim(), project: get("project") ?? "", app: get("app") ?? "" };
+  if (get("kind") && !kind.success) return { view, error: { code: "invalid_request", message: "Pick workflow, agent or poll.", fix: "Choose the kind from the list." } };
+  if (view.target && !SLUG_PATTERN.test(view.target)) return { view: { ...view, target: "" }, error: { code: "invalid_request", message: `\`${view.target}\` is not a valid slug.`, fix: "Use 1-63 characters of a-z, 0-9, '_' or '-'." } };
+  if (view.app && !SLUG_PATTERN.test(view.app)) return { view: { ...view, app: "" }, error: { code: "invalid_request", message: `\`${view.app}\` is not a valid app slug.` } };
+  return { view, error: null };
+}
+
+function Resolution({ r }: { r: ExplainResult | undefined }) {
+  if (!r) return <span class="muted">—</span>;
+  if (r.ok) {
+    return (
+      <>
+        <code data-testid="resolves-to">{r.credential.ref}</code>
+        <div class="small muted">{r.explanation}</div>
+      </>
+    );
+  }
+  return (
+    <div>
+      <span class="badge danger">{r.error.code}</span> {r.error.message}
+      <div class="small fix">{r.error.fix}</div>
+    </div>
+  );
+}
+
+function RuleCell({ r }: { r: ExplainResult | undefined }) {
+  if (!r || !r.ok) return <span class="muted">—</span>;
+  return (
+    <>
+      <code data-testid="rule">{r.rule}</code>
+      <div class="small muted">{RULES[r.rule] ?? ""}</div>
+    </>
+  );
+}
+
+interface Loaded {
+  consumers: ConsumerView[];
+  assignments: AssignmentView[];
+  apps: string[];
+  explained: Map<string, ExplainResult[] | ErrorBody>;
+  credentials: Credential[];
+  error: ErrorBody | null;
+}
+
+async function load(c: Context<ApiEnv>, s: WebSession, v: View & { kind: ConsumerKind }): Promise<Loaded> {
+  const [consumers, assignments, creds] = await Promise.all([
+    s.vault.consumers(s.token, v.kind, v.target),
+    s.vault.assignments(s.token, { kind: v.kind, target: v.target }),
+    s.vault.listCredentials(s.token, {}),
+  ]);
+  const cs = pageValue(consumers);
+  const as = pageValue(assignments);
+  const credentials = pageValue(creds).value?.credentials ?? [];
+  const list = as.value?.assignments ?? [];
+  const apps = [...new Set([...list.map((a) => a.app), ...(v.app ? [v.app] : [])])].sort();
+  const explained = new Map<string, ExplainResult[] | ErrorBody>();
+  if (apps.length && cs.value) {
+    await Promise.all(
+      cs.value.consumers.map(async (consumer) => {
+        const r = await s.vault.explain(
+          s.token,
+          { ...(v.project ? { project: v.project } : {}), consumer: { kind: v.kind, target: v.target, id: consumer.id }, requirements: apps.map((app) => ({ app })) },
+          publicUrl(c),
+        );
+        explained.set(consumer.id, r.ok ? r.value.results : r.error);
+      }),
+    );
+  }
+  return { consumers: cs.value?.consumers ?? [], assignments: list, apps, explained, credentials, error: cs.error ?? as.error };
+}
+
+const HINT: Record<ConsumerKind, string> = {
+  workflow: "Workflow consumers appear once a run reports a step (step_completed). You can still assign by step id, or to every step with *.",
+  agent: "Agent consumers are the agent's tools, registered by the execution plane, plus any named in assignments.",
+  poll: "Poll consumers come only from assignments: assign with the action slug, or to every action with *.",
+};
+
+async function render(c: Context<ApiEnv>, s: WebSession, v: View, banner: { ok?: string | null; error?: ErrorBody | null } = {}, status = 200) {
+  const all = v.kind && v.target ? null : pageValue(await s.vault.assignments(s.token, {}));
+  const data = v.kind && v.target ? await load(c, s, { ...v, kind: v.kind }) : null;
+  const knownTargets = [...new Set((all?.value?.assignments ?? data?.assignments ?? []).map((a) => a.target))].sort();
+  const credentials = data ? data.credentials : pageValue(await s.vault.listCredentials(s.token, {})).value?.credentials ?? [];
+  const credentialApps = [...new Set(credentials.map((x) => x.app))].sort();
+  const assignable = credentials.filter((x) => x.status !== "revoked" && (x.scope.type !== "user" || x.scope.user === s.principal.member));
+  const label = v.kind && v.target ? `${v.kind} ${v.target}` : "";
+  return c.html(
+    <Page title={label ? `Assignments · ${label}` : "Assignments"} nav={navOf(s, "/assignments")}>
+      <h1>Assignments{label ? <>: <code>{label}</code></> : null}</h1>
+      <OkBanner message={banner.ok} />
+      <ErrorBanner error={banner.error} />
+      <form method="get" action="/assignments" class="card filters" aria-label="Choose a workflow, agent or poll">
+        <div>
+          <label for="a-kind">Kind</label>
+          <select id="a-kind" name="kind">
+            {KINDS.map((k) => <option value={k} selected={v.kind === k}>{k}</option>)}
+          </select>
+        </div>
+        <div>
+          <label for="a-target">Workflow, agent or poll</label>
+          <input id="a-target" type="text" name="target" value={v.target} list="known-targets" placeholder="e.g. daily-digest" required />
+          <datalist id="known-targets">{knownTargets.map((t) => <option value={t} />)}</datalist>
+        </div>
+        <div>
+          <label for="a-project">Runs in project</label>
+          <select id="a-project" name="project">
+            <option value="">no project</option>
+            {s.projects.map((p) => <option value={p} selected={v.project === p}>{p}</option>)}
+          </select>
+        </div>
+        <div>
+          <label for="a-app">Also explain app</label>
+          <input id="a-app" type="text" name="app" value={v.app} list="known-apps" placeholder="e.g. exa" />
+          <datalist id="known-apps">{credentialApps.map((a) => <option value={a} />)}</datalist>
+        </div>
+        <div class="buttons"><button type="submit">Show</button></div>
+      </form>
+
+      {all ? (
+        <>
+          <h2>All assignments</h2>
+          <ErrorBanner error={all.error} />
+          {all.value?.assignments.length ? (
+            <table>
+              <thead><tr><th>Target</th><th>Consumer</th><th>App</th><th>Credential</th><th></th></tr></thead>
+              <tbody>
+                {all.value.assignments.map((a) => (
+                  <tr>
+                    <td data-label="Target">{a.kind} <code>{a.target}</code></td>
+                    <td data-label="Consumer"><code>{a.consumer}</code></td>
+                    <td data-label="App">{a.app}</td>
+                    <td data-label="Credential"><code>{a.credential.ref}</code> {a.credential.status !== "active" ? <span class="badge warn">{a.credential.status}</span> : null}</td>
+                    <td><a href={viewUrl({ kind: a.kind, target: a.target, project: "", app: "" })}>Open</a></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : all.value ? (
+            <div class="card"><p>No assignments yet. Choose a workflow, agent or poll above to see its consumers and pin credentials to them.</p></div>
+          ) : null}
+        </>
+      ) : null}
+
+      {data && v.kind ? (
+        <>
+          <ErrorBanner error={data.error} />
+          <h2>Consumers and what they resolve to</h2>
+          {v.project ? null : <p class="muted small">Resolved as a run outside any project. Pick “Runs in project” to include that project's credentials.</p>}
+          {data.consumers.length === 0 ? (
+            <div class="card"><p>No consumers known for {label} yet.</p><p class="muted">{HINT[v.kind]}</p></div>
+          ) : data.apps.length === 0 ? (
+            <>
+              <div class="card"><p>Nothing is assigned on {label} yet. Enter an app in “Also explain app” to see what each consumer resolves to.</p></div>
+              <table>
+                <thead><tr><th>Consumer</th><th>Learned from</th><th>Last seen</th></tr></thead>
+                <tbody>{data.consumers.map((x) => <tr data-consumer={x.id}><td data-label="Consumer"><code>{x.id}</code></td><td data-label="Learned from">{x.sources.join(", ")}</td><td data-label="Last seen"><When at={x.last_seen_at} never="—" /></td></tr>)}</tbody>
+              </table>
+            </>
+          ) : (
+            <table>
+              <thead><tr><th>Consumer</th><th>App</th><th>Resolves to</th><th>Rule</th></tr></thead>
+              <tbody>
+                {data.consumers.flatMap((x) => {
+                  const e = data.explained.get(x.id);
+                  if (e && !Array.isArray(e)) return [<tr data-consumer={x.id}><td data-label="Consumer"><code>{x.id}</code></td><td colspan={3}><ErrorBanner error={e} /></td></tr>];
+                  return data.apps.map((app, i) => (
+                    <tr data-consumer={x.id} data-app={app}>
+                      <td data-label="Consumer"><code>{x.id}</code>{i === 0 ? <div class="small muted">{x.sources.join(", ")}</div> : null}</td>
+                      <td data-label="App">{app}</td>
+                      <td data-label="Resolves to"><Resolution r={e?.[i]} /></td>
+                      <td data-label="Rule"><RuleCell r={e?.[i]} /></td>
+                    </tr>
+                  ));
+                })}
+              </tbody>
+            </table>
+          )}
+
+          <h2>Pinned on {label}</h2>
+          {data.assignments.length ? (
+            <table>
+              <thead><tr><th>Consumer</th><th>App</th><th>Credential</th><th>Assigned</th><th></th></tr></thead>
+              <tbody>
+                {data.assignments.map((a) => (
+                  <tr data-assignment={`${a.consumer}:${a.app}`}>
+                    <td data-label="Consumer"><code>{a.consumer}</code>{a.consumer === "*" ? <span class="muted small"> every consumer</span> : null}</td>
+                    <td data-label="App">{a.app}</td>
+                    <td data-label="Credential"><code>{a.credential.ref}</code> {a.credential.status !== "active" ? <span class="badge warn">{a.credential.status}</span> : null}</td>
+                    <td data-label="Assigned"><When at={a.created_at} /></td>
+                    <td>
+                      <form method="post" action="/assignments/unassign" class="inline">
+                        <Csrf value={s.csrf} />
+                        <input type="hidden" name="kind" value={a.kind} />
+                        <input type="hidden" name="target" value={a.target} />
+                        <input type="hidden" name="consumer" value={a.consumer} />
+                        <input type="hidden" name="app" value={a.app} />
+                        <input type="hidden" name="project" value={v.project} />
+                        <input type="hidden" name="explain" value={v.app} />
+                        <button class="danger small" type="submit" aria-label={`Unassign ${a.app} from ${a.consumer}`}>Unassign</button>
+                      </form>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <p class="muted">Nothing pinned: consumers resolve by project, then org (SPEC section 4).</p>
+          )}
+
+          <h2>Assign a credential</h2>
+          {assignable.length ? (
+            <form method="post" action="/assignments/assign" class="card">
+              <Csrf value={s.csrf} />
+              <input type="hidden" name="kind" value={v.kind} />
+              <input type="hidden" name="target" value={v.target} />
+              <input type="hidden" name="project" value={v.project} />
+              <input type="hidden" name="explain" value={v.app} />
+              <label for="as-consumer">Consumer</label>
+              <select id="as-consumer" name="consumer">
+                <option value="*">* (every consumer of {label})</option>
+                {data.consumers.map((x) => <option value={x.id}>{x.id}</option>)}
+              </select>
+              <label for="as-other">…or another consumer id</label>
+              <input id="as-other" type="text" name="consumer_other" placeholder={v.kind === "workflow" ? "step id" : v.kind === "agent" ? "tool slug" : "action slug"} />
+              <label for="as-credential">Credential</label>
+              <select id="as-credential" name="credential" required>
+                {[...new Set(assignable.map((x) => x.app))].sort().map((app) => (
+                  <optgroup label={app}>
+                    {assignable.filter((x) => x.app === app).map((x) => <option value={x.id}>{x.ref}{x.default ? " (default)" : ""}</option>)}
+                  </optgroup>
+                ))}
+              </select>
+              <p><button type="submit">Assign</button></p>
+            </form>
+          ) : (
+            <div class="card"><p>No credential you can assign yet. <a href="/catalog">Connect an app</a> first.</p></div>
+          )}
+        </>
+      ) : null}
+    </Page>,
+    status as 200,
+  );
+}
+
+assignmentPages.get("/assignments", async (c) => {
+  const s = await requireSession(c);
+  if (s instanceof Response) return s;
+  const { view, error } = viewOf((k) => c.req.query(k));
+  const done = c.req.query("done");
+  const ok = done === "assigned" ? "Assigned." : done === "unassigned" ? "Unassigned." : null;
+  return render(c, s, view, { ok, error }, error ? 400 : 200);
+});
+
+/** The view a form came from (its `app` field is the unassigned app, so the explained one travels as `explain`). */
+function formView(form: Awaited<ReturnType<typeof formOf>> & object): View {
+  return viewOf((k) => text(form, k === "app" ? "explain" : k) || undefined).view;
+}
+
+assignmentPages.post("/assignments/assign", async (c) => {
+  const s = await requireSession(c);
+  if (s instanceof Response) return s;
+  const form = await formOf(c);
+  if (!form) return render(c, s, { kind: null, target: "", project: "", app: "" }, { error: FORM_EXPIRED }, 403);
+  const v = formView(form);
+  const consumer = text(form, "consumer_other") || text(form, "consumer") || "*";
+  const body = PutAssignmentBody.safeParse({ kind: text(form, "kind"), target: text(form, "target"), consumer, credential: text(form, "credential") });
+  if (!body.success) {
+    const issue = body.error.issues[0];
+    return render(c, s, v, { error: { code: "invalid_request", message: `The ${String(issue?.path[0] ?? "form")} ${issue?.message ?? "is invalid"}.`, fix: "Correct it and assign again." } }, 400);
+  }
+  const r = pageValue(await s.vault.putAssignment(s.token, body.data));
+  if (r.error) return render(c, s, v, { error: r.error }, 400);
+  return c.redirect(viewUrl(v, { done: "assigned" }), 303);
+});
+
+assignmentPages.post("/assignments/unassign", async (c) => {
+  const s = await requireSession(c);
+  if (s instanceof Response) return s;
+  const form = await formOf(c);
+  if (!form) return render(c, s, { kind: null, target: "", project: "", app: "" }, { error: FORM_EXPIRED }, 403);
+  const v = formView(form);
+  const body = DeleteAssignmentBody.safeParse({ kind: text(form, "kind"), target: text(form, "target"), consumer: text(form, "consumer") || "*", app: text(form, "app") });
+  if (!body.success) return render(c, s, v, { error: { code: "invalid_request", message: "The unassign form is incomplete.", fix: "Reload the page and try again." } }, 400);
+  const r = pageValue(await s.vault.deleteAssignment(s.token, body.data));
+  if (r.error) return render(c, s, v, { error: r.error }, r.error.code === "not_found" ? 404 : 400);
+  return c.redirect(viewUrl(v, { done: "unassigned" }), 303);
+});
