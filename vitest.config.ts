@@ -21,9 +21,32 @@ export default defineConfig({
         test: { name: "api", include: ["test/api/**/*.test.ts"] },
       },
       {
+        // The slack-events worker, with the vault and Directory classes re-pointed to local exports
+        // (test/slack/entry.ts) so the DOs run in the test isolate: runInDurableObject works and a
+        // fetch spy sees the vault's calls to Slack and the agent runtime. DEV_MODE on: the seed
+        // installs the sandbox workspace (shared/fixtures/slack ids, copied to test/slack/fixtures).
+        plugins: [cloudflareTest({
+          main: "./test/slack/entry.ts",
+          wrangler: { configPath: "./workers/slack-events/wrangler.toml" },
+          miniflare: {
+            bindings: { ...TEST_BINDINGS, DEV_MODE: "true", SLACK_SIGNING_SECRET: "fixture-signing-secret-0123456789abcdef", SLACK_SIGNING_SECRET_PREVIOUS: "previous-signing-secret-for-tests-0001", SLACK_APP_ID: "A0AB2AGNT7" },
+            durableObjects: { VAULT: { className: "OrgVault", useSQLite: true }, DIRECTORY: { className: "Directory", useSQLite: true } },
+          },
+        })],
+        test: { name: "slack", include: ["test/slack/**/*.test.ts"] },
+      },
+      {
         // The real `npm run dev` stack, driven over HTTP from Node.
         test: { name: "stack", environment: "node", include: ["test/stack/**/*.test.ts"], globalSetup: ["test/stack/global-setup.ts"], testTimeout: 30_000, hookTimeout: 150_000 },
       },
+      {
+        // The bundled CLI (rebuilt by the setup) spawned as a child process against its own local stack.
+        test: { name: "cli", environment: "node", include: ["test/cli/**/*.test.ts"], globalSetup: ["test/cli/global-setup.ts"], testTimeout: 60_000, hookTimeout: 150_000 },
+      },
+      // A real browser (Debian's chromium through playwright-core): only `npm run test:e2e`, never `npm test`.
+      ...(process.env.KEYSTROKE_E2E
+        ? [{ test: { name: "e2e", environment: "node", include: ["test/e2e/**/*.test.ts"], globalSetup: ["test/cli/global-setup.ts"], testTimeout: 120_000, hookTimeout: 150_000 } }]
+        : []),
     ],
   },
 });

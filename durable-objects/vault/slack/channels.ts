@@ -39,7 +39,7 @@ function resolveChannel(ctx: VaultContext, ref: string, field: string, pool: "ch
   const installs = allInstallations(ctx);
   if (ref === DM_CHANNEL) {
     const routes = pool === "bindings" ? allBindings(ctx).filter((b) => b.channel_id === DM_CHANNEL).map((b) => b.route_key) : installs.map((i) => i.route_key);
-    return { route: onlyOne(routes, ref, field), channel: DM_CHANNEL };
+    return { route: onlyOne(routes, ref, field, pool), channel: DM_CHANNEL };
   }
   const byId = /^[A-Z][A-Z0-9]+$/.test(ref);
   const name = ref.replace(/^#/, "");
@@ -57,10 +57,13 @@ function resolveChannel(ctx: VaultContext, ref: string, field: string, pool: "ch
   throw new AppError("conflict", `\`${ref}\` names a channel in several Slack workspaces.`, { fix: "Use the channel id instead of its name.", details: { field } });
 }
 
-function onlyOne(routes: string[], ref: string, field: string): string {
+function onlyOne(routes: string[], ref: string, field: string, pool: "channels" | "bindings"): string {
   const unique = [...new Set(routes)];
   if (unique.length === 1) return unique[0]!;
-  if (unique.length === 0) throw new AppError("not_found", `Nothing matches \`${ref}\`.`, { fix: NOT_CONNECTED_FIX, details: { field } });
+  if (unique.length === 0) {
+    if (pool === "bindings") throw new AppError("not_found", `No channel binding matches \`${ref}\`.`, { fix: "List bindings with GET /v1/channels.", details: { field } });
+    throw new AppError("not_found", "Slack is not connected to this organization.", { fix: NOT_CONNECTED_FIX, details: { field } });
+  }
   throw new AppError("conflict", "Several Slack workspaces are connected; `dm` is ambiguous.", { fix: "Unbind or bind DMs per workspace by removing the others first.", details: { field } });
 }
 

@@ -130,7 +130,11 @@ async function deliverOne(deps: DeliveryDeps, row: InboxRow): Promise<void> {
   const live = installationByRoute(ctx, row.route_key);
   if (!live || live.status !== "active") return finish(ctx, row.id, "dropped", "installation_unavailable");
   const token = (await openFields(ctx, live.credential_id)).accessToken;
-  if (!token) return finish(ctx, row.id, "failed", "no_bot_token");
+  if (!token) {
+    // The Slack credential was revoked by hand (its secret is gone): the installation cannot post.
+    disableInstallation(ctx, row.route_key, live.credential_id, "credential_revoked");
+    return finish(ctx, row.id, "failed", "no_bot_token");
+  }
   const posted = await postMessage(out.slackApiUrl, token, { channel: row.channel_id, thread_ts: row.thread_ts, text: reply });
   ctx = deps.context();
   switch (posted.kind) {

@@ -3,6 +3,8 @@ import { BenchOrgBody, createBenchOrg } from "./bench-org";
 import { sandboxOAuth } from "./sandbox/oauth";
 import { sandboxAgent } from "./sandbox/agent";
 import { sandboxSlack } from "./sandbox/slack";
+
+export { SandboxStore } from "./sandbox/store";
 import { seedDemo, type SeedEnv } from "./seed";
 
 export interface DevEnv extends SeedEnv {

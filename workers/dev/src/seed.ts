@@ -3,6 +3,7 @@ import type { Directory } from "../../../durable-objects/directory";
 import type { OrgVault } from "../../../durable-objects/org-vault";
 import type { ProvisionSpec } from "../../../durable-objects/vault/identity";
 import type { SeedAnswer } from "../../../lib/schemas/dev";
+import { WORKSPACE as SANDBOX_WORKSPACE } from "./sandbox/slack-fake";
 
 export type { SeedAnswer };
 
@@ -51,6 +52,9 @@ export async function seedDemo(env: SeedEnv, apiUrl: string): Promise<SeedAnswer
   await vault.provision(spec);
   // Providers, Slack and the agent runtime of the demo org are the sandbox on this same origin.
   if (env.DEV_MODE === "true") await vault.devConfigure({ sandboxUrl: apiUrl });
+  // The sandbox Slack workspace (fixture ids), its bot token sealed like any secret, and
+  // #deploys bound in mode `all`, so signed fixture events can be posted at once (SPEC 11).
+  if (env.DEV_MODE === "true") await seedSlack(vault, env.DEV_SEED_SECRET);
   const directory = env.DIRECTORY.getByName("global");
   for (const m of DEMO.members) await directory.addUser(m.email, org.id);
   return {
@@ -60,4 +64,22 @@ export async function seedDemo(env: SeedEnv, apiUrl: string): Promise<SeedAnswer
     runtime_token: runtimeToken,
     projects: spec.projects,
   };
+}
+
+/** The agent #deploys is bound to in the demo. */
+export const DEMO_SLACK_AGENT = "deploy-helper";
+
+async function seedSlack(vault: DurableObjectStub<OrgVault>, seedSecret: string): Promise<void> {
+  const w = SANDBOX_WORKSPACE;
+  // Not a Slack token (the fake Slack accepts any); derived so every seed call stores the same one.
+  const botToken = `xoxb-sandbox-${(await hashToken(`${seedSecret}:slack-bot`)).slice(0, 32)}`;
+  const r = await vault.devSeedSlack({
+    install: {
+      appId: w.appId, teamId: w.teamId, teamName: w.teamName, enterpriseId: null, isEnterpriseInstall: false,
+      botUserId: w.botUserId, botId: w.botId, botToken, scopes: [...w.scopes], installerUserId: w.people[0], installedBy: null,
+    },
+    channels: [{ ...w.boundChannel, is_member: true }],
+    bindings: [{ channel: w.boundChannel.id, agent: DEMO_SLACK_AGENT, mode: "all" }],
+  });
+  if (!r.ok) throw new Error(`seeding the sandbox Slack workspace failed: ${r.error.code}`);
 }

@@ -51,7 +51,11 @@ export async function handleSlackEvent(c: C): Promise<Response> {
     return fail(c, new AppError("invalid_request", "The body is not JSON.", { details: { field: "body" } }));
   }
   const envelope = Envelope.safeParse(json);
-  if (!envelope.success) return fail(c, new AppError("invalid_request", "The body is not a Slack event envelope.", { details: { field: envelope.error.issues[0]?.path.map(String).join(".") || "body" } }));
+  if (!envelope.success) {
+    // Signed by Slack but not a shape we know: acknowledged, so Slack never counts it as a failure.
+    console.warn("slack-events: unknown envelope shape, dropped", { field: envelope.error.issues[0]?.path.map(String).join(".") || "body" });
+    return ack(c);
+  }
   const env = envelope.data;
   const retry = c.req.header("x-slack-retry-num");
 
@@ -62,12 +66,12 @@ export async function handleSlackEvent(c: C): Promise<Response> {
     console.warn("slack-events: app_rate_limited", { team: env.team_id ?? null, minute: what.minute });
     return ack(c);
   }
+  if (what.kind === "ignore") return ack(c);
   const allowed = (c.env.SLACK_APP_ID ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   if (allowed.length > 0 && !allowed.includes(env.api_app_id ?? "")) {
     console.warn("slack-events: event for another app dropped", { app: env.api_app_id ?? null });
     return ack(c);
   }
-  if (what.kind === "ignore") return ack(c);
   if (!env.event_id || !env.api_app_id) return ack(c);
 
   const found = await orgForRoute(c.env, routeKeysOf(env), (p) => c.executionCtx.waitUntil(p));

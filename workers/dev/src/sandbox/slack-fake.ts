@@ -1,7 +1,8 @@
 /**
- * The sandbox's fake Slack workspace, in memory of the dev worker's isolate (like the sandbox
- * OAuth provider): what the product posted, the channels, injected faults. A restart of
- * `npm run dev` (or a hot reload) starts it empty. The ids are those of shared/fixtures/slack.
+ * The sandbox's fake Slack workspace and echo agent: their ids (those of shared/fixtures/slack)
+ * and their state. State lives in the dev worker's SandboxStore Durable Object (store.ts), so it
+ * survives hot reloads of `npm run dev`; without that binding (tests that mount the sandbox apps
+ * in-process) it lives in this isolate's memory (MemorySandbox).
  */
 export const WORKSPACE = {
   teamId: "T0AB1CD2EF",
@@ -15,13 +16,7 @@ export const WORKSPACE = {
   scopes: ["app_mentions:read", "channels:history", "channels:read", "chat:write", "groups:history", "groups:read", "im:history", "mpim:history"],
 } as const;
 
-export interface PostedMessage {
-  channel: string;
-  thread_ts: string | null;
-  text: string;
-  ts: string;
-}
-
+export interface PostedMessage { channel: string; thread_ts: string | null; text: string; ts: string }
 export interface Fault {
   method: string;
   /** Slack's `{ok:false, error}` (HTTP 200), e.g. not_in_channel, invalid_auth. */
@@ -31,39 +26,91 @@ export interface Fault {
   retry_after?: number;
   times: number;
 }
+export interface Channel { id: string; name: string; is_private: boolean; is_member: boolean; is_archived: boolean }
+export interface DelayConfig { delay_ms: number; agents: Record<string, number> }
+export interface AgentCall { agent: string; session_id: string; thread_ts: string; at: number }
 
-export class FakeSlack {
-  messages: PostedMessage[] = [];
-  faults: Fault[] = [];
-  channels = [
-    { id: WORKSPACE.boundChannel.id, name: WORKSPACE.boundChannel.name, is_private: false, is_member: true, is_archived: false },
-    { id: WORKSPACE.otherChannel.id, name: WORKSPACE.otherChannel.name, is_private: false, is_member: false, is_archived: false },
-  ];
-  calls: Record<string, number> = {};
-  #seq = 0;
+/**
+ * What conversations.list answers at first: only the channels the bot is in (as
+ * `users.conversations` would), so a channel the bot joins through an event (fixture
+ * member_joined_channel_self) is bindable because of that event. The form's bot_joined adds one.
+ */
+export const initialChannels = (): Channel[] => [{ id: WORKSPACE.boundChannel.id, name: WORKSPACE.boundChannel.name, is_private: false, is_member: true, is_archived: false }];
 
-  /** A unique, increasing message ts (Slack's are per channel; unique is enough here). */
-  nextTs(nowMs: number): string {
-    this.#seq = (this.#seq + 1) % 1_000_000;
-    return `${Math.floor(nowMs / 1000)}.${String(this.#seq).padStart(6, "0")}`;
-  }
+/** A unique, increasing message ts from a sequence number (Slack's are per channel; unique is enough). */
+export const tsOf = (nowMs: number, seq: number) => `${Math.floor(nowMs / 1000)}.${String(seq % 1_000_000).padStart(6, "0")}`;
 
-  takeFault(method: string): Fault | null {
-    const f = this.faults.find((x) => x.method === method && x.times > 0);
-    if (!f) return null;
-    f.times--;
-    this.faults = this.faults.filter((x) => x.times > 0);
-    return f;
-  }
-
-  reset(): void {
-    this.messages = [];
-    this.faults = [];
-    this.calls = {};
-  }
+/** The sandbox's state, as both stores offer it (the Durable Object over RPC, or memory). */
+export interface SandboxState {
+  nextTs(nowMs: number): Promise<string>;
+  record(m: Omit<PostedMessage, "ts">, nowMs: number): Promise<PostedMessage>;
+  messages(channel?: string): Promise<PostedMessage[]>;
+  reset(): Promise<void>;
+  addFault(f: Fault): Promise<Fault[]>;
+  takeFault(method: string): Promise<Fault | null>;
+  channels(): Promise<Channel[]>;
+  addChannel(ch: Channel): Promise<void>;
+  agentDelay(agent: string): Promise<number>;
+  setAgentDelay(delayMs: number, agent?: string): Promise<DelayConfig>;
+  delayConfig(): Promise<DelayConfig>;
+  recordAgentCall(call: AgentCall): Promise<void>;
+  agentCalls(): Promise<AgentCall[]>;
 }
 
-export const fakeSlack = new FakeSlack();
+export class MemorySandbox implements SandboxState {
+  #seq = 0;
+  #messages: PostedMessage[] = [];
+  #faults: Fault[] = [];
+  #channels = initialChannels();
+  #delays = new Map<string, number>();
+  #calls: AgentCall[] = [];
+
+  async nextTs(nowMs: number) { return tsOf(nowMs, ++this.#seq); }
+  async record(m: Omit<PostedMessage, "ts">, nowMs: number) {
+    const posted = { ...m, ts: await this.nextTs(nowMs) };
+    this.#messages.push(posted);
+    return posted;
+  }
+  async messages(channel?: string) { return this.#messages.filter((m) => !channel || m.channel === channel); }
+  async reset() {
+    this.#messages = [];
+    this.#faults = [];
+    this.#channels = initialChannels();
+    this.#calls = [];
+  }
+  async addFault(f: Fault) { this.#faults.push({ ...f }); return this.#faults; }
+  async takeFault(method: string) {
+    const f = this.#faults.find((x) => x.method === method && x.times > 0);
+    if (!f) return null;
+    f.times--;
+    this.#faults = this.#faults.filter((x) => x.times > 0);
+    return { ...f };
+  }
+  async channels() { return this.#channels; }
+  async addChannel(ch: Channel) { if (!this.#channels.some((c) => c.id === ch.id)) this.#channels.push(ch); }
+  async agentDelay(agent: string) { return this.#delays.get(agent) ?? this.#delays.get("*") ?? 0; }
+  async setAgentDelay(delayMs: number, agent?: string) {
+    if (agent) this.#delays.set(agent, delayMs);
+    else { this.#delays.clear(); this.#delays.set("*", delayMs); }
+    return this.delayConfig();
+  }
+  async delayConfig() { return { delay_ms: this.#delays.get("*") ?? 0, agents: Object.fromEntries([...this.#delays].filter(([k]) => k !== "*")) }; }
+  async recordAgentCall(call: AgentCall) { this.#calls.push(call); }
+  async agentCalls() { return this.#calls; }
+}
+
+/** Shared by the sandbox apps when no SandboxStore binding exists (tests). */
+export const memorySandbox = new MemorySandbox();
+
+export interface SandboxEnv {
+  /** The dev worker's SandboxStore (workers/dev/wrangler.toml); absent in tests. */
+  SANDBOX?: DurableObjectNamespace<import("./store").SandboxStore>;
+}
+
+export function sandboxState(env: SandboxEnv | undefined): SandboxState {
+  // The stub's RPC methods are the same methods, typed through RPC's mapped types.
+  return env?.SANDBOX ? (env.SANDBOX.getByName("sandbox") as unknown as SandboxState) : memorySandbox;
+}
 
 const randomId = (prefix: string, n = 10) => {
   const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -81,11 +128,10 @@ export interface SandboxEventInput {
   name?: string;
 }
 
-/** A Slack envelope for the fake workspace, shaped like the fixtures. */
-export function buildEvent(input: SandboxEventInput, nowMs: number): { event_id: string; body: Record<string, unknown> } {
+/** A Slack envelope for the fake workspace, shaped like the fixtures; `ts` is the message's. */
+export function buildEvent(input: SandboxEventInput, ts: string, nowMs: number): { event_id: string; body: Record<string, unknown> } {
   const channel = input.channel || WORKSPACE.boundChannel.id;
   const user = input.user || WORKSPACE.people[0];
-  const ts = fakeSlack.nextTs(nowMs);
   const text = input.text ?? "";
   let event: Record<string, unknown>;
   switch (input.kind) {

@@ -2,7 +2,7 @@ import { Hono, type Context } from "hono";
 import { html } from "hono/html";
 import { z } from "zod";
 import { signSlackBody } from "../../../../lib/slack/signature";
-import { buildEvent, fakeSlack, WORKSPACE, type SandboxEventKind } from "./slack-fake";
+import { buildEvent, sandboxState, WORKSPACE, type SandboxEnv, type SandboxEventKind, type SandboxState } from "./slack-fake";
 
 /**
  * `/_sandbox/slack/*` (dev only): a fake Slack. `api/*` answers the Web API methods the product
@@ -10,7 +10,7 @@ import { buildEvent, fakeSlack, WORKSPACE, type SandboxEventKind } from "./slack
  * `messages` shows what was posted (SPEC section 11); `/` is a form that signs an event with the
  * dev signing secret and posts it to the slack-events worker, as Slack would.
  */
-export interface SandboxSlackEnv {
+export interface SandboxSlackEnv extends SandboxEnv {
   /** The slack-events worker (the gateway's service binding). */
   SLACK?: Fetcher;
   /** The dev signing secret; the fixture one unless the dev worker's [vars] say otherwise. */
@@ -49,8 +49,8 @@ function tokenError(c: Context, a: Record<string, string>): string | null {
 sandboxSlack.all("/api/:method", async (c) => {
   const method = c.req.param("method");
   const a = await args(c);
-  fakeSlack.calls[method] = (fakeSlack.calls[method] ?? 0) + 1;
-  const fault = fakeSlack.takeFault(method);
+  const state = sandboxState(c.env);
+  const fault = await state.takeFault(method);
   if (fault?.status) {
     const headers: Record<string, string> = fault.retry_after !== undefined ? { "retry-after": String(fault.retry_after) } : {};
     return c.json({ ok: false, error: fault.status === 429 ? "ratelimited" : "internal_error" }, fault.status as 500, headers);
@@ -73,13 +73,12 @@ sandboxSlack.all("/api/:method", async (c) => {
     case "auth.revoke":
       return c.json({ ok: true, revoked: true });
     case "conversations.list":
-      return c.json({ ok: true, channels: fakeSlack.channels.filter((ch) => a.exclude_archived !== "true" || !ch.is_archived), response_metadata: { next_cursor: "" } });
+      return c.json({ ok: true, channels: (await state.channels()).filter((ch) => a.exclude_archived !== "true" || !ch.is_archived), response_metadata: { next_cursor: "" } });
     case "chat.postMessage": {
       if (!a.channel) return c.json({ ok: false, error: "channel_not_found" });
       if (!a.text) return c.json({ ok: false, error: "no_text" });
-      const ts = fakeSlack.nextTs(Date.now());
-      fakeSlack.messages.push({ channel: a.channel, thread_ts: a.thread_ts ?? null, text: a.text, ts });
-      return c.json({ ok: true, channel: a.channel, ts, message: { type: "message", text: a.text, ts, thread_ts: a.thread_ts, user: WORKSPACE.botUserId, bot_id: WORKSPACE.botId } });
+      const m = await state.record({ channel: a.channel, thread_ts: a.thread_ts ?? null, text: a.text }, Date.now());
+      return c.json({ ok: true, channel: m.channel, ts: m.ts, message: { type: "message", text: m.text, ts: m.ts, thread_ts: a.thread_ts, user: WORKSPACE.botUserId, bot_id: WORKSPACE.botId } });
     }
     default:
       return c.json({ ok: false, error: "unknown_method" });
@@ -87,12 +86,10 @@ sandboxSlack.all("/api/:method", async (c) => {
 });
 
 /** What the product posted, in order (SPEC section 11). `?channel=` filters. */
-sandboxSlack.get("/messages", (c) => {
-  const channel = c.req.query("channel");
-  return c.json({ messages: fakeSlack.messages.filter((m) => !channel || m.channel === channel) });
-});
-sandboxSlack.delete("/messages", (c) => {
-  fakeSlack.reset();
+sandboxSlack.get("/messages", async (c) => c.json({ messages: await sandboxState(c.env).messages(c.req.query("channel") || undefined) }));
+/** Empties the fake workspace: messages, faults, channels joined, agent calls. */
+sandboxSlack.delete("/messages", async (c) => {
+  await sandboxState(c.env).reset();
   return c.json({ ok: true });
 });
 
@@ -107,8 +104,7 @@ const FaultBody = z.strictObject({
 sandboxSlack.post("/faults", async (c) => {
   const body = FaultBody.safeParse(await c.req.json().catch(() => null));
   if (!body.success) return c.json({ error: { code: "invalid_request", message: "Expected {method, error? | status?, retry_after?, times?}.", details: { field: body.error.issues[0]?.path.join(".") || "body" } } }, 400);
-  fakeSlack.faults.push(body.data);
-  return c.json({ faults: fakeSlack.faults });
+  return c.json({ faults: await sandboxState(c.env).addFault(body.data) });
 });
 
 const SendBody = z.object({
@@ -122,9 +118,15 @@ const SendBody = z.object({
 
 /** Signs an event as Slack would and posts it to the slack-events worker; answers what it said. */
 async function send(c: Context<{ Bindings: SandboxSlackEnv }>, input: z.infer<typeof SendBody>) {
-  const { event_id, body } = buildEvent({ ...input, kind: input.kind as SandboxEventKind }, Date.now());
+  const state = sandboxState(c.env);
+  const now = Date.now();
+  const { event_id, body } = buildEvent({ ...input, kind: input.kind as SandboxEventKind }, await state.nextTs(now), now);
+  const channel = input.channel || WORKSPACE.boundChannel.id;
+  if (input.kind === "bot_joined") {
+    await state.addChannel({ id: channel, name: channel === WORKSPACE.otherChannel.id ? WORKSPACE.otherChannel.name : channel.toLowerCase(), is_private: false, is_member: true, is_archived: false });
+  }
   const raw = JSON.stringify(body);
-  const ts = String(Math.floor(Date.now() / 1000));
+  const ts = String(Math.floor(now / 1000));
   const signature = await signSlackBody(c.env.SANDBOX_SLACK_SIGNING_SECRET || FIXTURE_SIGNING_SECRET, ts, raw);
   const target = new URL("/slack/events", c.req.url);
   const req = new Request(target, { method: "POST", headers: { "content-type": "application/json", "x-slack-request-timestamp": ts, "x-slack-signature": signature }, body: raw });
@@ -139,13 +141,13 @@ sandboxSlack.post("/send", async (c) => {
   if (!input.success) return c.json({ error: { code: "invalid_request", message: "Bad event form.", details: { field: input.error.issues[0]?.path.join(".") || "body" } } }, 400);
   const result = await send(c, input.data);
   if (isJson) return c.json(result);
-  return c.html(page(`Sent ${input.data.kind}: the worker answered ${result.status} ${result.answer}`));
+  return c.html(await page(sandboxState(c.env), `Sent ${input.data.kind}: the worker answered ${result.status} ${result.answer}`));
 });
 
-sandboxSlack.get("/", (c) => c.html(page(null)));
+sandboxSlack.get("/", async (c) => c.html(await page(sandboxState(c.env), null)));
 
-function page(notice: string | null) {
-  const recent = fakeSlack.messages.slice(-10).reverse();
+async function page(state: SandboxState, notice: string | null) {
+  const recent = (await state.messages()).slice(-10).reverse();
   const kinds: SandboxEventKind[] = ["message", "app_mention", "thread_reply", "bot_joined", "channel_rename", "channel_archive", "channel_unarchive", "app_uninstalled"];
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sandbox Slack</title>
