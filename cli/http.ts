@@ -52,7 +52,9 @@ export class Api {
     try {
       res = await fetch(url, init);
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e instanceof Error ? e.message : "network error");
+      // undici wraps the socket error, sometimes in an AggregateError (one per address tried).
+      const c = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+      const cause = c?.code ?? c?.errors?.find((x) => x.code)?.code ?? c?.message ?? "network error";
       throw failure(`Cannot reach the Keystroke API at ${this.baseUrl} (${cause}).`, {
         code: "unreachable",
         fix: "Start it with `npm run dev`, or point the CLI at it: `keystroke target use cloud --url <url>` or KEYSTROKE_API_URL.",

@@ -112,11 +112,6 @@ export class Session {
     return new Api(url, active.token);
   }
 
-  /** For the calls made before there is a token: creating and polling a browser login. */
-  anonymousApi(): Api {
-    return new Api(this.apiUrl().url);
-  }
-
   projectDir(): string {
     return findProjectDir(this.io.cwd);
   }

@@ -1,16 +1,16 @@
 /**
  * `keystroke auth login|status|logout`. Browser login (SPEC section 11, /v1/cli-logins): the CLI
- * keeps a random secret and sends only its SHA-256; a member approves the short code in the web
- * app; the CLI polls with the secret and receives a fresh member token exactly once. The token
- * goes to the config file (0600) and is never printed.
+ * makes a random secret, the bearer of its login (the vault keeps only its hash); a member
+ * approves the short code in the web app; the CLI polls with the secret and receives a fresh
+ * member token exactly once. The token goes to the config file (0600) and is never printed.
  */
 import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import type { Command } from "commander";
 import { z } from "zod";
-import { CliLoginCreated, CliLoginPoll, LOGIN_SECRET_HEADER, type StoredLogin } from "../../lib/schemas/cli";
+import { CliLoginCreated, CliLoginPoll, type StoredLogin } from "../../lib/schemas/cli";
 import { Me } from "../../lib/schemas/identity";
-import { hashToken, parseToken, tokenPreview } from "../../lib/tokens";
+import { parseToken, tokenPreview } from "../../lib/tokens";
 import { configFile, sameLogin } from "../config";
 import { failure, usageError } from "../errors";
 import { Api, seg } from "../http";
@@ -66,16 +66,17 @@ async function saveLogin(s: Session, token: string, via: StoredLogin["via"]): Pr
 async function browserLogin(s: Session, openIt: boolean): Promise<string> {
   const org = s.org();
   if (org === undefined) throw usageError("Which org? Pass --org <slug>.", "Or use `keystroke auth login --token <token>`.");
-  const api = s.anonymousApi();
+  // The login's own bearer credential: only this process can collect the token it leads to.
   const secret = randomBytes(32).toString("base64url");
-  const created = await api.call("POST", "/v1/cli-logins", CliLoginCreated, { org, verifier: await hashToken(secret), client: clientName() });
+  const api = new Api(s.apiUrl().url, secret);
+  const created = await api.call("POST", "/v1/cli-logins", CliLoginCreated, { org, client: clientName() });
   s.io.stderr.write(`To sign in to ${org}, open this page and confirm the code:\n\n  ${created.url}\n\n  Code: ${created.code}\n\n`);
   if (openIt) openBrowser(s.io, created.url);
   const stop = spinner(s.io, "Waiting for approval in the browser (Ctrl-C to cancel)...");
   try {
     const deadline = Date.parse(created.expires_at);
     for (;;) {
-      const poll = await api.call("GET", `/v1/cli-logins/${seg(created.id)}`, CliLoginPoll, undefined, { [LOGIN_SECRET_HEADER]: secret });
+      const poll = await api.call("GET", `/v1/cli-logins/${seg(created.id)}`, CliLoginPoll);
       if (poll.status === "approved") return poll.token;
       if (poll.status === "denied") throw failure("The login was denied in the browser.", { code: "denied" });
       if (Date.now() > deadline) throw failure("The login expired before it was approved.", { code: "expired", fix: "Run `keystroke auth login` again." });
@@ -105,6 +106,7 @@ export function registerAuth(program: Command, io: Io): void {
           token = await browserLogin(s, opts.browser);
         }
         const { login, me } = await saveLogin(s, token, opts.token !== undefined ? "token" : "browser");
+        if (io.env.KEYSTROKE_TOKEN) io.stderr.write("keystroke: note: KEYSTROKE_TOKEN is set and wins over the stored login until you unset it.\n");
         if (s.globals.json) {
           printJson(io, { api_url: login.api_url, org: me.org, member: me.member, token: { kind: login.token_kind, preview: tokenPreview(token), expires_at: login.expires_at }, config: configFile(io.env) });
         } else {

@@ -9,6 +9,8 @@ import { act } from "./common";
 
 const WHY = "Slack bindings live in the cloud org";
 
+const label = (b: ChannelBinding): string => (b.channel === "dm" ? "the bot's direct messages" : b.name ? `#${b.name}` : b.channel);
+
 function printBindings(io: Io, rows: readonly ChannelBinding[]): void {
   printTable(
     io,
@@ -28,7 +30,7 @@ export function registerChannels(program: Command, io: Io): void {
 
   channels
     .command("list")
-    .description("Bound channels and the Slack installations")
+    .description("Bound channels (with --json, the Slack installations too)")
     .action(
       act(io, async (s) => {
         const answer = await cloud(s).call("GET", "/v1/channels", ChannelsAnswer);
@@ -63,7 +65,7 @@ export function registerChannels(program: Command, io: Io): void {
         const body = { channel, agent: opts.agent, ...(opts.mode ? { mode: opts.mode } : {}), ...(s.globals.project ? { project: s.globals.project } : {}) };
         const binding = await cloud(s).call("POST", "/v1/channels/bindings", ChannelBinding, body);
         if (s.globals.json) return printJson(io, binding);
-        io.stdout.write(`Bound ${binding.name ? `#${binding.name}` : binding.channel} to agent ${binding.agent} (${binding.mode}).\n`);
+        io.stdout.write(`Bound ${label(binding)} to agent ${binding.agent} (${binding.mode}).\n`);
       }),
     );
 
@@ -74,8 +76,7 @@ export function registerChannels(program: Command, io: Io): void {
       act(io, async (s, channel: string) => {
         const answer = await cloud(s).call("DELETE", `/v1/channels/bindings/${seg(channel)}`, z.object({ deleted: ChannelBinding }));
         if (s.globals.json) return printJson(io, answer);
-        const b = answer.deleted;
-        io.stdout.write(`Unbound ${b.name ? `#${b.name}` : b.channel} from agent ${b.agent}.\n`);
+        io.stdout.write(`Unbound ${label(answer.deleted)} from agent ${answer.deleted.agent}.\n`);
       }),
     );
 

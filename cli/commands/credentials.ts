@@ -61,13 +61,14 @@ export function registerCredentials(program: Command, io: Io): Command {
     .option("--set <field=value>", "a field: `apiKey=sk-…` or `apiKey=@env:NAME` (the shell, then the project's .env); repeatable", collect, [])
     .option("--scope <scope>", "org, user or project: where it is stored; repeat to fan out (default: org)", scopeArg)
     .option("--project-slug <slug>", "the project of the next `--scope project`; repeatable", collect, [])
-    .option("--name <name>", "the credential's name: its slug and display name", "default")
+    .option("--name <name>", "the credential's name: its slug and display name (default: default)")
     .action(
-      act(io, async (s, app: string, opts: { set: string[]; scope?: string[]; projectSlug: string[]; name: string }) => {
+      act(io, async (s, app: string, opts: { set: string[]; scope?: string[]; projectSlug: string[]; name?: string }) => {
         const targets = fanOut(opts.scope ?? [], opts.projectSlug);
         const fields = parseSets(opts.set, s);
-        const slug = slugOf(opts.name);
-        const created = await s.backend().setCredentials({ app, fields, targets, slug, name: opts.name });
+        // Without --name the API's default slug applies, and a replaced credential keeps the display name it was given.
+        const naming = opts.name !== undefined ? { slug: slugOf(opts.name), name: opts.name } : {};
+        const created = await s.backend().setCredentials({ app, fields, targets, ...naming });
         if (s.globals.json) printJson(io, { credentials: created });
         else printCredentials(io, created);
       }),
@@ -147,7 +148,6 @@ export function registerCredentials(program: Command, io: Io): Command {
           const cred = await backend.getCredential(ref);
           if (!io.stdin.isTTY) throw usageError(`Revoking ${cred.ref} needs confirmation and stdin is not a terminal.`, "Pass --yes.");
           if (!(await confirm(io, `Revoke ${cred.ref}? Its secret is destroyed.`))) throw failure("Not revoked.", { code: "cancelled" });
-          ref = cred.id;
         }
         const cred = await backend.revokeCredential(ref);
         printOne(s, cred, `Revoked ${cred.ref}.`);

@@ -2,8 +2,9 @@
  * CLI browser login (SPEC section 11, `/v1/cli-logins`). The handoff is designed so the vault never
  * holds a token it has not yet handed over:
  *
- * 1. The CLI makes a random secret and sends only `verifier = SHA-256(secret)`. The vault stores a
- *    pending login: id (`cli_<orgId>_…`, so polls route themselves), a short code, the verifier.
+ * 1. The CLI makes a random secret and sends it as the bearer of `POST /v1/cli-logins`; the route
+ *    hashes it. The vault stores a pending login: id (`cli_<orgId>_…`, so polls route themselves),
+ *    a short code, and `verifier = SHA-256(secret)`, never the secret.
  * 2. A signed-in member opens the approval page, checks the code against the terminal and
  *    approves. That records who approved; no token exists yet.
  * 3. The CLI polls with the secret. Once approved, the first poll whose secret hashes to the
@@ -11,7 +12,7 @@
  *    approver, which goes straight into the answer. Only the token's hash is ever stored.
  *
  * Anyone who sees the URL or the code (shoulder-surfing, logs) cannot collect the token: that
- * needs the secret, which never leaves the CLI except on the poll. Logins expire after 10 minutes.
+ * needs the secret, which only the CLI has. Logins expire after 10 minutes.
  */
 import { z } from "zod";
 import { AppError, invalidField } from "../../lib/errors";
@@ -84,7 +85,8 @@ const view = (row: LoginRow): CliLoginView => ({
   token_ttl_seconds: row.token_ttl,
 });
 
-export function createCliLogin(ctx: VaultContext, body: CreateCliLoginBody, publicUrl: string): CliLoginCreated {
+/** `verifier` is the SHA-256 of the CLI's login secret (the route hashes it; the secret is not kept). */
+export function createCliLogin(ctx: VaultContext, body: CreateCliLoginBody, verifier: string, publicUrl: string): CliLoginCreated {
   // Expired logins are swept here, so the table holds at most what is open right now.
   ctx.sql.exec(`DELETE FROM cli_logins WHERE expires_at <= ?`, ctx.now);
   const open = Number(ctx.sql.exec(`SELECT COUNT(*) AS n FROM cli_logins`).one().n);
@@ -97,7 +99,7 @@ export function createCliLogin(ctx: VaultContext, body: CreateCliLoginBody, publ
   const expires = ctx.now + CLI_LOGIN_TTL_MS;
   ctx.sql.exec(
     `INSERT INTO cli_logins (id, code, verifier, client, status, token_ttl, created_at, expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
-    id, code, body.verifier, body.client ?? null, body.token_ttl_seconds ?? CLI_TOKEN_TTL_DEFAULT_S, ctx.now, expires,
+    id, code, verifier, body.client ?? null, body.token_ttl_seconds ?? CLI_TOKEN_TTL_DEFAULT_S, ctx.now, expires,
   );
   return { id, url: loginUrl(publicUrl, id), code, expires_at: iso(expires)! };
 }
