@@ -2,6 +2,7 @@
  * `keystroke credentials set|list|get|rename|update|rotate-key|revoke` (SPEC section 5). The
  * same code runs on both targets through the Backend; only rotate-key is cloud-only.
  */
+import { slugify } from "../../lib/fields";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { SLUG_PATTERN, type Target } from "../../lib/schemas/common";
 import type { Credential } from "../../lib/schemas/credentials";
@@ -18,12 +19,8 @@ import { act, collect, parseSets } from "./common";
  */
 export function slugOf(name: string): string {
   if (SLUG_PATTERN.test(name)) return name;
-  const slug = name
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]+/g, "-")
-    .replace(/^[-_]+|-+$/g, "")
-    .slice(0, 63);
-  if (!SLUG_PATTERN.test(slug)) throw usageError("`--name` needs at least one letter or digit.");
+  const slug = slugify(name);
+  if (slug === null || !SLUG_PATTERN.test(slug)) throw usageError("`--name` needs at least one letter or digit.");
   return slug;
 }
 

@@ -7,10 +7,10 @@
  * There is one local person, `local`: user-scope credentials belong to them. Credentials read
  * from .env are org-scope, slug `env`, and read-only (edit .env to change them).
  */
+import { appSummary, checkFields, previewOf } from "../../lib/fields";
 import { z } from "zod";
 import { CATALOG, customApp, getApp, searchApps, type App, type ApiKeyApp } from "../../lib/catalog";
 import { AppError, invalidField } from "../../lib/errors";
-import { maskSecret } from "../../lib/mask";
 import { findRefMatches, formatRef, matchRef, parseRef } from "../../lib/refs";
 import { missingFix, resolve, type CandidateCredential } from "../../lib/resolve";
 import type { AppSummary } from "../../lib/schemas/apps";
@@ -58,26 +58,6 @@ const sameScope = (a: Scope, b: Scope): boolean => scopeLabel(a) === scopeLabel(
 const candidate = (r: Row): CandidateCredential => ({ id: r.id, app: r.app, slug: r.slug, name: r.name, scope: r.scope, default: r.default, status: r.status });
 
 /** Same rule as the vault: the app's first secret field gives the preview. */
-function previewOf(app: App | undefined, fields: Record<string, string>): string | null {
-  if (app?.kind !== "api_key") return null;
-  const primary = app.fields.find((f) => f.secret && fields[f.name] !== undefined);
-  return primary ? maskSecret(fields[primary.name]!) : null;
-}
-
-/** Same checks as the vault: API-key apps only, known fields, required fields unless partial. */
-function checkFields(app: App, fields: Record<string, string>): asserts app is ApiKeyApp {
-  if (app.kind !== "api_key") {
-    throw invalidField("app", `${app.name} is an OAuth app; its credentials come from connecting it, not from pasted secrets.`, `Connect it on the cloud target: \`keystroke connect ${app.slug} --target cloud\`.`);
-  }
-  const known = new Set(app.fields.map((f) => f.name));
-  for (const name of Object.keys(fields)) {
-    if (!known.has(name)) throw invalidField(`fields.${name}`, `${app.name} has no field \`${name}\`.`, `Its fields are: ${[...known].join(", ")}.`);
-  }
-  for (const f of app.fields) {
-    if (!f.optional && fields[f.name] === undefined) throw invalidField(`fields.${f.name}`, `${app.name} needs the field \`${f.name}\` (${f.label}).`);
-  }
-}
-
 export class LocalBackend implements Backend {
   readonly target = "local" as const;
   readonly dir: string;
@@ -175,17 +155,7 @@ export class LocalBackend implements Backend {
     const counts = new Map<string, number>();
     for (const r of this.#rows(store)) if (r.status !== "revoked") counts.set(r.app, (counts.get(r.app) ?? 0) + 1);
     const custom = this.#customApps(store);
-    return [...searchApps(search), ...searchApps(search, custom)].map((app) => ({
-      slug: app.slug,
-      name: app.name,
-      kind: app.kind,
-      category: app.category,
-      description: app.description,
-      fields: app.kind === "api_key" ? app.fields.map((f) => ({ name: f.name, label: f.label, secret: f.secret, optional: f.optional })) : null,
-      channel: app.kind === "oauth" ? app.channel : false,
-      custom: app.custom,
-      connected: counts.get(app.slug) ?? 0,
-    }));
+    return [...searchApps(search), ...searchApps(search, custom)].map((app) => appSummary(app, counts.get(app.slug) ?? 0));
   }
 
   async listCredentials(q: ListCredentialsQuery): Promise<Credential[]> {
@@ -208,7 +178,7 @@ export class LocalBackend implements Backend {
     const store = readStore(this.dir);
     const known = this.#app(store, body.app);
     const app = known ?? customApp(body.app, Object.keys(body.fields));
-    checkFields(app, body.fields);
+    checkFields(app, body.fields, { partial: false, oauthFix: `Connect it on the cloud target: \`keystroke connect ${app.slug} --target cloud\`.` });
     const slug = body.slug ?? "default";
     const scopes: Scope[] = (body.targets ?? [{ type: "org" as const }]).map((t) => (t.type === "user" ? { type: "user", user: LOCAL_USER } : t));
     scopes.forEach((s, i) => {

@@ -6,6 +6,7 @@ import { can, isAdmin, type Principal } from "../../lib/permissions";
 import type { Scope } from "../../lib/schemas/common";
 import type { ConnectChoice, ConnectOptions, ConnectSession, CreateConnectSessionBody } from "../../lib/schemas/connect";
 import type { Credential } from "../../lib/schemas/credentials";
+import { slugify } from "../../lib/fields";
 import { newId } from "../../lib/tokens";
 import { writeAudit } from "./audit";
 import { iso, type Actor, type VaultContext } from "./context";
@@ -142,7 +143,7 @@ function finish(ctx: VaultContext, actor: Actor | null, row: SessionRow, outcome
 export async function completeWithFields(ctx: VaultContext, actor: Actor, p: Principal, id: string, choice: ConnectChoice, fields: Record<string, string>): Promise<Credential[]> {
   const row = openSession(ctx, p, id);
   const name = choice.name ?? row.name ?? undefined;
-  const created = await setCredentials(ctx, actor, p, { app: row.app, fields, targets: choice.targets, slug: name ? slugify(name) : undefined, name });
+  const created = await setCredentials(ctx, actor, p, { app: row.app, fields, targets: choice.targets, slug: name ? slugify(name) ?? "default" : undefined, name });
   ctx.storage.transactionSync(() => {
     const again = openSession(ctx, p, id);
     finish(ctx, actor, again, { ids: created.map((c) => c.id) });
@@ -158,12 +159,6 @@ export function failSession(ctx: VaultContext, actor: Actor | null, id: string, 
 }
 
 export { finish as finishSession };
-
-/** Machine slugs from display names: `Work (EU)` -> `work-eu`. */
-export function slugify(name: string): string {
-  const s = name.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);
-  return s || "default";
-}
 
 // ---- OAuth states ----
 

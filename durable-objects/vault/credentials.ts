@@ -2,7 +2,7 @@ import { z } from "zod";
 import { customApp, getApp, type App } from "../../lib/catalog";
 import { credentialAad, open, seal } from "../../lib/crypto";
 import { AppError, invalidField } from "../../lib/errors";
-import { maskSecret } from "../../lib/mask";
+import { checkFields, previewOf } from "../../lib/fields";
 import { can, canSeePreview, type CredentialAction, type Principal } from "../../lib/permissions";
 import { findRefMatches, matchRef, NOT_FOUND_FIX, parseRef } from "../../lib/refs";
 import type { Scope, Target } from "../../lib/schemas/common";
@@ -37,32 +37,6 @@ function appFor(ctx: VaultContext, slug: string, fieldNames: string[]): { app: A
   const row = ctx.sql.exec(`SELECT fields FROM custom_apps WHERE slug = ?`, slug).toArray()[0];
   if (row) return { app: customApp(slug, z.array(z.string()).parse(JSON.parse(String(row.fields)))), isNew: false };
   return { app: customApp(slug, fieldNames), isNew: true };
-}
-
-/** Checks fields against the app's field schema. `partial` allows a subset (rotate). */
-function checkFields(app: App, fields: Record<string, string>, partial: boolean): void {
-  if (app.kind !== "api_key") {
-    throw invalidField("app", `${app.name} is an OAuth app; its credentials come from connecting it, not from pasted secrets.`, `Run \`keystroke connect ${app.slug}\`.`);
-  }
-  const known = new Set(app.fields.map((f) => f.name));
-  for (const name of Object.keys(fields)) {
-    if (!known.has(name)) {
-      throw invalidField(`fields.${name}`, `${app.name} has no field \`${name}\`.`, `Its fields are: ${[...known].join(", ")}.`);
-    }
-  }
-  if (partial) return;
-  for (const f of app.fields) {
-    if (!f.optional && fields[f.name] === undefined) {
-      throw invalidField(`fields.${f.name}`, `${app.name} needs the field \`${f.name}\` (${f.label}).`);
-    }
-  }
-}
-
-/** The preview comes from the app's first secret field: the key people recognise. */
-function previewOf(app: App, fields: Record<string, string>): string | null {
-  if (app.kind !== "api_key") return null;
-  const primary = app.fields.find((f) => f.secret && fields[f.name] !== undefined);
-  return primary ? maskSecret(fields[primary.name]!) : null;
 }
 
 async function sealAll(ctx: VaultContext, credentialId: string, fields: Record<string, string>): Promise<[string, string][]> {
@@ -107,7 +81,7 @@ export function targetScopes(ctx: VaultContext, actor: Actor, p: Principal, targ
 /** Set: one credential per target, all-or-nothing, idempotent per app + slug + target. */
 export async function setCredentials(ctx: VaultContext, actor: Actor, p: Principal, body: SetCredentialsBody): Promise<Credential[]> {
   const { app, isNew } = appFor(ctx, body.app, Object.keys(body.fields));
-  checkFields(app, body.fields, false);
+  checkFields(app, body.fields, { partial: false, oauthFix: `Run \`keystroke connect ${app.slug}\`.` });
   const scopes = targetScopes(ctx, actor, p, body.targets ?? [{ type: "org" }], "credential.set");
 
   const slug = body.slug ?? "default";
@@ -262,7 +236,7 @@ export async function rotateCredential(ctx: VaultContext, actor: Actor, p: Princ
     throw invalidField("ref", `${row.app}/${row.slug} is an OAuth connection; its tokens rotate themselves.`, `Reconnect it: \`keystroke connect ${row.app} --reconnect ${row.app}/${row.slug}\`.`);
   }
   const { app } = appFor(ctx, row.app, Object.keys(body.fields));
-  checkFields(app, body.fields, true);
+  checkFields(app, body.fields, { partial: true, oauthFix: `Run \`keystroke connect ${app.slug}\`.` });
   const sealed = await sealAll(ctx, row.id, body.fields);
   const merged = await openFields(ctx, row.id);
   Object.assign(merged, body.fields);

@@ -4,13 +4,14 @@ import { AppError } from "../../lib/errors";
 import { needsRefresh, parseClients, REFRESH_WINDOW_MS, providerConfig, tokenSet, type ProviderConfig, type TokenSet } from "../../lib/oauth";
 import { isAdmin, type Principal } from "../../lib/permissions";
 import type { Account } from "../../lib/schemas/credentials";
+import { slugify } from "../../lib/fields";
 import { newId } from "../../lib/tokens";
 import { refreshTokens, revokeToken } from "../../workers/oauth/src/provider-client";
 import { writeAudit } from "./audit";
 import type { Actor, VaultContext } from "./context";
 import { rowScope, scopeKey, scopeLabel, selectCredentials, type CredentialRow } from "./credential-rows";
 import { openFields } from "./credentials";
-import { finishSession, slugify, type ConsumedState } from "./connect";
+import { finishSession, type ConsumedState } from "./connect";
 import { outbound, type OutboundEnv } from "./outbound";
 
 export interface OAuthEnv extends OutboundEnv {
@@ -40,12 +41,13 @@ function writeFields(ctx: VaultContext, id: string, sealed: [string, string][], 
 
 /** Picks the slug for a new connection: the given name, else `default`, else the account's name. */
 function slugFor(ctx: VaultContext, app: string, rowsAtTarget: CredentialRow[], name: string | null, account: Account): string {
-  if (name) return slugify(name);
+  if (name) return slugify(name) ?? "default";
   const taken = new Set(rowsAtTarget.map((r) => r.slug));
-  for (const candidate of ["default", slugify(account.name ?? account.email ?? account.id)]) if (!taken.has(candidate)) return candidate;
+  const own = slugify(account.name ?? account.email ?? account.id) ?? "account";
+  for (const candidate of ["default", own]) if (!taken.has(candidate)) return candidate;
   let n = 2;
-  while (taken.has(`${slugify(account.id)}-${n}`)) n++;
-  return `${slugify(account.id)}-${n}`;
+  while (taken.has(`${own.slice(0, 58)}-${n}`)) n++;
+  return `${own.slice(0, 58)}-${n}`;
 }
 
 /**
