@@ -69,12 +69,13 @@ export function targetScopes(ctx: VaultContext, actor: Actor, p: Principal, targ
     const label = scopeLabel(scope);
     if (seen.has(label)) throw invalidField(`targets[${i}]`, `The target ${label} is named twice.`);
     seen.add(label);
+    // Permission before existence: a builder must not learn which project names exist.
+    authorize(ctx, actor, p, "manage", auditAction, scope);
     if (scope.type === "project" && !projectExists(ctx, scope.project)) {
       throw invalidField(`targets[${i}].project`, `There is no project \`${scope.project}\`.`, "See the projects with GET /v1/projects.");
     }
     return scope;
   });
-  for (const scope of scopes) authorize(ctx, actor, p, "manage", auditAction, scope);
   return scopes;
 }
 

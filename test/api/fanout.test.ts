@@ -52,6 +52,16 @@ describe("fan-out is all-or-nothing", () => {
     expect(own.body.credentials[0].scope).toEqual({ type: "user", user: ids["carol@acme.test"] });
   });
 
+  it("a builder naming a project that does not exist gets the same 403 as for one that does: names do not leak", async () => {
+    const slug = `fan${uid()}`;
+    const missing = await setCred(s.carol, { slug, targets: [{ type: "project", project: "no-such-project" }] });
+    const existing = await setCred(s.carol, { slug, targets: [{ type: "project", project: "growth" }] });
+    expectError(missing, 403, "forbidden");
+    expectError(existing, 403, "forbidden");
+    expect(missing.body.error.message.replace("no-such-project", "X")).toBe(existing.body.error.message.replace("growth", "X"));
+    expect(await rowsWithSlug(slug)).toEqual([]);
+  });
+
   it("a forbidden target after allowed ones also writes nothing (org admin rights are not partial)", async () => {
     const slug = `fan${uid()}`;
     const before = await credentialState(s.org.id);
