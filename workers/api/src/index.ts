@@ -10,6 +10,7 @@ import { identity } from "./routes/identity";
 import { connect } from "./routes/connect";
 import { handleMcp } from "./mcp/server";
 import { appsPages } from "./web/apps";
+import { catalogPages } from "./web/catalog";
 import { connectPages } from "./web/connect";
 import { STYLES } from "./web/layout";
 import { signin } from "./web/signin";
@@ -46,6 +47,7 @@ app.get("/static/app.css", (c) => c.body(STYLES, 200, { "content-type": "text/cs
 app.route("/", signin);
 app.route("/", connectPages);
 app.route("/", appsPages);
+app.route("/", catalogPages);
 app.route("/", assignmentPages);
 app.route("/", channelPages);
 app.route("/", apiKeyPages);

@@ -11,8 +11,8 @@ import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, statusOf, text,
 /**
  * The Apps page (SPEC section 7): one row per credential instance, filters by app, scope and
  * status, and the row actions the member may do (lib/permissions `can`): rename, set default,
- * rotate (manual secrets), reconnect (OAuth), revoke (after a confirmation page). Plus the
- * searchable catalog that leads into the connect flow. Plain forms; no client JavaScript.
+ * rotate (manual secrets), reconnect (OAuth), revoke (after a confirmation page). The catalog is
+ * in catalog.tsx. Plain forms; no client JavaScript.
  */
 export const appsPages = new Hono<ApiEnv>();
 appsPages.onError(webError);
@@ -391,50 +391,3 @@ appsPages.post("/apps/:id/revoke", async (c) => {
 });
 
 // ---- the catalog: "Connect an app" ----
-
-appsPages.get("/catalog", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
-  const search = (c.req.query("search") ?? "").slice(0, 100);
-  const r = pageValue(await s.vault.apps(s.token, search || undefined));
-  const apps = r.value?.apps ?? [];
-  return c.html(
-    <Page title="Connect an app" nav={navOf(s, "/catalog")}>
-      <h1>Connect an app</h1>
-      <form method="get" action="/catalog" class="card filters" role="search" aria-label="Search the catalog">
-        <div style="max-width:28rem;flex-basis:20rem">
-          <label for="search">Search apps</label>
-          <input id="search" type="search" name="search" value={search} placeholder="e.g. linear, openai, email" />
-        </div>
-        <div class="buttons">
-          <button type="submit">Search</button>
-          {search ? <a href="/catalog">Show all</a> : null}
-        </div>
-      </form>
-      <ErrorBanner error={r.error} />
-      {r.value ? (
-        <p class="muted" role="status">{apps.length === 1 ? "1 app" : `${apps.length} apps`}{search ? ` match “${search}”` : ""}.</p>
-      ) : null}
-      {apps.length ? (
-        <ul class="catalog">
-          {apps.map((a) => (
-            <li data-app={a.slug}>
-              <span class="name">{a.name} <span class="muted small">{a.slug}</span></span>
-              <span>
-                <span class="badge off">{a.kind === "oauth" ? "OAuth" : "API key"}</span> <span class="muted small">{a.category}</span>
-                {a.connected ? <> <span class="badge ok">{a.connected} connected</span></> : null}
-              </span>
-              <p class="small">{a.description}</p>
-              <span><a class="button small" href={`/connect?app=${encodeURIComponent(a.slug)}`} aria-label={`Connect ${a.name}`}>Connect</a></span>
-            </li>
-          ))}
-        </ul>
-      ) : r.value ? (
-        <div class="card">
-          <p>No app matches “{search}”.</p>
-          <p class="muted">A service that is not in the catalog can still be stored as a custom app: <code>keystroke credentials set &lt;name&gt; --set field=value</code>.</p>
-        </div>
-      ) : null}
-    </Page>,
-  );
-});
