@@ -6,6 +6,22 @@
  */
 import type { OAuthAppInput } from "./schema";
 
+/** Jira and Confluence share Atlassian's one OAuth 2.0 (3LO) server; only their scopes differ. */
+function atlassian(scopes: string[]) {
+  return {
+    authorizeUrl: "https://auth.atlassian.com/authorize",
+    tokenUrl: "https://auth.atlassian.com/oauth/token",
+    userinfoUrl: "https://api.atlassian.com/me",
+    scopes,
+    pkce: false,
+    refresh: true,
+    identity: { source: "userinfo" as const, idPath: "account_id", emailPath: "email", namePath: "name" },
+    // arctic sets both on every authorize URL; Atlassian rejects requests without the audience.
+    extraAuthorizeParams: { audience: "api.atlassian.com", prompt: "consent" },
+    arcticProvider: "Atlassian",
+  };
+}
+
 export const OAUTH_APPS_CORE: readonly OAuthAppInput[] = [
   {
     slug: "github",
@@ -98,19 +114,8 @@ export const OAUTH_APPS_CORE: readonly OAuthAppInput[] = [
     kind: "oauth",
     category: "project management",
     description: "Issues and projects in Atlassian Jira Cloud.",
-    provider: {
-      authorizeUrl: "https://auth.atlassian.com/authorize",
-      tokenUrl: "https://auth.atlassian.com/oauth/token",
-      userinfoUrl: "https://api.atlassian.com/me",
-      // offline_access is what makes Atlassian issue a refresh token.
-      scopes: ["read:me", "read:jira-work", "write:jira-work", "read:jira-user", "offline_access"],
-      pkce: false,
-      refresh: true,
-      identity: { source: "userinfo", idPath: "account_id", emailPath: "email", namePath: "name" },
-      // arctic sets both on every authorize URL; Atlassian rejects requests without the audience.
-      extraAuthorizeParams: { audience: "api.atlassian.com", prompt: "consent" },
-      arcticProvider: "Atlassian",
-    },
+    // offline_access is what makes Atlassian issue a refresh token.
+    provider: atlassian(["read:me", "read:jira-work", "write:jira-work", "read:jira-user", "offline_access"]),
     channel: false,
     custom: false,
   },
@@ -120,17 +125,7 @@ export const OAUTH_APPS_CORE: readonly OAuthAppInput[] = [
     kind: "oauth",
     category: "knowledge base",
     description: "Pages and spaces in Atlassian Confluence Cloud.",
-    provider: {
-      authorizeUrl: "https://auth.atlassian.com/authorize",
-      tokenUrl: "https://auth.atlassian.com/oauth/token",
-      userinfoUrl: "https://api.atlassian.com/me",
-      scopes: ["read:me", "read:confluence-content.all", "write:confluence-content", "search:confluence", "offline_access"],
-      pkce: false,
-      refresh: true,
-      identity: { source: "userinfo", idPath: "account_id", emailPath: "email", namePath: "name" },
-      extraAuthorizeParams: { audience: "api.atlassian.com", prompt: "consent" },
-      arcticProvider: "Atlassian",
-    },
+    provider: atlassian(["read:me", "read:confluence-content.all", "write:confluence-content", "search:confluence", "offline_access"]),
     channel: false,
     custom: false,
   },
