@@ -223,6 +223,8 @@ export class OrgVault extends DurableObject<Env> {
       spec.botId = (await slackAuthTest(outbound(ctx, this.env).slackApiUrl, spec.botToken)).botId;
       const r = await installSlack(() => this.#context(), this.env, spec);
       ctx.storage.transactionSync(() => finishSession({ ...ctx, now: Date.now() }, actor, st.session, { ids: [r.credential] }));
+      // A rotating bot token (Slack token rotation) is refreshed by the alarm like any OAuth token.
+      await this.#wakeAt(nextRefreshAt(ctx));
       return { installation: r.id, credentials: [r.credential] };
     });
   }
@@ -369,7 +371,7 @@ export class OrgVault extends DurableObject<Env> {
   /** The alarm's Slack part: deliver due inbox messages; answers when it needs the alarm again. */
   async #slackAlarmWork(): Promise<number | null> {
     try {
-      return await runDelivery({ context: () => this.#context(), env: this.env });
+      return await runDelivery({ context: () => this.#context(), env: this.env, fresh: (id) => ensureFresh(this.#context(), this.env, id, this.#refreshing) });
     } catch (e) {
       // Never let delivery use up the shared alarm's retries; try again shortly.
       console.error("slack alarm work failed", e instanceof Error ? e.name : typeof e);

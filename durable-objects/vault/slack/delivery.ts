@@ -18,6 +18,8 @@ export interface DeliveryDeps {
   context(): VaultContext;
   env: OutboundEnv;
   random?: () => number;
+  /** Refreshes an OAuth credential expiring soon (the vault's single-flight refresh). */
+  fresh?: (credentialId: string) => Promise<void>;
 }
 
 /** Parallel deliveries per alarm run; a thread's messages are always answered one at a time, in order. */
@@ -129,6 +131,8 @@ async function deliverOne(deps: DeliveryDeps, row: InboxRow): Promise<void> {
   if (!current || current.status !== "running") return;
   const live = installationByRoute(ctx, row.route_key);
   if (!live || live.status !== "active") return finish(ctx, row.id, "dropped", "installation_unavailable");
+  // With Slack token rotation on, the bot token expires: refresh it first, single-flight with resolves.
+  await deps.fresh?.(live.credential_id).catch(() => undefined);
   const token = (await openFields(ctx, live.credential_id)).accessToken;
   if (!token) {
     // The Slack credential was revoked by hand (its secret is gone): the installation cannot post.
