@@ -1,6 +1,6 @@
 /**
- * The sandbox OAuth2 provider's state machine, in memory (one per dev isolate; a restart of
- * `npm run dev` forgets issued tokens, so stored sandbox connections then need a reconnect).
+ * The sandbox OAuth2 provider's state machine, in memory, snapshotted to the dev worker's
+ * SandboxStore after every change (oauth.tsx) so a restart of `npm run dev` forgets no token.
  * Refresh tokens rotate on every use, and replaying a used one revokes its whole family, as
  * Salesforce does: exactly the failure a double refresh causes in production.
  */
@@ -35,6 +35,22 @@ export class SandboxProvider {
   stats = { authorization_code: 0, refresh_token: 0, reuse_detected: 0, revoked: 0, userinfo: 0 };
   /** One-shot: the lifetime of the next access token issued, in seconds (tests force expiry with it). */
   nextAccessTtl: number | null = null;
+
+  /** Everything, as JSON: the dev worker keeps it in its SandboxStore across restarts. */
+  snapshot(): string {
+    return JSON.stringify({
+      codes: [...this.codes], families: [...this.families], refreshTokens: [...this.refreshTokens], accessTokens: [...this.accessTokens], stats: this.stats,
+    });
+  }
+
+  restore(json: string): void {
+    const s = JSON.parse(json) as { codes: [string, Grant][]; families: [string, Family][]; refreshTokens: [string, { family: string; used: boolean }][]; accessTokens: [string, { family: string; expiresAt: number }][]; stats: SandboxProvider["stats"] };
+    this.codes = new Map(s.codes);
+    this.families = new Map(s.families);
+    this.refreshTokens = new Map(s.refreshTokens);
+    this.accessTokens = new Map(s.accessTokens);
+    this.stats = s.stats;
+  }
 
   authorize(grant: Omit<Grant, "expiresAt">, now: number): string {
     const code = random("sbx_code_");

@@ -2,10 +2,27 @@ import { Hono } from "hono";
 import { getApp } from "../../../../lib/catalog";
 import { Page, STYLES } from "../../../api/src/web/layout";
 import { SandboxProvider, userinfo } from "./oauth-provider";
+import type { SandboxEnv } from "./slack-fake";
 
 /** `/_sandbox/oauth/*`: the fake OAuth2 provider every catalog app points at in dev. */
 export const provider = new SandboxProvider();
-export const sandboxOAuth = new Hono();
+export const sandboxOAuth = new Hono<{ Bindings: SandboxEnv }>();
+
+/**
+ * Memory is the working copy; the SandboxStore (dev only; absent in tests) holds a snapshot, read
+ * once per isolate and written after every request that may have changed something.
+ */
+let restored = false;
+sandboxOAuth.use("*", async (c, next) => {
+  const store = c.env?.SANDBOX?.getByName("sandbox");
+  if (store && !restored) {
+    const saved = await store.loadSnapshot("oauth");
+    if (saved && !restored) provider.restore(saved);
+    restored = true;
+  }
+  await next();
+  if (store && c.req.method !== "GET") await store.saveSnapshot("oauth", provider.snapshot());
+});
 
 sandboxOAuth.get("/static/app.css", (c) => c.body(STYLES, 200, { "content-type": "text/css" }));
 

@@ -20,6 +20,7 @@ export class SandboxStore extends DurableObject<Record<string, never>> implement
       CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, spec TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS agent_delays (agent TEXT PRIMARY KEY, delay_ms INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS agent_calls (seq INTEGER PRIMARY KEY AUTOINCREMENT, call TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS snapshots (k TEXT PRIMARY KEY, v TEXT NOT NULL);
     `);
     if (this.#sql.exec(`SELECT COUNT(*) AS n FROM channels`).one().n === 0) this.#seedChannels();
   }
@@ -103,5 +104,15 @@ export class SandboxStore extends DurableObject<Record<string, never>> implement
 
   async agentCalls(): Promise<AgentCall[]> {
     return this.#sql.exec(`SELECT call FROM agent_calls ORDER BY seq`).toArray().map((r) => JSON.parse(String(r.call)) as AgentCall);
+  }
+
+  /** A whole in-memory state (the OAuth provider's), kept so a restart of `npm run dev` forgets nothing. */
+  async loadSnapshot(key: string): Promise<string | null> {
+    const row = this.#sql.exec(`SELECT v FROM snapshots WHERE k = ?`, key).toArray()[0];
+    return row ? String(row.v) : null;
+  }
+
+  async saveSnapshot(key: string, value: string): Promise<void> {
+    this.#sql.exec(`INSERT INTO snapshots (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v`, key, value);
   }
 }
