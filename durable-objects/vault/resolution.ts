@@ -1,6 +1,7 @@
 import { AppError, invalidField } from "../../lib/errors";
 import { canSeePreview, canSeeProject, isAdmin, type Principal } from "../../lib/permissions";
 import { resolve, type Assignment, type ResolveResult, type RunContext } from "../../lib/resolve";
+import { CredentialStatus } from "../../lib/schemas/credentials";
 import type { ExplainBody, ExplainResult, RuntimeResolveBody, RuntimeResult } from "../../lib/schemas/resolution";
 import { writeAudit } from "./audit";
 import type { Actor, VaultContext } from "./context";
@@ -88,6 +89,12 @@ export function explain(ctx: VaultContext, p: Principal, body: ExplainBody, conn
   return { ok: results.every((r) => r.ok), results };
 }
 
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+function statusOf(ctx: VaultContext, id: string): CredentialRow["status"] {
+  return CredentialStatus.parse(ctx.sql.exec(`SELECT status FROM credentials WHERE id = ?`, id).one().status);
+}
+
 /** What a run gets of an OAuth credential: the access token, never the refresh token. */
 function handedOut(row: CredentialRow, fields: Record<string, string>): Record<string, string> {
   return row.kind === "oauth" ? { accessToken: fields.accessToken ?? "" } : fields;
@@ -106,11 +113,13 @@ export async function runtimeResolve(
   fresh: (credentialId: string) => Promise<void>,
 ): Promise<{ ok: boolean; results: RuntimeResult[] }> {
   const { context, decisions } = decide(ctx, body, connectBase);
+  const chosen = decisions.map(({ result, rows }) => (result.ok ? rows.find((r) => r.id === result.credential.id)! : null));
   const refreshed = await Promise.all(
-    decisions.map(async ({ result }) => {
-      if (!result.ok) return null;
+    chosen.map(async (row) => {
+      // Only OAuth credentials expire; API keys skip the refresh path entirely.
+      if (!row || row.kind !== "oauth") return null;
       try {
-        await fresh(result.credential.id);
+        await fresh(row.id);
         return null;
       } catch (e) {
         // The provider is down or erred: this requirement fails, nothing is marked.
@@ -118,7 +127,7 @@ export async function runtimeResolve(
       }
     }),
   );
-  const opened = await Promise.all(decisions.map(async ({ result }, i) => (result.ok && refreshed[i] === null ? openFields(ctx, result.credential.id) : null)));
+  const opened = await Promise.all(chosen.map(async (row, i) => (row && refreshed[i] === null ? openFields(ctx, row.id) : null)));
   const target = consumerLabel(context.consumer);
   return ctx.storage.transactionSync(() => {
     const results = decisions.map(({ result }, i): RuntimeResult => {
@@ -128,23 +137,26 @@ export async function runtimeResolve(
         writeAudit(ctx, actor, { action: "credential.resolve", outcome: "failed", credentialId: result.error.details.id ?? null, target, detail: { app, code: result.error.code, consumer: target } });
         return { ok: false, app, error: result.error };
       }
-      const row = selectCredentials(ctx, "id = ?", result.credential.id)[0]!;
+      // The secrets were opened outside this transaction: a revoke or a refresh that landed meanwhile
+      // counts. OAuth rows are read again (a refresh moved expires_at); API keys need only their status.
+      const decided = chosen[i]!;
+      const row = decided.kind === "oauth" ? selectCredentials(ctx, "id = ?", decided.id)[0]! : { ...decided, status: statusOf(ctx, decided.id) };
       const upstream = refreshed[i];
       if (upstream) {
         const error = { code: "upstream_error" as const, message: upstream, fix: "Try again shortly; if it persists, reconnect the credential.", details: { app, id: row.id } };
         writeAudit(ctx, actor, { action: "credential.resolve", outcome: "failed", credentialId: row.id, target, detail: { app, code: error.code, consumer: target } });
         return { ok: false, app, error };
       }
-      // The secrets were opened outside this transaction: a revoke that landed meanwhile wins.
       if (row.status !== "active") {
         const error = { code: "credential_unavailable" as const, message: `The credential ${result.credential.slug} was ${row.status === "revoked" ? "revoked" : "marked as needing reauthorization"} while it was being resolved.`, fix: "Run the action again.", details: { app, id: row.id, status: row.status } };
         writeAudit(ctx, actor, { action: "credential.resolve", outcome: "failed", credentialId: row.id, target, detail: { app, code: error.code, consumer: target } });
         return { ok: false, app, error };
       }
-      ctx.sql.exec(`UPDATE credentials SET last_used_at = ? WHERE id = ?`, ctx.now, row.id);
+      // last_used_at has minute resolution: a hot credential is not rewritten on every resolve.
+      const used = row.last_used_at !== null && row.last_used_at > ctx.now - LAST_USED_RESOLUTION_MS ? row.last_used_at : ctx.now;
+      if (used === ctx.now) ctx.sql.exec(`UPDATE credentials SET last_used_at = ? WHERE id = ?`, ctx.now, row.id);
       writeAudit(ctx, actor, { action: "credential.resolve", credentialId: row.id, target, detail: { app, rule: result.rule, consumer: target, project: context.project ?? null, user: context.user ?? null } });
-      const fresh = { ...row, last_used_at: ctx.now };
-      return { ok: true, app, credential: toCredential(fresh, { showPreview: true }), rule: result.rule, explanation: result.explanation, skipped: result.skipped, fields: handedOut(row, opened[i]!) };
+      return { ok: true, app, credential: toCredential({ ...row, last_used_at: used }, { showPreview: true }), rule: result.rule, explanation: result.explanation, skipped: result.skipped, fields: handedOut(row, opened[i]!) };
     });
     return { ok: results.every((r) => r.ok), results };
   });
