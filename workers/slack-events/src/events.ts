@@ -85,8 +85,7 @@ export async function handleSlackEvent(c: C): Promise<Response> {
     return ack(c);
   }
   const vault = c.env.VAULT.get(c.env.VAULT.idFromName(found.orgId));
-  // The RPC type drops the error branch (ErrorBody.details is `unknown`); the runtime value has it.
-  const result = (await vault.slackEvent(handoff.data)) as VaultResult<HandoffAnswer>;
+  const result: VaultResult<HandoffAnswer> = await vault.slackEvent(handoff.data);
   if (!result.ok && result.error.code === "internal") {
     // Not stored: a 5xx makes Slack deliver it again, which is what we want.
     console.error("slack-events: hand-off failed", { org: found.orgId, event: env.event_id });
