@@ -73,19 +73,29 @@ export class OrgVault extends DurableObject<Env> {
     return { storage: this.ctx.storage, sql: this.ctx.storage.sql, orgId: org.id, ring: this.#keyring, now: Date.now() };
   }
 
-  /** Authenticates, runs, and turns every AppError into data for the worker to render. */
-  async #run<T>(token: string, kinds: readonly TokenKind[], fn: (ctx: VaultContext, actor: Actor) => T | Promise<T>): Promise<VaultResult<T>> {
+  /** Runs `fn` and turns every AppError into data for the worker to render; internal reasons stay in the log. */
+  async #asResult<T>(fn: () => T | Promise<T>): Promise<VaultResult<T>> {
     try {
-      const hash = await hashToken(token);
-      const ctx = this.#context();
-      const actor = authenticate(ctx, hash, kinds);
-      return { ok: true, value: await fn(ctx, actor) };
+      return { ok: true, value: await fn() };
     } catch (e) {
       if (e instanceof AppError) return { ok: false, error: e.toBody(), status: e.httpStatus };
-      // Internal reasons stay in the log; the wire gets the code only.
       console.error("vault error", e instanceof Error ? e.name : typeof e);
       return { ok: false, error: { code: "internal", message: "Something went wrong inside the vault." }, status: 500 };
     }
+  }
+
+  /** Authenticates the token inside the same call, then runs. */
+  #run<T>(token: string, kinds: readonly TokenKind[], fn: (ctx: VaultContext, actor: Actor) => T | Promise<T>): Promise<VaultResult<T>> {
+    return this.#asResult(async () => {
+      const hash = await hashToken(token);
+      const ctx = this.#context();
+      return fn(ctx, authenticate(ctx, hash, kinds));
+    });
+  }
+
+  /** No token: bound workers (Slack hand-off, installs) and the CLI login before it has a token. */
+  #unauthenticated<T>(fn: (ctx: VaultContext) => T | Promise<T>): Promise<VaultResult<T>> {
+    return this.#asResult(() => fn(this.#context()));
   }
 
   #member<T>(token: string, fn: (ctx: VaultContext, actor: Actor, p: NonNullable<Actor["principal"]>) => T | Promise<T>) {
@@ -271,16 +281,12 @@ export class OrgVault extends DurableObject<Env> {
 
   // ---- cli logins ----
 
-  /** Before the CLI has a token (`keystroke auth login`): the same error-as-data contract as #run. */
-  #anonymous<T>(fn: (ctx: VaultContext) => T | Promise<T>) {
-    return this.#slack(fn);
-  }
   createCliLogin(body: CreateCliLoginBody, verifier: string, publicUrl: string) {
-    return this.#anonymous((ctx) => createCliLogin(ctx, body, verifier, publicUrl));
+    return this.#unauthenticated((ctx) => createCliLogin(ctx, body, verifier, publicUrl));
   }
   /** Authenticated by the login secret, not a token: answers the new token exactly once. */
   pollCliLogin(id: string, secret: string) {
-    return this.#anonymous((ctx) => pollCliLogin(ctx, id, secret));
+    return this.#unauthenticated((ctx) => pollCliLogin(ctx, id, secret));
   }
   /** The approval page and API: member tokens only (a web session is one), never API keys. */
   cliLogin(token: string, id: string) {
@@ -301,24 +307,13 @@ export class OrgVault extends DurableObject<Env> {
 
   // ---- slack ----
 
-  /** Bound workers only (no token): turns AppErrors into data like #run. */
-  async #slack<T>(fn: (ctx: VaultContext) => T | Promise<T>): Promise<VaultResult<T>> {
-    try {
-      return { ok: true, value: await fn(this.#context()) };
-    } catch (e) {
-      if (e instanceof AppError) return { ok: false, error: e.toBody(), status: e.httpStatus };
-      console.error("vault slack error", e instanceof Error ? e.name : typeof e);
-      return { ok: false, error: { code: "internal", message: "Something went wrong inside the vault." }, status: 500 };
-    }
-  }
-
   /**
    * Records a Slack installation (OAuth callback, dev seed): the bot token sealed as an org
    * credential of app `slack`, the installation row, and the route team/enterprise -> org in the
    * Directory and KV. Idempotent per workspace; a reinstall replaces the token. See InstallSlackSpec.
    */
   installSlack(spec: InstallSlackSpec): Promise<VaultResult<SlackInstallationView>> {
-    return this.#slack(() => installSlack(() => this.#context(), this.env, spec));
+    return this.#unauthenticated(() => installSlack(() => this.#context(), this.env, spec));
   }
 
   /**
@@ -327,7 +322,7 @@ export class OrgVault extends DurableObject<Env> {
    * Answers only once the rows are written, so the worker's 200 means "durably ours".
    */
   slackEvent(input: unknown): Promise<VaultResult<HandoffAnswer>> {
-    return this.#slack(async (ctx) => {
+    return this.#unauthenticated(async (ctx) => {
       const handoff = parseHandoff(input);
       const r = receiveSlackEvent(ctx, handoff);
       if (r.wake) await this.#wakeAt(ctx.now);
@@ -339,7 +334,7 @@ export class OrgVault extends DurableObject<Env> {
   /** Dev only (DEV_MODE): the seed's sandbox workspace: installs it unless active, then channels and bindings. */
   async devSeedSlack(seed: DevSlackSeed): Promise<VaultResult<{ installed: boolean }>> {
     if (this.env.DEV_MODE !== "true") throw new Error("devSeedSlack is only available in dev mode");
-    return this.#slack(async (ctx) => {
+    return this.#unauthenticated(async (ctx) => {
       const parsed = DevSlackSeed.parse(seed);
       const route = routeKeyOf(parsed.install);
       const installed = needsInstall(ctx, route);
@@ -387,7 +382,7 @@ export class OrgVault extends DurableObject<Env> {
    * them. Sliding like the dev sign-in's (vault/auth.ts renews tokens named "web session").
    */
   webSignIn(email: string, via: "github") {
-    return this.#anonymous(async (ctx) => {
+    return this.#unauthenticated(async (ctx) => {
       const member = memberByEmail(ctx, email);
       if (!member) throw new AppError("not_found", "No member of this organization has that email.");
       return mintMemberToken(ctx, member.id, `${WEB_SESSION_TOKEN_NAME} (${via})`, WEB_SESSION_TTL_MS);
