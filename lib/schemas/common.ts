@@ -1,5 +1,28 @@
 import { z } from "zod";
 
+/**
+ * Characters no name, label or id may hold: C0 controls, DEL, C1 controls, bidi controls and lone
+ * surrogates. Stored raw they would reach an admin's terminal as escape sequences, or reorder what a
+ * page or terminal shows (bidi), or not survive UTF-8 (surrogates).
+ */
+const UNSAFE_CHAR = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|\p{Surrogate}/u;
+
+/** The first unsafe character of `s` as `U+001B`, or null when `s` is safe. */
+export function unsafeCharIn(s: string): string | null {
+  const m = UNSAFE_CHAR.exec(s);
+  return m ? `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}` : null;
+}
+
+/**
+ * The shared refinement for untrusted display text (names, labels): refuses what `unsafeCharIn` finds.
+ * Wrap a string schema: `safeText(z.string().min(1))`. The schema keeps its type (zod 4 checks).
+ */
+export function safeText<T extends z.ZodString>(schema: T): T {
+  return schema.refine((s) => unsafeCharIn(s) === null, {
+    error: (iss) => `must not contain control characters, bidi controls or lone surrogates (found ${unsafeCharIn(String(iss.input))})`,
+  }) as T;
+}
+
 /** Machine names: credential slugs, project slugs, app slugs, agent and workflow slugs. */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const Slug = z

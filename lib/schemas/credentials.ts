@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Fields, Scope, Slug, Target, Timestamp } from "./common";
+import { Fields, safeText, Scope, Slug, Target, Timestamp } from "./common";
 
 export const CredentialStatus = z.enum(["active", "needs_reauth", "revoked"]);
 export type CredentialStatus = z.infer<typeof CredentialStatus>;
@@ -31,7 +31,8 @@ export const Credential = z.object({
 });
 export type Credential = z.infer<typeof Credential>;
 
-export const Name = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
+/** Display names (credentials, API keys, connect sessions): free text, but never control or bidi characters. */
+export const Name = safeText(z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"));
 
 export const SetCredentialsBody = z.strictObject({
   app: Slug,
