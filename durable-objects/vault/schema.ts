@@ -194,6 +194,15 @@ export const VAULT_MIGRATIONS: readonly Migration[] = [
   CREATE INDEX cli_logins_by_expiry ON cli_logins(expires_at);
   `,
   },
+  {
+    version: 7,
+    name: "CLI logins: where they came from, and wrong codes typed (issue 11)",
+    sql: `
+  ALTER TABLE cli_logins ADD COLUMN client_address TEXT;
+  ALTER TABLE cli_logins ADD COLUMN user_agent TEXT;
+  ALTER TABLE cli_logins ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+  `,
+  },
 ];
 
 export function migrate(storage: DurableObjectStorage, migrations: readonly Migration[]): void {
