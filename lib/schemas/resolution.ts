@@ -5,8 +5,20 @@ import { Credential } from "./credentials";
 export const ConsumerKind = z.enum(["workflow", "agent", "poll"]);
 export type ConsumerKind = z.infer<typeof ConsumerKind>;
 
-/** Consumer ids: step ids, tool slugs, action slugs. Broader than slugs (dots, colons) but bounded. */
-export const ConsumerId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "must be 1-128 letters, digits, '.', '_', ':' or '-'");
+/**
+ * Consumer ids are the execution plane's own names, taken as they come (SPEC section 4): step ids
+ * (`step:send-welcome#0`), tool slugs, action slugs. Any printable ASCII without whitespace, so
+ * `#`, `/`, `?`, `%` and `&` are legal: every URL that carries one must percent-encode it.
+ */
+export const CONSUMER_ID_PATTERN = /^[\x21-\x7e]{1,200}$/;
+const CONSUMER_ID_RULE = "must be 1-200 printable ASCII characters without spaces";
+/** One consumer: `*` means every consumer of the target and is never an id. */
+export const ConsumerId = z
+  .string()
+  .regex(CONSUMER_ID_PATTERN, CONSUMER_ID_RULE)
+  .refine((s) => s !== "*", "must name one consumer: `*` means every consumer and is never a consumer id");
+/** Where assignments name a consumer: an id, or `*` (the same as absent) for every consumer of the target. */
+export const AssignmentConsumer = z.string().regex(CONSUMER_ID_PATTERN, CONSUMER_ID_RULE).describe("a consumer id, or * for every consumer of the target");
 export const Ref = z.string().min(1, "must not be empty").max(300, "must be at most 300 characters");
 
 export const ConsumerRef = z.strictObject({ kind: ConsumerKind, target: Slug, id: ConsumerId });
@@ -77,9 +89,9 @@ export const AssignmentView = z.object({
 export type AssignmentView = z.infer<typeof AssignmentView>;
 
 export const AssignmentsQuery = z.strictObject({ kind: ConsumerKind.optional(), target: Slug.optional() });
-export const PutAssignmentBody = z.strictObject({ kind: ConsumerKind, target: Slug, consumer: z.union([ConsumerId, z.literal("*")]).optional(), credential: Ref });
+export const PutAssignmentBody = z.strictObject({ kind: ConsumerKind, target: Slug, consumer: AssignmentConsumer.optional(), credential: Ref });
 export type PutAssignmentBody = z.infer<typeof PutAssignmentBody>;
-export const DeleteAssignmentBody = z.strictObject({ kind: ConsumerKind, target: Slug, consumer: z.union([ConsumerId, z.literal("*")]).optional(), app: Slug });
+export const DeleteAssignmentBody = z.strictObject({ kind: ConsumerKind, target: Slug, consumer: AssignmentConsumer.optional(), app: Slug });
 export type DeleteAssignmentBody = z.infer<typeof DeleteAssignmentBody>;
 
 export const ConsumersQuery = z.strictObject({ kind: ConsumerKind, target: Slug });
