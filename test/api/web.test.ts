@@ -310,6 +310,30 @@ describe("assignments and channels pages", () => {
     expect(after.html).toContain(support.ref);
   });
 
+  it("lists, assigns and unassigns consumers whose ids carry #, ?, & and % (Keystroke step ids); links stay intact", async () => {
+    const workflow = `wf-${uid(6)}`;
+    const ids = ["step:send#0", "step:a/b?c=%41&d#1"];
+    for (const step of ids) expect((await call("POST", "/v1/runtime/events", { token: s.runtime, body: { type: "step_completed", workflow, step, run_id: "r1" } })).status).toBe(200);
+    const org = (await call("GET", "/v1/credentials?scope=org", { token: s.alice })).body.credentials.find((c: { app: string }) => c.app === "exa");
+    for (const consumer of ids) {
+      const assigned = await page("POST", "/assignments/assign", { token: s.alice, form: { kind: "workflow", target: workflow, consumer, credential: org.id, explain: "exa" } });
+      expect(assigned.status, assigned.html).toBe(303);
+    }
+    const shown = await page("GET", `/assignments?kind=workflow&target=${workflow}&app=exa`, { token: s.alice });
+    expect(shown.status).toBe(200);
+    expect(shown.html).toMatch(/data-consumer="step:send#0" data-app="exa">.*<code data-testid="rule">assignment<\/code>/s);
+    expect(shown.html).toContain('data-consumer="step:a/b?c=%41&amp;d#1"');
+    // No link carries a raw `#` or space (it would cut the link short); in-page anchors aside.
+    for (const [, href] of shown.html.matchAll(/href="([^"]*)"/g)) expect(href, href).toMatch(/^(#[\w-]+|[^#\s]*)$/);
+    const unassigned = await page("POST", "/assignments/unassign", { token: s.alice, form: { kind: "workflow", target: workflow, consumer: ids[1]!, app: "exa", explain: "exa" } });
+    expect(unassigned.status, unassigned.html).toBe(303);
+    expect(new URL(unassigned.location!, "http://localhost").searchParams.get("target")).toBe(workflow);
+    const left = (await call("GET", `/v1/assignments?kind=workflow&target=${workflow}`, { token: s.alice })).body.assignments;
+    expect(left.map((a: { consumer: string }) => a.consumer)).toEqual(["step:send#0"]);
+    const after = await page("GET", unassigned.location!, { token: s.alice });
+    expect(after.html).toContain('<input type="hidden" name="consumer" value="step:send#0"/>');
+  });
+
   it("renders a bad assignment as the page with the vault's reason", async () => {
     const r = await page("POST", "/assignments/assign", { token: s.alice, form: { kind: "poll", target: "p1", consumer: "*", credential: "nothing/like/this" } });
     expect(r.status).toBe(400);
