@@ -203,7 +203,22 @@ export const VAULT_MIGRATIONS: readonly Migration[] = [
   ALTER TABLE cli_logins ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
   `,
   },
+  {
+    version: 8,
+    name: "OAuth token generation (a refresh never overwrites a newer connect); expiry indexes for pruning connect sessions and states (issue 11)",
+    sql: `
+  ALTER TABLE credentials ADD COLUMN token_generation INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX connect_sessions_by_expiry ON connect_sessions(expires_at);
+  CREATE INDEX oauth_states_by_expiry ON oauth_states(expires_at);
+  CREATE INDEX oauth_states_by_session ON oauth_states(session_id);
+  `,
+  },
 ];
+
+/** Whether any migration ever ran here (a read only: it creates nothing). */
+export function hasSchema(sql: SqlStorage): boolean {
+  return sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_schema'`).toArray().length > 0;
+}
 
 export function migrate(storage: DurableObjectStorage, migrations: readonly Migration[]): void {
   const sql = storage.sql;
