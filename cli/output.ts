@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline/promises";
+import { escapeUnsafeChars } from "../lib/schemas/common";
 
 export interface Io {
   stdout: NodeJS.WriteStream;
@@ -13,7 +14,31 @@ export interface Io {
   cwd: string;
 }
 
-export const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() });
+/**
+ * What the CLI prints may come from anyone who could name a credential, a key or an app: control
+ * characters (ESC sequences, BEL, CR), bidi controls and lone surrogates become the visible text
+ * `\u001b` (JSON's own escape, so JSON output stays valid and decodes to the same value). Newlines stay.
+ */
+export const terminalSafe = (s: string): string => escapeUnsafeChars(s, "\n");
+
+const RAW = Symbol("raw stream");
+
+/** The stream with every string written through `terminalSafe`: the one gate for stdout and stderr. */
+function guarded(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  return new Proxy(stream, {
+    get(target, prop) {
+      if (prop === RAW) return target;
+      if (prop === "write") return (chunk: unknown, ...rest: unknown[]) => (target.write as (...a: unknown[]) => boolean)(typeof chunk === "string" ? terminalSafe(chunk) : chunk, ...rest);
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The stream under the gate, for the CLI's own escape codes (spinner, prompt); anything else stays guarded. */
+const raw = (stream: NodeJS.WriteStream): NodeJS.WriteStream => (stream as NodeJS.WriteStream & { [RAW]?: NodeJS.WriteStream })[RAW] ?? stream;
+
+export const processIo = (): Io => ({ stdout: guarded(process.stdout), stderr: guarded(process.stderr), stdin: process.stdin, env: process.env, cwd: process.cwd() });
 
 export function printJson(io: Io, value: unknown): void {
   io.stdout.write(JSON.stringify(value, null, 2) + "\n");
@@ -43,12 +68,13 @@ const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "
 export function spinner(io: Io, text: string): () => void {
   if (!io.stderr.isTTY) return () => {};
   let i = 0;
-  const draw = () => io.stderr.write(`\r${FRAMES[i++ % FRAMES.length]} ${text}`);
+  const out = raw(io.stderr);
+  const draw = () => out.write(`\r${FRAMES[i++ % FRAMES.length]} ${terminalSafe(text)}`);
   draw();
   const timer = setInterval(draw, 100);
   return () => {
     clearInterval(timer);
-    io.stderr.write("\r\x1b[2K");
+    out.write("\r\x1b[2K");
   };
 }
 
@@ -67,9 +93,10 @@ export function openBrowser(io: Io, url: string): void {
 
 /** Asks a yes/no question on stderr; only called when stdin is a terminal. */
 export async function confirm(io: Io, question: string): Promise<boolean> {
-  const rl = createInterface({ input: io.stdin, output: io.stderr });
+  // readline draws with escape codes of its own; the question itself is made safe here.
+  const rl = createInterface({ input: io.stdin, output: raw(io.stderr) });
   try {
-    const answer = await rl.question(`${question} [y/N] `);
+    const answer = await rl.question(`${terminalSafe(question)} [y/N] `);
     return /^y(es)?$/i.test(answer.trim());
   } finally {
     rl.close();

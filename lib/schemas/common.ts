@@ -14,6 +14,14 @@ export function unsafeCharIn(s: string): string | null {
 }
 
 /**
+ * `s` with every unsafe character (see `unsafeCharIn`) written as the text `\uXXXX`, except those in
+ * `keep`. The escape is JSON's own, so it is also harmless inside JSON output: it decodes back.
+ */
+export function escapeUnsafeChars(s: string, keep = ""): string {
+  return s.replace(new RegExp(UNSAFE_CHAR.source, "gu"), (c) => (keep.includes(c) ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+}
+
+/**
  * The shared refinement for untrusted display text (names, labels): refuses what `unsafeCharIn` finds.
  * Wrap a string schema: `safeText(z.string().min(1))`. The schema keeps its type (zod 4 checks).
  */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Slug, Timestamp } from "./common";
+import { safeText, Slug, Timestamp } from "./common";
 import { Credential } from "./credentials";
 
 export const ConsumerKind = z.enum(["workflow", "agent", "poll"]);
@@ -19,7 +19,7 @@ export const ConsumerId = z
   .refine((s) => s !== "*", "must name one consumer: `*` means every consumer and is never a consumer id");
 /** Where assignments name a consumer: an id, or `*` (the same as absent) for every consumer of the target. */
 export const AssignmentConsumer = z.string().regex(CONSUMER_ID_PATTERN, CONSUMER_ID_RULE).describe("a consumer id, or * for every consumer of the target");
-export const Ref = z.string().min(1, "must not be empty").max(300, "must be at most 300 characters");
+export const Ref = safeText(z.string().min(1, "must not be empty").max(300, "must be at most 300 characters"));
 
 export const ConsumerRef = z.strictObject({ kind: ConsumerKind, target: Slug, id: ConsumerId });
 
@@ -31,7 +31,7 @@ export const RequirementSchema = z.strictObject({
 
 const RunContextFields = {
   project: Slug.optional(),
-  user: z.string().min(1).max(320).optional().describe("who the run acts for: a member id or email"),
+  user: safeText(z.string().min(1).max(320)).optional().describe("who the run acts for: a member id or email"),
   requirements: z.array(RequirementSchema).min(1, "name at least one requirement").max(50, "at most 50 requirements"),
 };
 
@@ -82,7 +82,10 @@ export const AssignmentView = z.object({
   target: z.string(),
   consumer: z.string().describe("a consumer id, or * for every consumer of the target"),
   app: z.string(),
-  credential: z.object({ id: z.string(), ref: z.string(), status: z.string() }),
+  credential: z
+    .object({ id: z.string(), ref: z.string(), status: z.string() })
+    .nullable()
+    .describe("null when the pin points at a credential the caller may not see (another user's, or a project they are not in): the pin exists, what it points at is hidden"),
   created_by: z.string(),
   created_at: Timestamp,
 });
@@ -101,6 +104,6 @@ export const ConsumerView = z.object({
   id: z.string(),
   sources: z.array(z.enum(["event", "agent_tools", "assignment"])),
   last_seen_at: Timestamp.nullable(),
-  assignments: z.array(z.object({ app: z.string(), credential: z.string(), wildcard: z.boolean() })),
+  assignments: z.array(z.object({ app: z.string(), credential: z.string().nullable().describe("null when hidden from the caller, as in AssignmentView"), wildcard: z.boolean() })),
 });
 export type ConsumerView = z.infer<typeof ConsumerView>;

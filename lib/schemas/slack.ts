@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Slug, Timestamp } from "./common";
+import { safeText, Slug, Timestamp } from "./common";
 
 /**
  * The Slack gateway's boundaries (SPEC sections 9 and 11): the channels API, the hand-off from the
@@ -77,7 +77,8 @@ export const AvailableChannel = z.object({
   is_member: z.boolean().describe("whether the bot is in the channel (a channel is bindable only then)"),
   is_archived: z.boolean(),
   bindable: z.boolean(),
-  binding: z.object({ agent: Slug, mode: ListenMode, status: BindingStatus }).nullable(),
+  binding: z.object({ agent: Slug, mode: ListenMode, status: BindingStatus }).nullable().describe("null when unbound, or when bound in a project the caller cannot see"),
+  bound_elsewhere: z.boolean().describe("bound in a project the caller cannot see: taken (not bindable), details hidden"),
 });
 export type AvailableChannel = z.infer<typeof AvailableChannel>;
 export const AvailableAnswer = z.object({ channels: z.array(AvailableChannel) });
@@ -138,7 +139,7 @@ export const InstallSlackSpec = z
     installedBy: z.string().max(100).nullable().optional(),
     /** The credential's slug and display name; default: the team (or enterprise) id, lowercased. */
     slug: Slug.optional(),
-    name: z.string().min(1).max(200).optional(),
+    name: safeText(z.string().min(1).max(200)).optional(),
   })
   .refine((s) => (s.isEnterpriseInstall ? s.enterpriseId !== null : s.teamId !== null), {
     message: "an org-wide install needs enterpriseId; a workspace install needs teamId",

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { getApp } from "../../lib/catalog";
 import { AppError } from "../../lib/errors";
 import { appSummary, checkFields, previewOf, slugify } from "../../lib/fields";
+import { escapeUnsafeChars, safeText, unsafeCharIn } from "../../lib/schemas/common";
+import { Name } from "../../lib/schemas/credentials";
 
 const exa = getApp("exa")!;
 const github = getApp("github")!;
@@ -51,5 +54,57 @@ describe("previewOf and appSummary", () => {
     const s = appSummary(github, 2);
     expect(s).toMatchObject({ slug: "github", kind: "oauth", fields: null, channel: false, connected: 2 });
     expect(JSON.stringify(s)).not.toContain("token");
+  });
+});
+
+describe("safeText: names, labels and refs refuse control, bidi and lone-surrogate characters", () => {
+  const bad: [string, string][] = [
+    ["ESC", "work\u001b[31m"],
+    ["BEL", "a\u0007"],
+    ["NUL", "a\u0000b"],
+    ["TAB", "a\tb"],
+    ["newline", "a\nb"],
+    ["CR", "a\rb"],
+    ["DEL", "a\u007f"],
+    ["C1 CSI", "a\u009b31m"],
+    ["NEL", "a\u0085"],
+    ["RLO", "invoice\u202egnp.exe"],
+    ["LRE", "\u202aa"],
+    ["LRI", "\u2066a"],
+    ["PDI", "a\u2069"],
+    ["LRM", "a\u200e"],
+    ["RLM", "a\u200f"],
+    ["ALM", "a\u061c"],
+    ["lone high surrogate", "a\ud800"],
+    ["lone low surrogate", "\udc00a"],
+  ];
+  it.each(bad)("refuses %s, naming the character", (_what, value) => {
+    const r = Name.safeParse(value);
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.message).toMatch(/^must not contain control characters, bidi controls or lone surrogates \(found U\+[0-9A-F]{4}\)$/);
+    expect(unsafeCharIn(value)).toMatch(/^U\+[0-9A-F]{4}$/);
+  });
+
+  it("accepts ordinary Unicode text: accents, CJK, emoji (a surrogate pair), RTL letters, ZWJ", () => {
+    for (const ok of ["Work (EU)", "Über Konto", "工作", "deploy 🚀", "עבודה", "👩‍💻 dev", "a-b_c.d@e"]) {
+      expect(Name.safeParse(ok).success, ok).toBe(true);
+      expect(unsafeCharIn(ok)).toBeNull();
+    }
+  });
+
+  it("keeps the wrapped schema's own rules and type", () => {
+    const label = safeText(z.string().min(2).max(5));
+    expect(label.safeParse("a").success).toBe(false);
+    expect(label.safeParse("abcdef").success).toBe(false);
+    expect(label.parse("abc")).toBe("abc");
+    expect(Name.parse("  trimmed  ")).toBe("trimmed");
+  });
+
+  it("escapeUnsafeChars writes JSON's \\uXXXX escape, so JSON text stays valid and decodes to the same value", () => {
+    expect(escapeUnsafeChars("a\u001b[2Jb\u202e\nc", "\n")).toBe("a\\u001b[2Jb\\u202e\nc");
+    const value = { name: "x\u001b]0;t\u0007\u0085\u202e\ud800" };
+    const text = escapeUnsafeChars(JSON.stringify(value), "\n");
+    expect(unsafeCharIn(text)).toBeNull();
+    expect(JSON.parse(text)).toEqual(value);
   });
 });

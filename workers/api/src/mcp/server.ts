@@ -6,8 +6,11 @@ import { z } from "zod";
 import type { ErrorBody } from "../../../../lib/errors";
 import { AppError } from "../../../../lib/errors";
 import { Slug } from "../../../../lib/schemas/common";
+import { Name } from "../../../../lib/schemas/credentials";
 import { parseToken } from "../../../../lib/tokens";
+import { originAllowed } from "../../../../lib/origin";
 import { publicUrl, unwrap, vaultFor, type ApiEnv } from "../http/vault";
+import { fixForMcp } from "../../../../lib/fixes";
 
 /**
  * MCP (SPEC section 8): stateless streamable HTTP with JSON answers, a fresh server per request.
@@ -27,10 +30,21 @@ const StatusOut = {
 };
 const MaskedCredential = z.object({ id: z.string(), ref: z.string(), app: z.string(), name: z.string(), scope: z.string(), default: z.boolean(), status: z.string(), preview: z.string().nullable(), account: z.string().nullable() });
 
-/** Failures are tool results with the fix, so the model can act on them; never protocol errors. */
+/**
+ * Failures are tool results with the fix, so the model can act on them; never protocol errors.
+ * The fix names tools and the web app, never a CLI command (lib/fixes).
+ */
 function toolError(e: unknown): CallToolResult {
   const body: ErrorBody = e instanceof AppError ? e.toBody() : { code: "internal", message: "The tool failed." };
-  return { isError: true, content: [{ type: "text", text: `${body.message}${body.fix ? ` Fix: ${body.fix}` : ""}` }] };
+  const fix = fixForMcp(body);
+  return { isError: true, content: [{ type: "text", text: `${body.message}${fix ? ` Fix: ${fix}` : ""}` }] };
+}
+
+/** An error answered before MCP is spoken (no token, a bad one): the same envelope, the fix worded for an MCP client. */
+function forMcp(e: unknown): unknown {
+  if (!(e instanceof AppError)) return e;
+  const fix = fixForMcp(e);
+  return new AppError(e.code, e.message, { ...(fix ? { fix } : {}), ...(e.details ? { details: e.details } : {}), ...(e.status ? { status: e.status } : {}) });
 }
 
 function ok<T extends Record<string, unknown>>(structured: T, text: string): CallToolResult {
@@ -44,7 +58,7 @@ function buildServer(vault: Vault, token: string, origin: string): McpServer {
     "connect_app",
     {
       description: "Start connecting an app (OAuth or API key) for the user. Returns a link the user must open in a browser to finish; poll connect_status with the session id.",
-      inputSchema: { app: Slug.describe("the app's slug, e.g. github, linear, exa (see list_apps)"), name: z.string().min(1).max(200).optional().describe("optional display name for the credential") },
+      inputSchema: { app: Slug.describe("the app's slug, e.g. github, linear, exa (see list_apps)"), name: Name.optional().describe("optional display name for the credential") },
       outputSchema: ConnectOut,
     },
     async ({ app, name }) => {
@@ -122,16 +136,22 @@ function buildServer(vault: Vault, token: string, origin: string): McpServer {
 /** `POST /mcp`. Other methods: 405 (no standalone SSE stream in stateless mode). */
 export async function handleMcp(c: Context<ApiEnv>): Promise<Response> {
   if (c.req.method !== "POST") return new Response(null, { status: 405, headers: { allow: "POST" } });
-  const origin = publicUrl(c);
   // DNS-rebinding protection (MCP spec): a browser page of a foreign origin may not drive the server.
+  // Checked against configuration only (lib/origin.ts): a rebinding page's Origin equals the Host it sends.
   const from = c.req.header("origin");
-  if (from && from !== origin && from !== new URL(c.req.url).origin) {
+  if (from !== undefined && !originAllowed(c.env, from)) {
     throw new AppError("forbidden", "Requests from this origin are not allowed.", { details: { field: "origin" } });
   }
-  const { token, vault } = vaultFor(c);
-  if (parseToken(token)?.kind === "rt") throw new AppError("forbidden", "MCP takes an API key or a member token, not a runtime token.");
-  // Authenticate before speaking MCP at all: no token, or a bad one, is a plain 401.
-  unwrap(await vault.me(token));
+  const origin = publicUrl(c);
+  let token: string, vault: Vault;
+  try {
+    ({ token, vault } = vaultFor(c));
+    if (parseToken(token)?.kind === "rt") throw new AppError("forbidden", "MCP takes an API key or a member token, not a runtime token.");
+    // Authenticate before speaking MCP at all: no token, or a bad one, is a plain 401.
+    unwrap(await vault.me(token));
+  } catch (e) {
+    throw forMcp(e);
+  }
   const server = buildServer(vault, token, origin);
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   await server.connect(transport);
