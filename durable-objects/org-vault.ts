@@ -9,10 +9,11 @@ import type { Env } from "../workers/api/src/env";
 import type { ConsumerKind, DeleteAssignmentBody, ExplainBody, PutAssignmentBody, RuntimeEvent, RuntimeResolveBody } from "../lib/schemas/resolution";
 import type { ConnectChoice, CreateConnectSessionBody } from "../lib/schemas/connect";
 import type { CreateCliLoginBody } from "../lib/schemas/cli";
-import { createCliLogin, decideCliLogin, pollCliLogin, revokeCliToken, viewCliLogin } from "./vault/cli-logins";
+import { createCliLogin, decideCliLogin, pollCliLogin, revokeCliToken, viewCliLogin, type CliLoginDecision, type LoginOrigin } from "./vault/cli-logins";
 import type { Account } from "../lib/schemas/credentials";
 import type { TokenSet } from "../lib/oauth";
-import { listApps } from "./vault/apps";
+import { deleteCustomApp, listApps, updateCustomApp } from "./vault/apps";
+import type { UpdateCustomAppBody } from "../lib/schemas/apps";
 import { beginOAuth, completeWithFields, connectOptions, consumedState, consumeState, createSession, failSession, finishSession, getSession, sessionOf } from "./vault/connect";
 import { ensureFresh, nextRefreshAt, providerConfigFor, refreshDue, revokeUpstream, storeConnection, type InFlight } from "./vault/oauth-credentials";
 import { bulkLoad, type BulkLoadSpec } from "./vault/bulk";
@@ -23,9 +24,9 @@ import { queryAudit } from "./vault/audit";
 import { authenticate, requirePrincipal, WEB_SESSION_TOKEN_NAME, WEB_SESSION_TTL_MS } from "./vault/auth";
 import type { Actor, VaultContext, VaultResult } from "./vault/context";
 import { getCredential, listCredentials, revokeCredential, rotateCredential, setCredentials, updateCredential } from "./vault/credentials";
-import { createApiKey, listApiKeys, listMembers, listProjects, me, memberByEmail, mintMemberToken, provision, readOrg, revokeApiKey, revokeOwnToken, type ProvisionSpec } from "./vault/identity";
+import { createApiKey, listApiKeys, listMembers, listProjects, me, memberByEmail, mintMemberToken, provision, readOrg, revokeApiKey, revokeMyToken, listMyTokens, revokeOwnToken, type ProvisionSpec } from "./vault/identity";
 import { isAdmin } from "../lib/permissions";
-import { VAULT_MIGRATIONS, migrate } from "./vault/schema";
+import { VAULT_MIGRATIONS, hasSchema, migrate } from "./vault/schema";
 import type { BindChannelBody, HandoffAnswer, InstallSlackSpec, SessionsQuery, SlackInstallationView } from "../lib/schemas/slack";
 import { availableChannels, bindChannel, listChannels, listSessions, unbindChannel } from "./vault/slack/channels";
 import { runDelivery } from "./vault/slack/delivery";
@@ -50,13 +51,18 @@ export class OrgVault extends DurableObject<Env> {
   #ring: Keyring | null = null;
   /** Token refreshes in flight, one per credential (single-flight; see vault/oauth-credentials.ts). */
   #refreshing: InFlight = new Map();
+  /** Whether provision() ever ran here; until then every call is "no such org" and nothing is written. */
+  #provisioned = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
+      // Provisioning creates the schema: an instance for an id that was never provisioned writes nothing.
+      if (!hasSchema(ctx.storage.sql)) return;
       migrate(ctx.storage, VAULT_MIGRATIONS);
+      this.#provisioned = readOrg(ctx.storage.sql) !== null;
       // Values sealed under an older key are resealed by the alarm (the keyring sweep).
-      if (readOrg(ctx.storage.sql) && this.#staleSealedCount() > 0 && (await ctx.storage.getAlarm()) === null) {
+      if (this.#provisioned && this.#staleSealedCount() > 0 && (await ctx.storage.getAlarm()) === null) {
         await ctx.storage.setAlarm(Date.now());
       }
     });
@@ -68,7 +74,7 @@ export class OrgVault extends DurableObject<Env> {
   }
 
   #context(): VaultContext {
-    const org = readOrg(this.ctx.storage.sql);
+    const org = this.#provisioned ? readOrg(this.ctx.storage.sql) : null;
     if (!org) throw new AppError("unauthorized", "This organization does not exist.");
     return { storage: this.ctx.storage, sql: this.ctx.storage.sql, orgId: org.id, ring: this.#keyring, now: Date.now() };
   }
@@ -106,7 +112,9 @@ export class OrgVault extends DurableObject<Env> {
 
   async provision(spec: ProvisionSpec): Promise<void> {
     const now = Date.now();
+    migrate(this.ctx.storage, VAULT_MIGRATIONS);
     provision({ storage: this.ctx.storage, sql: this.ctx.storage.sql, orgId: spec.org.id, ring: this.#keyring, now }, spec);
+    this.#provisioned = true;
   }
 
   /** Dev only (DEV_MODE): point this org's providers, Slack and agent runtime at the local sandbox. */
@@ -158,11 +166,23 @@ export class OrgVault extends DurableObject<Env> {
   revokeApiKey(token: string, id: string) {
     return this.#member(token, (ctx, actor, p) => revokeApiKey(ctx, actor, p, id));
   }
+  myTokens(token: string) {
+    return this.#member(token, (ctx, actor, p) => ({ tokens: listMyTokens(ctx, actor, p) }));
+  }
+  revokeMyToken(token: string, id: string) {
+    return this.#member(token, (ctx, actor, p) => revokeMyToken(ctx, actor, p, id));
+  }
 
   // ---- catalog ----
 
   apps(token: string, search?: string) {
     return this.#member(token, (ctx, _a, p) => ({ apps: listApps(ctx, p, search) }));
+  }
+  updateCustomApp(token: string, slug: string, body: UpdateCustomAppBody) {
+    return this.#member(token, (ctx, actor, p) => updateCustomApp(ctx, actor, p, slug, body));
+  }
+  deleteCustomApp(token: string, slug: string) {
+    return this.#member(token, (ctx, actor, p) => deleteCustomApp(ctx, actor, p, slug));
   }
 
   // ---- credentials ----
@@ -267,22 +287,22 @@ export class OrgVault extends DurableObject<Env> {
     return this.#member(token, (ctx, _a, p) => explain(ctx, p, body, publicUrl));
   }
   consumers(token: string, kind: ConsumerKind, target: string) {
-    return this.#member(token, (ctx) => ({ consumers: listConsumers(ctx, kind, target) }));
+    return this.#member(token, (ctx, _a, p) => ({ consumers: listConsumers(ctx, p, kind, target) }));
   }
   assignments(token: string, q: { kind?: ConsumerKind; target?: string }) {
-    return this.#member(token, (ctx) => ({ assignments: listAssignments(ctx, q) }));
+    return this.#member(token, (ctx, _a, p) => ({ assignments: listAssignments(ctx, p, q) }));
   }
   putAssignment(token: string, body: PutAssignmentBody) {
     return this.#member(token, (ctx, actor, p) => putAssignment(ctx, actor, p, body));
   }
   deleteAssignment(token: string, body: DeleteAssignmentBody) {
-    return this.#member(token, (ctx, actor) => deleteAssignment(ctx, actor, body));
+    return this.#member(token, (ctx, actor, p) => deleteAssignment(ctx, actor, p, body));
   }
 
   // ---- cli logins ----
 
-  createCliLogin(body: CreateCliLoginBody, verifier: string, publicUrl: string) {
-    return this.#unauthenticated((ctx) => createCliLogin(ctx, body, verifier, publicUrl));
+  createCliLogin(body: CreateCliLoginBody, verifier: string, publicUrl: string, origin: LoginOrigin) {
+    return this.#unauthenticated((ctx) => createCliLogin(ctx, body, verifier, publicUrl, origin));
   }
   /** Authenticated by the login secret, not a token: answers the new token exactly once. */
   pollCliLogin(id: string, secret: string) {
@@ -292,8 +312,8 @@ export class OrgVault extends DurableObject<Env> {
   cliLogin(token: string, id: string) {
     return this.#run(token, ["user"], (ctx) => viewCliLogin(ctx, id));
   }
-  decideCliLogin(token: string, id: string, code: string, approve: boolean) {
-    return this.#run(token, ["user"], (ctx, actor) => decideCliLogin(ctx, actor, requirePrincipal(actor), id, code, approve));
+  decideCliLogin(token: string, id: string, decision: CliLoginDecision) {
+    return this.#run(token, ["user"], (ctx, actor) => decideCliLogin(ctx, actor, requirePrincipal(actor), id, decision));
   }
   cliLogout(token: string) {
     return this.#run(token, ["user"], (ctx, actor) => revokeCliToken(ctx, actor));
@@ -351,7 +371,7 @@ export class OrgVault extends DurableObject<Env> {
     return this.#member(token, (ctx, _a, p) => listChannels(ctx, p));
   }
   availableChannels(token: string) {
-    return this.#member(token, () => availableChannels(() => this.#context(), this.env));
+    return this.#member(token, (_c, _a, p) => availableChannels(() => this.#context(), this.env, p));
   }
   bindChannel(token: string, body: BindChannelBody) {
     return this.#member(token, (ctx, actor, p) => bindChannel(ctx, actor, p, body));
@@ -436,7 +456,7 @@ export class OrgVault extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    if (!readOrg(this.ctx.storage.sql)) return;
+    if (!this.#provisioned) return;
     const next: (number | null)[] = [];
     // Keyring sweep: values sealed under an older key.
     const sweep = await this.resealBatch();

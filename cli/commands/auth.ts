@@ -1,5 +1,5 @@
 /**
- * `keystroke auth login|status|logout`. Browser login (SPEC section 11, /v1/cli-logins): the CLI
+ * `keystroke auth login|status|logout|tokens`. Browser login (SPEC section 11, /v1/cli-logins): the CLI
  * makes a random secret, the bearer of its login (the vault keeps only its hash); a member
  * approves the short code in the web app; the CLI polls with the secret and receives a fresh
  * member token exactly once. The token goes to the config file (0600) and is never printed.
@@ -9,12 +9,12 @@ import { hostname, userInfo } from "node:os";
 import type { Command } from "commander";
 import { z } from "zod";
 import { CliLoginCreated, CliLoginPoll, type StoredLogin } from "../../lib/schemas/cli";
-import { Me } from "../../lib/schemas/identity";
+import { Me, MyToken, RevokedToken } from "../../lib/schemas/identity";
 import { parseToken, tokenPreview } from "../../lib/tokens";
 import { configFile, sameLogin } from "../config";
 import { failure, usageError } from "../errors";
 import { Api, seg } from "../http";
-import { openBrowser, printJson, sleep, spinner, type Io } from "../output";
+import { openBrowser, printJson, printTable, sleep, spinner, when, type Io } from "../output";
 import type { Session } from "../session";
 import { act } from "./common";
 
@@ -70,7 +70,7 @@ async function browserLogin(s: Session, openIt: boolean): Promise<string> {
   const secret = randomBytes(32).toString("base64url");
   const api = new Api(s.apiUrl().url, secret);
   const created = await api.call("POST", "/v1/cli-logins", CliLoginCreated, { org, client: clientName() });
-  s.io.stderr.write(`To sign in to ${org}, open this page and confirm the code:\n\n  ${created.url}\n\n  Code: ${created.code}\n\n`);
+  s.io.stderr.write(`To sign in to ${org}, open this page and type the code there:\n\n  ${created.url}\n\n  Code: ${created.code}\n\n`);
   if (openIt) openBrowser(s.io, created.url);
   const stop = spinner(s.io, "Waiting for approval in the browser (Ctrl-C to cancel)...");
   try {
@@ -78,7 +78,10 @@ async function browserLogin(s: Session, openIt: boolean): Promise<string> {
     for (;;) {
       const poll = await api.call("GET", `/v1/cli-logins/${seg(created.id)}`, CliLoginPoll);
       if (poll.status === "approved") return poll.token;
-      if (poll.status === "denied") throw failure("The login was denied in the browser.", { code: "denied" });
+      if (poll.status === "denied") {
+        if (poll.reason === "too_many_attempts") throw failure("The login ended: 5 wrong codes were typed in the browser.", { code: "denied", fix: "Run `keystroke auth login` again and type the code exactly as shown." });
+        throw failure("The login was denied in the browser.", { code: "denied" });
+      }
       if (Date.now() > deadline) throw failure("The login expired before it was approved.", { code: "expired", fix: "Run `keystroke auth login` again." });
       await sleep(POLL_MS);
     }
@@ -164,6 +167,31 @@ export function registerAuth(program: Command, io: Io): void {
         s.saveConfig({ ...config, ...(config.org === login.org ? { org: undefined } : {}), logins: config.logins.filter((l) => !sameLogin(l, login)) });
         if (s.globals.json) printJson(io, { signed_out: true, org: login.org, revoked });
         else io.stdout.write(`Signed out of ${login.org} at ${login.api_url}${revoked ? " (the token is revoked)" : ""}.\n`);
+      }),
+    );
+
+  auth
+    .command("tokens")
+    .description("Your live tokens (web sessions, CLI logins, API keys); --revoke one of them")
+    .option("--revoke <id>", "revoke this token (an id from the list)")
+    .action(
+      act(io, async (s, opts: { revoke?: string }) => {
+        const api = s.api(); // throws "not signed in", with the fix
+        if (opts.revoke !== undefined) {
+          const t = await api.call("DELETE", `/v1/me/tokens/${seg(opts.revoke)}`, RevokedToken);
+          if (s.globals.json) return printJson(io, t);
+          io.stdout.write(`Revoked ${KIND_TEXT[t.kind]} ${t.id} (${t.name})${t.current ? ": it was this CLI's own token, sign in again" : ""}.\n`);
+          return;
+        }
+        const { tokens } = await api.call("GET", "/v1/me/tokens", z.object({ tokens: z.array(MyToken) }));
+        if (s.globals.json) return printJson(io, { tokens });
+        printTable(
+          io,
+          ["ID", "KIND", "NAME", "PREVIEW", "CREATED", "LAST USED", "EXPIRES"],
+          tokens.map((t) => [t.current ? `${t.id} *` : t.id, KIND_TEXT[t.kind], t.name, t.preview, when(t.created_at), when(t.last_used_at), t.expires_at ? when(t.expires_at) : "never"]),
+          "No live tokens.",
+        );
+        if (tokens.some((t) => t.current)) io.stdout.write("* the token this CLI uses\n");
       }),
     );
 }

@@ -2,10 +2,12 @@ import { z } from "zod";
 import { AppError } from "../../lib/errors";
 import { canSeeProject, isAdmin, type Principal } from "../../lib/permissions";
 import { ProjectRole, Role, TokenKind } from "../../lib/schemas/common";
-import type { ApiKey, Me, Member, Org, Project } from "../../lib/schemas/identity";
+import type { ApiKey, Me, Member, MyToken, Org, Project, RevokedToken } from "../../lib/schemas/identity";
 import { hashToken as hashTokenValue, newId, newToken, tokenPreview } from "../../lib/tokens";
 import { writeAudit } from "./audit";
 import { iso, type Actor, type VaultContext } from "./context";
+import { remedy } from "../../lib/fixes";
+import { loadPrincipal } from "./auth";
 
 /** What provisioning an org writes: used by sign-up and by the dev seed. Idempotent. */
 export const ProvisionSpec = z.object({
@@ -135,7 +137,7 @@ export function listApiKeys(ctx: VaultContext, p: Principal): ApiKey[] {
 
 export function revokeApiKey(ctx: VaultContext, actor: Actor, p: Principal, id: string): ApiKey {
   const raw = ctx.sql.exec(`SELECT * FROM tokens WHERE id = ? AND kind = 'key'`, id).toArray()[0];
-  if (!raw) throw new AppError("not_found", `There is no API key \`${id}\`.`, { fix: "List keys with `keystroke api-keys list`." });
+  if (!raw) throw new AppError("not_found", `There is no API key \`${id}\`.`, remedy({ do: "list_api_keys" }));
   const key = toApiKey(raw);
   if (key.member !== p.member && !isAdmin(p)) {
     writeAudit(ctx, actor, { action: "api_key.revoke", outcome: "denied", target: id });
@@ -155,12 +157,14 @@ export async function mintMemberToken(ctx: VaultContext, memberId: string, name:
   const token = newToken("user", ctx.orgId);
   const hash = await hashTokenValue(token);
   const expires = ctx.now + ttlMs;
+  const id = newId("tok");
   ctx.storage.transactionSync(() => {
     ctx.sql.exec(
       `INSERT INTO tokens (id, hash, kind, member_id, name, preview, created_at, expires_at) VALUES (?, ?, 'user', ?, ?, ?, ?, ?)`,
-      newId("tok"), hash, memberId, name, tokenPreview(token), ctx.now, expires,
+      id, hash, memberId, name, tokenPreview(token), ctx.now, expires,
     );
-    writeAudit(ctx, null, { action: "auth.sign_in", target: memberId, detail: { via: name } });
+    // The member who signed in is the actor (with the new token), not "system".
+    writeAudit(ctx, { kind: "user", tokenId: id, principal: loadPrincipal(ctx, memberId) }, { action: "auth.sign_in", target: memberId, detail: { via: name } });
   });
   return { token, expires_at: expires };
 }
@@ -172,4 +176,52 @@ export function memberByEmail(ctx: VaultContext, email: string): Member | null {
 /** Signing out revokes the session's token, not just the cookie. */
 export function revokeOwnToken(ctx: VaultContext, actor: Actor): void {
   ctx.sql.exec(`UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, ctx.now, actor.tokenId);
+}
+
+const MyTokenRow = z.object({
+  id: z.string(),
+  kind: TokenKind,
+  name: z.string(),
+  preview: z.string(),
+  created_at: z.number(),
+  last_used_at: z.number().nullable(),
+  expires_at: z.number().nullable(),
+  revoked_at: z.number().nullable(),
+});
+
+const toMyToken = (actor: Actor, r: z.infer<typeof MyTokenRow>): MyToken => ({
+  id: r.id,
+  kind: r.kind,
+  name: r.name,
+  preview: r.preview,
+  current: r.id === actor.tokenId,
+  created_at: iso(r.created_at)!,
+  last_used_at: iso(r.last_used_at),
+  expires_at: iso(r.expires_at),
+});
+
+/** A member's live tokens (not revoked, not expired), newest first: what `GET /v1/me/tokens` shows. */
+export function listMyTokens(ctx: VaultContext, actor: Actor, p: Principal): MyToken[] {
+  return ctx.sql
+    .exec(`SELECT * FROM tokens WHERE member_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, id`, p.member, ctx.now)
+    .toArray()
+    .map((raw) => toMyToken(actor, MyTokenRow.parse(raw)));
+}
+
+/**
+ * Revokes one of the caller's own live tokens (any kind, the calling one included). Another
+ * member's token, an unknown id and a dead token all answer the same 404: ids of other members'
+ * tokens are not confirmed. Admins revoke others' tokens through the members API (SPEC section 12).
+ */
+export function revokeMyToken(ctx: VaultContext, actor: Actor, p: Principal, id: string): RevokedToken {
+  const raw = ctx.sql
+    .exec(`SELECT * FROM tokens WHERE id = ? AND member_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)`, id, p.member, ctx.now)
+    .toArray()[0];
+  if (!raw) throw new AppError("not_found", `You have no live token \`${id}\`.`, { fix: "List your tokens with `keystroke auth tokens`.", details: { field: "id" } });
+  const row = MyTokenRow.parse(raw);
+  ctx.storage.transactionSync(() => {
+    ctx.sql.exec(`UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, ctx.now, id);
+    writeAudit(ctx, actor, { action: "token.revoke", target: id, detail: { kind: row.kind, name: row.name } });
+  });
+  return { ...toMyToken(actor, row), revoked_at: iso(ctx.now)! };
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiKey, CreateApiKeyBody, CreatedApiKey, Me, Member, Project } from "../../../../lib/schemas/identity";
+import { ApiKey, CreateApiKeyBody, CreatedApiKey, Me, Member, MyToken, Project, RevokedToken, TokenId } from "../../../../lib/schemas/identity";
 import { BEARER, ERRORS, json, jsonBody, router } from "../http/openapi";
 import { unwrap, vaultFor } from "../http/vault";
 
@@ -7,42 +7,57 @@ const KeyParam = z.object({ id: z.string().regex(/^key_[a-z2-7]{20}$/, "must be 
 
 export const identity = router()
   .openapi(
-    createRoute({ method: "get", path: "/v1/me", tags: ["identity"], security: BEARER, summary: "Who am I", responses: { 200: json(Me), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/me", tags: ["identity"], security: BEARER, operationId: "getMe", summary: "Who am I", description: "The caller behind the token (member or API key), its org and its role.", responses: { 200: json(Me), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       return c.json(unwrap(await vault.me(token)), 200);
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/v1/projects", tags: ["identity"], security: BEARER, summary: "Projects the caller can see", responses: { 200: json(z.object({ projects: z.array(Project) })), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/me/tokens", tags: ["identity"], security: BEARER, operationId: "listMyTokens", summary: "List my tokens", description: "The caller's live tokens (web sessions, CLI logins, API keys): id, kind, label, preview, created, last used, expires. Never a token or its hash (SPEC section 12).", responses: { 200: json(z.object({ tokens: z.array(MyToken) })), ...ERRORS } }),
+    async (c) => {
+      const { token, vault } = vaultFor(c);
+      c.header("cache-control", "no-store");
+      return c.json(unwrap(await vault.myTokens(token)), 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "delete", path: "/v1/me/tokens/{id}", tags: ["identity"], security: BEARER, operationId: "revokeMyToken", summary: "Revoke one of my tokens", description: "Revokes one of the caller's own live tokens (the calling one included). Another member's token answers 404.", request: { params: z.object({ id: TokenId }) }, responses: { 200: json(RevokedToken), ...ERRORS } }),
+    async (c) => {
+      const { token, vault } = vaultFor(c);
+      return c.json(unwrap(await vault.revokeMyToken(token, c.req.valid("param").id)), 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "get", path: "/v1/projects", tags: ["identity"], security: BEARER, operationId: "listProjects", summary: "List projects", description: "Projects the caller can see: the project targets of credentials and pins.", responses: { 200: json(z.object({ projects: z.array(Project) })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       return c.json(unwrap(await vault.projects(token)), 200);
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/v1/members", tags: ["identity"], security: BEARER, summary: "Members of the org", responses: { 200: json(z.object({ members: z.array(Member) })), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/members", tags: ["identity"], security: BEARER, operationId: "listMembers", summary: "List members", description: "Members of the org, with their org role.", responses: { 200: json(z.object({ members: z.array(Member) })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       return c.json(unwrap(await vault.members(token)), 200);
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/v1/api-keys", tags: ["api-keys"], security: BEARER, summary: "Create an API key (shown once)", request: { body: jsonBody(CreateApiKeyBody) }, responses: { 201: json(CreatedApiKey), ...ERRORS } }),
+    createRoute({ method: "post", path: "/v1/api-keys", tags: ["api-keys"], security: BEARER, operationId: "createApiKey", summary: "Create an API key", description: "Creates an org API key. The key is in this answer only; later lists show its preview.", request: { body: jsonBody(CreateApiKeyBody) }, responses: { 201: json(CreatedApiKey), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       return c.json(unwrap(await vault.createApiKey(token, c.req.valid("json").name)), 201);
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/v1/api-keys", tags: ["api-keys"], security: BEARER, summary: "List API keys (previews only)", responses: { 200: json(z.object({ api_keys: z.array(ApiKey) })), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/api-keys", tags: ["api-keys"], security: BEARER, operationId: "listApiKeys", summary: "List API keys", description: "The org's API keys, previews only, never a key.", responses: { 200: json(z.object({ api_keys: z.array(ApiKey) })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       return c.json(unwrap(await vault.listApiKeys(token)), 200);
     },
   )
   .openapi(
-    createRoute({ method: "delete", path: "/v1/api-keys/{id}", tags: ["api-keys"], security: BEARER, summary: "Revoke an API key", request: { params: KeyParam }, responses: { 200: json(ApiKey), ...ERRORS } }),
+    createRoute({ method: "delete", path: "/v1/api-keys/{id}", tags: ["api-keys"], security: BEARER, operationId: "revokeApiKey", summary: "Revoke an API key", description: "Revokes the key at once: requests that send it are refused from then on.", request: { params: KeyParam }, responses: { 200: json(ApiKey), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       return c.json(unwrap(await vault.revokeApiKey(token, c.req.valid("param").id)), 200);

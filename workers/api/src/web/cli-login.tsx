@@ -1,43 +1,79 @@
 import { Hono } from "hono";
-import { DecideCliLoginBody, CliLoginId, type CliLoginView } from "../../../../lib/schemas/cli";
+import { CLI_TOKEN_TTL_MAX_S, CliLoginId, DecideCliLoginBody, type CliLoginView } from "../../../../lib/schemas/cli";
+import type { ErrorBody } from "../../../../lib/errors";
 import type { ApiEnv } from "../http/vault";
-import { ErrorBanner, Page } from "./layout";
-import { pageValue, requireSession, type WebSession } from "./pages";
-import { csrfValid } from "./session";
+import { Csrf, ErrorBanner, Page, When } from "./layout";
+import { FORM_EXPIRED, formOf, pageValue, requireSession, text, type WebSession } from "./pages";
 
 /**
- * The CLI login approval page (SPEC section 7): a signed-in member checks that the code matches
- * their terminal and approves or denies. Approving mints nothing here; the CLI collects its token
- * on its next poll (durable-objects/vault/cli-logins.ts). Plain forms, no client JavaScript.
+ * The CLI login approval page (SPEC sections 7 and 12): a signed-in member sees who asks (the
+ * client's label, when, from which address and program) and must TYPE the code their terminal
+ * shows; the page never shows or pre-fills it, so a link someone else sent cannot be approved with
+ * one click. Wrong codes are counted by the vault; the fifth ends the login. The member may
+ * shorten the token's lifetime. Approving mints nothing here; the CLI collects its token on its
+ * next poll (durable-objects/vault/cli-logins.ts). Plain forms, no client JavaScript.
  */
 export const cliLoginPage = new Hono<ApiEnv>();
 
 const days = (s: number) => (s >= 86_400 ? `${Math.round(s / 86_400)} days` : s >= 3_600 ? `${Math.round(s / 3_600)} hours` : `${s} seconds`);
 
-function Ask({ login, s }: { login: CliLoginView; s: WebSession }) {
+/** Lifetimes the approver may pick: the CLI's request (at most 30 days) and shorter ones. */
+function lifetimes(requested: number): number[] {
+  const options = [86_400, 7 * 86_400, CLI_TOKEN_TTL_MAX_S].filter((s) => s < requested);
+  return [...options, requested];
+}
+
+function Ask({ login, s, error }: { login: CliLoginView; s: WebSession; error?: ErrorBody | null }) {
+  const options = lifetimes(login.token_ttl_seconds);
   return (
     <Page title="Sign in the CLI" nav={{ member: s.email, csrf: s.csrf }}>
       <h1>Sign in the Keystroke CLI</h1>
+      <ErrorBanner error={error} />
       <div class="card">
         <p>
-          A terminal{login.client ? <> (<strong>{login.client}</strong>)</> : null} asks to sign in as <strong>{s.email}</strong>.
+          A terminal asks to sign in as <strong>{s.email}</strong>. Continue only if you just ran <code>keystroke auth login</code> yourself. Never type a code
+          someone else gave you: whoever started this login would get a token that acts as you.
         </p>
-        <p>Check that your terminal shows this code:</p>
-        <p style="font-size:2rem;font-family:ui-monospace,monospace;letter-spacing:.15em" data-testid="login-code">{login.code}</p>
-        <p class="muted">
-          Approve only if you just ran <code>keystroke auth login</code> yourself and the codes match. The CLI gets a token that acts as you for {days(login.token_ttl_seconds)}; <code>keystroke auth logout</code> revokes it.
-        </p>
-        <form method="post" action={`/cli-login/${login.id}`} style="display:inline-block;margin-right:.5rem">
-          <input type="hidden" name="csrf" value={s.csrf} />
-          <input type="hidden" name="code" value={login.code} />
+        <dl data-testid="login-origin">
+          <dt>Label</dt>
+          <dd>
+            {login.client ? <strong>{login.client}</strong> : <span class="muted">none</span>} <span class="small muted">(chosen by whoever started the login; it proves nothing)</span>
+          </dd>
+          <dt>Started</dt>
+          <dd>
+            <When at={login.created_at} /> <span class="small muted">(expires <When at={login.expires_at} />)</span>
+          </dd>
+          <dt>From address</dt>
+          <dd>{login.client_address ?? <span class="muted">unknown</span>}</dd>
+          <dt>Program</dt>
+          <dd>{login.user_agent ?? <span class="muted">unknown</span>}</dd>
+        </dl>
+        <form method="post" action={`/cli-login/${login.id}`}>
+          <Csrf value={s.csrf} />
           <input type="hidden" name="decision" value="approve" />
+          <label for="code">Code shown in your terminal</label>
+          <input id="code" name="code" required autocomplete="off" autocapitalize="characters" spellcheck={false} placeholder="XXXX-XXXX" maxlength={20} />
+          <p class="small muted">
+            {login.attempts_left} wrong {login.attempts_left === 1 ? "code ends" : "codes end"} this login.
+          </p>
+          <label for="token_ttl_seconds">The CLI's token lasts</label>
+          <select id="token_ttl_seconds" name="token_ttl_seconds">
+            {options.map((o) => (
+              <option value={String(o)} selected={o === login.token_ttl_seconds}>
+                {days(o)}
+                {o === login.token_ttl_seconds ? " (as the CLI asked)" : ""}
+              </option>
+            ))}
+          </select>
+          <p class="small muted">
+            Revoke it any time with <code>keystroke auth logout</code> or <code>keystroke auth tokens --revoke &lt;id&gt;</code>.
+          </p>
           <button type="submit">Approve</button>
         </form>
-        <form method="post" action={`/cli-login/${login.id}`} style="display:inline-block">
-          <input type="hidden" name="csrf" value={s.csrf} />
-          <input type="hidden" name="code" value={login.code} />
+        <form method="post" action={`/cli-login/${login.id}`} style="margin-top:.75rem">
+          <Csrf value={s.csrf} />
           <input type="hidden" name="decision" value="deny" />
-          <button type="submit" class="danger">Deny</button>
+          <button type="submit" class="danger">Deny</button> <span class="small muted">No code needed: deny anything you did not start.</span>
         </form>
       </div>
     </Page>
@@ -69,17 +105,28 @@ cliLoginPage.get("/cli-login/:id", async (c) => {
 cliLoginPage.post("/cli-login/:id", async (c) => {
   const s = await requireSession(c);
   if (s instanceof Response) return s;
-  const form = await c.req.parseBody();
-  if (!csrfValid(c, form.csrf)) return c.html(<Done s={s} title="Sign in the CLI" error={{ message: "The form expired.", fix: "Reload the page and try again." }} />, 403);
+  const form = await formOf(c);
+  if (!form) return c.html(<Done s={s} title="Sign in the CLI" error={FORM_EXPIRED} />, 403);
   const id = CliLoginId.safeParse(c.req.param("id"));
-  const body = DecideCliLoginBody.safeParse({ code: form.code });
-  const approve = form.decision === "approve";
-  if (!id.success || !body.success || (!approve && form.decision !== "deny")) return c.html(<Done s={s} title="Sign in the CLI" error={{ message: "The form is incomplete.", fix: "Reload the page and try again." }} />, 400);
-  const r = pageValue(await s.vault.decideCliLogin(s.token, id.data, body.data.code, approve));
-  if (r.error) return c.html(<Done s={s} title="Sign in the CLI" error={r.error.code === "not_found" ? GONE : r.error} />, r.error.code === "not_found" ? 404 : 400);
+  const decision = text(form, "decision");
+  if (!id.success || (decision !== "approve" && decision !== "deny")) return c.html(<Done s={s} title="Sign in the CLI" error={{ message: "The form is incomplete.", fix: "Reload the page and try again." }} />, 400);
+  const ttl = Number(text(form, "token_ttl_seconds") || Number.NaN);
+  const body = DecideCliLoginBody.safeParse({ code: text(form, "code"), ...(Number.isInteger(ttl) ? { token_ttl_seconds: ttl } : {}) });
+  if (decision === "approve" && !body.success) {
+    const again = pageValue(await s.vault.cliLogin(s.token, id.data));
+    const missing = { code: "invalid_request" as const, message: "Type the code your terminal shows.", details: { field: "code" } };
+    return c.html(again.value ? <Ask login={again.value} s={s} error={missing} /> : <Done s={s} title="Sign in the CLI" error={GONE} />, again.value ? 400 : 404);
+  }
+  const r = pageValue(await s.vault.decideCliLogin(s.token, id.data, decision === "approve" && body.success ? { approve: true, code: body.data.code, tokenTtlSeconds: body.data.token_ttl_seconds } : { approve: false }));
+  if (r.error) {
+    if (r.error.code === "not_found") return c.html(<Done s={s} title="Sign in the CLI" error={GONE} />, 404);
+    // A wrong code: ask again while the login is still open (the vault counts the tries).
+    const again = pageValue(await s.vault.cliLogin(s.token, id.data));
+    return c.html(again.value ? <Ask login={again.value} s={s} error={r.error} /> : <Done s={s} title="CLI login ended" error={r.error} />, 400);
+  }
   return c.html(
-    approve ? (
-      <Done s={s} title="CLI signed in" message="Approved. Go back to your terminal: the CLI is signed in. You can close this tab." />
+    decision === "approve" ? (
+      <Done s={s} title="CLI signed in" message={`Approved. Go back to your terminal: the CLI is signed in for ${days(r.value.token_ttl_seconds)}. You can close this tab.`} />
     ) : (
       <Done s={s} title="CLI login denied" message="Denied. The terminal that asked was told no, and got no token." />
     ),
