@@ -127,3 +127,37 @@ describe("consumers and assignments", () => {
     expect((await builder.json(["credentials", "assignments", "--poll", poll])).assignments).toHaveLength(1);
   });
 });
+
+describe("Keystroke consumer ids (SPEC section 4: printable ASCII, `#` in step ids)", () => {
+  it("consumers, assign, resolve and unassign with --consumer 'step:send#0', a tool slug and an action slug", async () => {
+    const m = signedIn();
+    const app = await twoOrgCredentials(m);
+    const wf = `signup-${tag()}`;
+    for (const step of ["step:send#0", "step:research-signup#12"]) {
+      expect((await http("POST", "/v1/runtime/events", { type: "step_completed", workflow: wf, step, run_id: "r1" }, runtime)).status).toBe(200);
+    }
+    const listed = await m.run(["credentials", "consumers", "--workflow", wf]);
+    expect(listed.stdout).toMatch(/\nstep:research-signup#12 +event .*\nstep:send#0 +event /);
+
+    const assigned = await m.run(["credentials", "assign", "--workflow", wf, "--consumer", "step:send#0", "--credential", `${app}/org/alpha`]);
+    expect(assigned).toMatchObject({ code: 0, stdout: `Assigned ${app}/org/alpha to workflow ${wf}, consumer step:send#0.\n` });
+    const resolved = await m.json(["credentials", "resolve", app, "--workflow", wf, "--consumer", "step:send#0"]);
+    expect(resolved.results[0]).toMatchObject({ ok: true, rule: "assignment", credential: { ref: `${app}/org/alpha` } });
+    const other = await m.run(["credentials", "resolve", app, "--workflow", wf, "--consumer", "step:research-signup#12"]);
+    expect(other.stdout).toContain(`${app}: ambiguous_credentials`);
+    expect((await m.json(["credentials", "consumers", "--workflow", wf])).consumers).toEqual([
+      expect.objectContaining({ id: "step:research-signup#12", assignments: [] }),
+      expect.objectContaining({ id: "step:send#0", assignments: [{ app, credential: `${app}/org/alpha`, wildcard: false }] }),
+    ]);
+
+    for (const [kind, target, consumer] of [["--agent", `helper-${tag()}`, "search_web"], ["--poll", `inbox-${tag()}`, "new-issue"]] as const) {
+      expect((await m.run(["credentials", "assign", kind, target, "--consumer", consumer, "--credential", `${app}/org/beta`])).code).toBe(0);
+      expect((await m.json(["credentials", "resolve", app, kind, target, "--consumer", consumer])).results[0]).toMatchObject({ rule: "assignment", credential: { ref: `${app}/org/beta` } });
+      expect((await m.run(["credentials", "assignments", kind, target])).stdout).toMatch(new RegExp(`\\n\\w+ +${target} +${consumer} +${app} `));
+    }
+
+    const un = await m.run(["credentials", "unassign", "--workflow", wf, "--consumer", "step:send#0", "--app", app]);
+    expect(un).toMatchObject({ code: 0, stdout: `Unassigned ${app} from workflow ${wf}, step:send#0 (was ${app}/org/alpha).\n` });
+    expect(await m.json(["credentials", "assignments", "--workflow", wf])).toEqual({ assignments: [] });
+  });
+});

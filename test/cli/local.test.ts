@@ -71,6 +71,10 @@ describe("the local target", () => {
     expect(await r("write")).toMatchObject({ rule: "assignment_wildcard", credential: { ref: "linear-key/org/a" } });
     expect((await m.json(["credentials", "consumers", "--agent", "helper"])).consumers.map((c: { id: string }) => c.id)).toEqual(["search"]);
     expect((await m.json(["credentials", "assignments"])).assignments).toHaveLength(2);
+    // Keystroke step ids carry `#` (SPEC section 4); the local target takes them like the cloud.
+    expect((await m.run(["credentials", "assign", "--workflow", "signup", "--consumer", "step:send#0", "--credential", "b"])).code).toBe(0);
+    expect((await m.json(["credentials", "resolve", "linear-key", "--workflow", "signup", "--consumer", "step:send#0"])).results[0]).toMatchObject({ rule: "assignment", credential: { ref: "linear-key/org/b" } });
+    expect((await m.run(["credentials", "unassign", "--workflow", "signup", "--consumer", "step:send#0", "--app", "linear-key"])).code).toBe(0);
     expect((await m.run(["credentials", "unassign", "--agent", "helper", "--app", "linear-key"])).code).toBe(0);
     const after = await m.run(["--json", "credentials", "resolve", "linear-key", "--agent", "helper", "--consumer", "write"]);
     expect(after.code).toBe(1);
@@ -91,5 +95,27 @@ describe("the local target", () => {
     for (const args of [["api-keys", "list"], ["channels", "list"]]) expect((await m.run(args)).code).toBe(2);
     // --target cloud overrides the config for one command (and then needs the server).
     expect(await m.run(["--target", "cloud", "credentials", "list"])).toMatchObject({ code: 1, stderr: expect.stringMatching(/Not signed in/) });
+  });
+});
+
+describe("untrusted text on the terminal", () => {
+  it("never writes raw control or bidi characters from stored names; --json still decodes to the stored value", async () => {
+    const m = await localMachine();
+    // The rule refuses such a name now...
+    const refused = await m.run(["credentials", "set", "exa", "--set", "apiKey=exa-local-1234567890abcdef", "--name", "evil\u001b[2J"]);
+    expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining("`name` must not contain control characters") });
+    // ...but a store written before it (or by hand) may hold one.
+    expect((await m.run(["credentials", "set", "exa", "--set", "apiKey=exa-local-1234567890abcdef", "--name", "work"])).code).toBe(0);
+    const store = JSON.parse(readFileSync(storeFile(m), "utf8"));
+    const name = "evil\u001b]0;pwned\u0007\u001b[2J\r\u202egnp.exe\u009b";
+    store.credentials[0].name = name;
+    writeFileSync(storeFile(m), JSON.stringify(store));
+
+    const list = await m.run(["credentials", "list"]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain("evil\\u001b]0;pwned\\u0007\\u001b[2J\\u000d\\u202egnp.exe\\u009b");
+    const json = await m.run(["credentials", "list", "--json"]);
+    for (const out of [list.stdout, list.stderr, json.stdout]) expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(JSON.parse(json.stdout).credentials[0].name).toBe(name);
   });
 });
