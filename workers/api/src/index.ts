@@ -1,8 +1,9 @@
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../../../lib/errors";
 import { renderError } from "./http/errors";
-import { unwrap, vaultFor } from "./http/vault";
+import { publicUrl, unwrap, vaultFor } from "./http/vault";
 import { router } from "./http/openapi";
+import { openApiDocument } from "./api-document";
 import { apps } from "./routes/apps";
 import { audit } from "./routes/audit";
 import { credentials } from "./routes/credentials";
@@ -63,13 +64,10 @@ app.route("/", cliLogins);
 app.route("/", cliLoginPage);
 app.route("/", channels);
 
-app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "ks_user_…, ks_key_… or ks_rt_… tokens" });
-app.doc31("/openapi.json", {
-  openapi: "3.1.0",
-  info: { title: "Keystroke apps & credentials API", version: "1.0.0", description: "Connect apps, store credentials, resolve exactly the right one at run time." },
-});
+// Built from the same routers (api-document.ts), its server being this deployment's public origin.
+app.get("/openapi.json", (c) => c.json(openApiDocument(publicUrl(c))));
 
-app.notFound((c) => wantsPage(c) ? webError(new AppError("not_found", `There is no page ${new URL(c.req.url).pathname}.`, { fix: "Use the links at the top of the page." }), c) : renderError(new AppError("not_found", `No route ${c.req.method} ${new URL(c.req.url).pathname}.`, { fix: "See /openapi.json for the API." }), c));
+app.notFound((c) => wantsPage(c) ? webError(new AppError("not_found", `There is no page ${new URL(c.req.url).pathname}.`, { fix: "Check the address, or go back to the Apps page." }), c) : renderError(new AppError("not_found", `No route ${c.req.method} ${new URL(c.req.url).pathname}.`, { fix: "See /openapi.json for the API." }), c));
 app.onError(renderError);
 
 export default app;

@@ -10,7 +10,7 @@ export const ErrorEnvelope = z.object({
     fix: z.string().optional(),
     details: z.record(z.string(), z.unknown()).optional(),
   }),
-});
+}).openapi("ErrorEnvelope", { description: "Every error answer (SPEC section 10): a code from a closed set, a message, often a fix and the field at fault" });
 
 const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: ErrorEnvelope } } });
 

@@ -17,42 +17,42 @@ const tags = ["credentials"];
 
 export const credentials = router()
   .openapi(
-    createRoute({ method: "get", path: "/v1/credentials", tags, security: BEARER, summary: "List credentials (masked)", request: { query: ListCredentialsQuery }, responses: { 200: json(CredentialList), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/credentials", tags, security: BEARER, operationId: "listCredentials", summary: "List credentials", description: "The credentials the caller can see, masked, filtered by app, scope and status.", request: { query: ListCredentialsQuery }, responses: { 200: json(CredentialList), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       return c.json(unwrap(await vault.listCredentials(token, c.req.valid("query"))), 200);
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/v1/credentials", tags, security: BEARER, summary: "Set a credential at one or more targets (idempotent per app + slug + target)", request: { body: jsonBody(SetCredentialsBody) }, responses: { 200: json(CredentialList), ...ERRORS } }),
+    createRoute({ method: "post", path: "/v1/credentials", tags, security: BEARER, operationId: "setCredentials", summary: "Set a credential", description: "Stores the fields at one or more targets (org, user, project), idempotent per app + slug + target, and answers the masked rows.", request: { body: jsonBody(SetCredentialsBody) }, responses: { 200: json(CredentialList), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       return c.json(unwrap(await vault.setCredentials(token, c.req.valid("json"))), 200);
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/v1/credentials/{ref}", tags, security: BEARER, summary: "Get one credential (masked)", request: { params: RefParam }, responses: { 200: json(Credential), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/credentials/{ref}", tags, security: BEARER, operationId: "getCredential", summary: "Get a credential", description: "One credential by reference or id, masked.", request: { params: RefParam }, responses: { 200: json(Credential), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       return c.json(unwrap(await vault.getCredential(token, c.req.valid("param").ref)), 200);
     },
   )
   .openapi(
-    createRoute({ method: "patch", path: "/v1/credentials/{ref}", tags, security: BEARER, summary: "Rename and/or set the default", request: { params: RefParam, body: jsonBody(UpdateCredentialBody) }, responses: { 200: json(Credential), ...ERRORS } }),
+    createRoute({ method: "patch", path: "/v1/credentials/{ref}", tags, security: BEARER, operationId: "updateCredential", summary: "Rename a credential or make it the default", description: "Changes its name and/or slug, or makes it the default of its app at its scope.", request: { params: RefParam, body: jsonBody(UpdateCredentialBody) }, responses: { 200: json(Credential), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       return c.json(unwrap(await vault.updateCredential(token, c.req.valid("param").ref, c.req.valid("json"))), 200);
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/v1/credentials/{ref}/rotate", tags, security: BEARER, summary: "Replace a manual secret; id, default and assignments stay", request: { params: RefParam, body: jsonBody(RotateCredentialBody) }, responses: { 200: json(Credential), ...ERRORS } }),
+    createRoute({ method: "post", path: "/v1/credentials/{ref}/rotate", tags, security: BEARER, operationId: "rotateCredential", summary: "Rotate a secret", description: "Replaces the fields of a manual secret; id, default and assignments stay.", request: { params: RefParam, body: jsonBody(RotateCredentialBody) }, responses: { 200: json(Credential), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       return c.json(unwrap(await vault.rotateCredential(token, c.req.valid("param").ref, c.req.valid("json"))), 200);
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/v1/credentials/{ref}/revoke", tags, security: BEARER, summary: "Destroy the secret material; the row stays as revoked", request: { params: RefParam }, responses: { 200: json(Credential), ...ERRORS } }),
+    createRoute({ method: "post", path: "/v1/credentials/{ref}/revoke", tags, security: BEARER, operationId: "revokeCredential", summary: "Revoke a credential", description: "Destroys the secret material; the row stays, with status revoked.", request: { params: RefParam }, responses: { 200: json(Credential), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       return c.json(unwrap(await vault.revokeCredential(token, c.req.valid("param").ref)), 200);
