@@ -40,6 +40,9 @@ describe("unsafe characters in names", () => {
   });
 
   it("the run's user in explain: 400 naming `user`", async () => {
-    expectError(await call("POST", "/v1/resolve/explain", { token: s.alice, body: { user: "alice\u001b[8m@acme.test", requirements: [{ app: "exa" }] } }), 400, "invalid_request", "user");
+    const r = await call("POST", "/v1/resolve/explain", { token: s.alice, body: { user: "alice\u001b[8m@acme.test", requirements: [{ app: "exa" }] } });
+    expectError(r, 400, "invalid_request", "user");
+    // Refused by the rule, before any member lookup could echo the text back.
+    expect(r.body.error.message).toContain("(found U+001B)");
   });
 });
