@@ -69,7 +69,9 @@ async function browserLogin(s: Session, openIt: boolean): Promise<string> {
   // The login's own bearer credential: only this process can collect the token it leads to.
   const secret = randomBytes(32).toString("base64url");
   const api = new Api(s.apiUrl().url, secret);
-  const created = await api.call("POST", "/v1/cli-logins", CliLoginCreated, { org, client: clientName() });
+  // The User-Agent is shown to the approver next to the label and the address.
+  const agent = `keystroke-cli (node ${process.version}; ${process.platform})`;
+  const created = await api.call("POST", "/v1/cli-logins", CliLoginCreated, { org, client: clientName() }, { "user-agent": agent });
   s.io.stderr.write(`To sign in to ${org}, open this page and type the code there:\n\n  ${created.url}\n\n  Code: ${created.code}\n\n`);
   if (openIt) openBrowser(s.io, created.url);
   const stop = spinner(s.io, "Waiting for approval in the browser (Ctrl-C to cancel)...");

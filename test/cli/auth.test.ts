@@ -13,13 +13,15 @@ describe("auth login in the browser (approved over the API, as the page does)", 
     const [, url, code] = await login.waitFor(/(http:\/\/\S+\/cli-login\/(?:\S+))\s+Code: (\S+)/);
     const id = url!.split("/").pop()!;
     const approved = await http("POST", `/v1/cli-logins/${id}/approve`, { code }, bob);
-    expect(approved).toMatchObject({ status: 200, body: { status: "approved", code } });
+    expect(approved).toMatchObject({ status: 200, body: { status: "approved" } });
+    // The approval view never carries the code: the member has to type it from the terminal.
+    expect(approved.body).not.toHaveProperty("code");
 
     const r = await login.done;
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`Signed in to acme at ${seed.api_url} as bob@acme.test (admin).\n`);
     // stderr is a pipe here, not a terminal: the URL and code, and no spinner frames.
-    expect(r.stderr).toBe(`To sign in to acme, open this page and confirm the code:\n\n  ${url}\n\n  Code: ${code}\n\n`);
+    expect(r.stderr).toBe(`To sign in to acme, open this page and type the code there:\n\n  ${url}\n\n  Code: ${code}\n\n`);
     const status = await m.json(["auth", "status"]);
     expect(status).toMatchObject({ org: { slug: "acme" }, member: { email: "bob@acme.test" }, token: { kind: "user", source: "config", expires_at: expect.any(String) } });
     // The token is stored, never printed.
@@ -87,6 +89,31 @@ describe("the /v1/cli-logins handoff", () => {
     // Only member tokens approve: not an API key, not the runtime token.
     expect((await http("POST", `/v1/cli-logins/${created.body.id}/approve`, { code: created.body.code }, runtime)).status).toBe(403);
     expect((await http("GET", `/v1/cli-logins/${created.body.id}`, undefined, secret)).body).toMatchObject({ status: "pending" });
+  });
+});
+
+describe("auth tokens", () => {
+  it("lists the member's live tokens, marks the CLI's own, and revokes one of them only", async () => {
+    const { poll } = await apiLogin(bob);
+    const token = (await poll()).body.token as string;
+    const m = new Machine();
+    expect((await m.run(["auth", "login", "--token", token])).code).toBe(0);
+    const { tokens } = await m.json<{ tokens: { id: string; name: string; current: boolean; expires_at: string | null }[] }>(["auth", "tokens"]);
+    const own = tokens.find((t) => t.current)!;
+    expect(own).toMatchObject({ name: "cli login", expires_at: expect.any(String) });
+    expect(JSON.stringify(tokens)).not.toContain(token);
+    const table = await m.run(["auth", "tokens"]);
+    expect(table.stdout).toMatch(new RegExp(`^${own.id} \\* +member token +cli login `, "m"));
+    expect(table.stdout).toContain("* the token this CLI uses");
+
+    const alices = (await http("GET", "/v1/me/tokens", undefined, alice)).body.tokens as { id: string; current: boolean }[];
+    const other = await m.run(["auth", "tokens", "--revoke", alices.find((t) => t.current)!.id]);
+    expect(other).toMatchObject({ code: 1, stderr: expect.stringMatching(/You have no live token/) });
+    expect((await http("GET", "/v1/me", undefined, alice)).status).toBe(200);
+
+    const revoked = await m.run(["auth", "tokens", "--revoke", own.id]);
+    expect(revoked).toMatchObject({ code: 0, stdout: `Revoked member token ${own.id} (cli login): it was this CLI's own token, sign in again.\n` });
+    expect((await http("GET", "/v1/me", undefined, token)).status).toBe(401);
   });
 });
 

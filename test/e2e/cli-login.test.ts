@@ -5,7 +5,7 @@ import { Machine, seed } from "../cli/helpers";
 
 /**
  * `keystroke auth login` completed by a person in a real browser: Debian's chromium, driven by
- * playwright-core, signs in on the dev sign-in page, checks the code and approves. Run by
+ * playwright-core, signs in on the dev sign-in page, types the code the terminal shows and approves. Run by
  * `npm run test:e2e` (needs /usr/bin/chromium: `apt-get install chromium`).
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -35,7 +35,14 @@ describe("keystroke auth login, approved in chromium", () => {
     await page.waitForURL(/\/signin\?next=/);
     await page.getByRole("button", { name: /alice@acme\.test/ }).click();
     await page.waitForURL(/\/cli-login\//);
-    expect(await page.getByTestId("login-code").textContent()).toBe(code);
+    // The page never shows the code: the member types what the terminal printed.
+    expect(await page.content()).not.toContain(code!);
+    await expect.poll(() => page.getByTestId("login-origin").textContent()).toMatch(/Label.*@.*Started.*From address.*keystroke-cli \(node/s);
+    await page.screenshot({ path: "test-results/e2e/cli-login-approve.png", fullPage: true }).catch(() => {});
+    await page.getByLabel("Code shown in your terminal").fill("WRON-GCOD");
+    await page.getByRole("button", { name: "Approve" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("4 tries left");
+    await page.getByLabel("Code shown in your terminal").fill(code!);
     await page.getByRole("button", { name: "Approve" }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toContain("the CLI is signed in");
     await page.screenshot({ path: "test-results/e2e/cli-login.png" }).catch(() => {});
