@@ -2,11 +2,13 @@ import { z } from "zod";
 import { AppError } from "../../lib/errors";
 import { findRefMatches, formatRef, matchRef, parseRef } from "../../lib/refs";
 import type { Assignment, RunContext } from "../../lib/resolve";
-import { can, type Principal } from "../../lib/permissions";
+import { can, canPin, canUnpin, type Principal } from "../../lib/permissions";
+import type { Scope } from "../../lib/schemas/common";
 import { ConsumerKind, type AssignmentView, type ConsumerView, type DeleteAssignmentBody, type PutAssignmentBody, type RuntimeEvent } from "../../lib/schemas/resolution";
 import { writeAudit } from "./audit";
 import { iso, type Actor, type VaultContext } from "./context";
-import { rowScope, selectCredentials, toCandidate } from "./credential-rows";
+import { rowScope, scopeLabel, selectCredentials, toCandidate, type CredentialRow } from "./credential-rows";
+import { remedy } from "../../lib/fixes";
 
 const AssignmentRow = z.object({
   kind: ConsumerKind,
@@ -29,20 +31,26 @@ export function assignmentRows(ctx: VaultContext, consumer: NonNullable<RunConte
     .map((r) => toAssignment(AssignmentRow.parse(r)));
 }
 
-function view(ctx: VaultContext, r: AssignmentRow): AssignmentView {
+/**
+ * A pin as the caller may see it. The row always shows (so nobody pins over it unknowingly), but
+ * what it points at is masked (`credential: null`) when the caller may not see that credential:
+ * another user's (unless an org admin), a project they are not in, or a row that is gone.
+ */
+function view(ctx: VaultContext, p: Principal, r: AssignmentRow): AssignmentView {
   const cred = selectCredentials(ctx, "id = ?", r.credential_id)[0];
+  const visible = cred ? can(p, "view", rowScope(cred)) : canUnpin(p, null);
   return {
     kind: r.kind,
     target: r.target,
     consumer: r.consumer,
     app: r.app,
-    credential: cred ? { id: cred.id, ref: formatRef(toCandidate(cred)), status: cred.status } : { id: r.credential_id, ref: r.credential_id, status: "deleted" },
+    credential: !visible ? null : cred ? { id: cred.id, ref: formatRef(toCandidate(cred)), status: cred.status } : { id: r.credential_id, ref: r.credential_id, status: "deleted" },
     created_by: r.created_by,
     created_at: iso(r.created_at)!,
   };
 }
 
-export function listAssignments(ctx: VaultContext, q: { kind?: string; target?: string }): AssignmentView[] {
+export function listAssignments(ctx: VaultContext, p: Principal, q: { kind?: string; target?: string }): AssignmentView[] {
   const where: string[] = [];
   const args: string[] = [];
   if (q.kind) { where.push("kind = ?"); args.push(q.kind); }
@@ -50,15 +58,36 @@ export function listAssignments(ctx: VaultContext, q: { kind?: string; target?: 
   return ctx.sql
     .exec(`SELECT * FROM assignments ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY kind, target, consumer, app`, ...args)
     .toArray()
-    .map((r) => view(ctx, AssignmentRow.parse(r)));
+    .map((r) => view(ctx, p, AssignmentRow.parse(r)));
 }
 
 const targetLabel = (kind: string, target: string, consumer: string) => `${kind}:${target}/${consumer}`;
 
+function pinnedRow(ctx: VaultContext, kind: string, target: string, consumer: string, app: string): AssignmentRow | null {
+  const raw = ctx.sql.exec(`SELECT * FROM assignments WHERE kind = ? AND target = ? AND consumer = ? AND app = ?`, kind, target, consumer, app).toArray()[0];
+  return raw ? AssignmentRow.parse(raw) : null;
+}
+
+/** The scope of the credential a pin points at; null when that row is gone. */
+function pinnedScope(ctx: VaultContext, r: AssignmentRow): Scope | null {
+  const cred: CredentialRow | undefined = selectCredentials(ctx, "id = ?", r.credential_id)[0];
+  return cred ? rowScope(cred) : null;
+}
+
+/** Refuses (403, audited as denied) a pin change the caller may not make. Nothing else is written. */
+function denyPin(ctx: VaultContext, actor: Actor, action: string, label: string, credentialId: string | null, message: string, fix: string): never {
+  writeAudit(ctx, actor, { action, outcome: "denied", credentialId, target: label });
+  throw new AppError("forbidden", message, { fix });
+}
+
+const manageFix = (scope: Scope | null): string =>
+  scope === null || scope.type === "org" ? "Ask an org owner or admin." : scope.type === "project" ? `Ask an org admin or an admin of project ${scope.project}.` : "Only that user (or an org owner or admin) can change it.";
+
 /**
  * Pins one credential. The reference is matched among the credentials the member can see; a
  * reference that matches several is an error listing them. Another user's credential is never
- * assignable, and a revoked one is refused.
+ * assignable, and a revoked one is refused. Writing needs `manage` on the new credential's scope;
+ * replacing a pin also needs it on the scope of the credential the pin points at now (lib/permissions.ts).
  */
 export function putAssignment(ctx: VaultContext, actor: Actor, p: Principal, body: PutAssignmentBody): AssignmentView {
   const consumer = body.consumer ?? "*";
@@ -71,28 +100,44 @@ export function putAssignment(ctx: VaultContext, actor: Actor, p: Principal, bod
   if (match.status === "revoked") {
     throw new AppError("invalid_request", `${formatRef(match)} is revoked and cannot be assigned.`, { fix: "Assign a live credential.", details: { field: "credential" } });
   }
+  const label = targetLabel(body.kind, body.target, consumer);
+  if (!canPin(p, match.scope)) {
+    denyPin(ctx, actor, "assignment.set", label, match.id, `You may not pin credentials at ${scopeLabel(match.scope)}.`, manageFix(match.scope));
+  }
+  const current = pinnedRow(ctx, body.kind, body.target, consumer, match.app);
+  if (current && current.credential_id !== match.id) {
+    const scope = pinnedScope(ctx, current);
+    if (!canUnpin(p, scope)) {
+      denyPin(ctx, actor, "assignment.set", label, null, `This pin points at a credential you may not manage, so you may not replace it.`, manageFix(scope));
+    }
+  }
   ctx.storage.transactionSync(() => {
     ctx.sql.exec(
       `INSERT INTO assignments (kind, target, consumer, app, credential_id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(kind, target, consumer, app) DO UPDATE SET credential_id = excluded.credential_id, created_by = excluded.created_by, created_at = excluded.created_at`,
       body.kind, body.target, consumer, match.app, match.id, p.member, ctx.now,
     );
-    writeAudit(ctx, actor, { action: "assignment.set", credentialId: match.id, target: targetLabel(body.kind, body.target, consumer), detail: { app: match.app, credential: formatRef(match) } });
+    writeAudit(ctx, actor, { action: "assignment.set", credentialId: match.id, target: label, detail: { app: match.app, credential: formatRef(match) } });
   });
-  const row = ctx.sql.exec(`SELECT * FROM assignments WHERE kind = ? AND target = ? AND consumer = ? AND app = ?`, body.kind, body.target, consumer, match.app).one();
-  return view(ctx, AssignmentRow.parse(row));
+  return view(ctx, p, pinnedRow(ctx, body.kind, body.target, consumer, match.app)!);
 }
 
-export function deleteAssignment(ctx: VaultContext, actor: Actor, body: DeleteAssignmentBody): { deleted: AssignmentView } {
+/** Unpins: needs `manage` on the scope of the credential the pin points at (org admins always). */
+export function deleteAssignment(ctx: VaultContext, actor: Actor, p: Principal, body: DeleteAssignmentBody): { deleted: AssignmentView } {
   const consumer = body.consumer ?? "*";
-  const raw = ctx.sql.exec(`SELECT * FROM assignments WHERE kind = ? AND target = ? AND consumer = ? AND app = ?`, body.kind, body.target, consumer, body.app).toArray()[0];
-  if (!raw) {
-    throw new AppError("not_found", `No ${body.app} assignment for ${targetLabel(body.kind, body.target, consumer)}.`, { fix: "List them with `keystroke credentials assignments`." });
+  const label = targetLabel(body.kind, body.target, consumer);
+  const row = pinnedRow(ctx, body.kind, body.target, consumer, body.app);
+  if (!row) {
+    throw new AppError("not_found", `No ${body.app} assignment for ${label}.`, remedy({ do: "list_assignments" }));
   }
-  const deleted = view(ctx, AssignmentRow.parse(raw));
+  const scope = pinnedScope(ctx, row);
+  if (!canUnpin(p, scope)) {
+    denyPin(ctx, actor, "assignment.delete", label, null, "This pin points at a credential you may not manage, so you may not remove it.", manageFix(scope));
+  }
+  const deleted = view(ctx, p, row);
   ctx.storage.transactionSync(() => {
     ctx.sql.exec(`DELETE FROM assignments WHERE kind = ? AND target = ? AND consumer = ? AND app = ?`, body.kind, body.target, consumer, body.app);
-    writeAudit(ctx, actor, { action: "assignment.delete", credentialId: deleted.credential.id, target: targetLabel(body.kind, body.target, consumer), detail: { app: body.app } });
+    writeAudit(ctx, actor, { action: "assignment.delete", credentialId: row.credential_id, target: label, detail: { app: body.app } });
   });
   return { deleted };
 }
@@ -120,7 +165,7 @@ export function registerAgentTools(ctx: VaultContext, agent: string, tools: stri
 }
 
 /** Bindable consumers of a target: learned ones plus any named in assignments. */
-export function listConsumers(ctx: VaultContext, kind: string, target: string): ConsumerView[] {
+export function listConsumers(ctx: VaultContext, p: Principal, kind: string, target: string): ConsumerView[] {
   const byId = new Map<string, ConsumerView>();
   const entry = (id: string) => {
     let v = byId.get(id);
@@ -132,13 +177,13 @@ export function listConsumers(ctx: VaultContext, kind: string, target: string): 
     v.sources.push(r.source === "event" ? "event" : "agent_tools");
     v.last_seen_at = iso(Number(r.last_seen_at));
   }
-  const assignments = listAssignments(ctx, { kind, target });
+  const assignments = listAssignments(ctx, p, { kind, target });
   for (const a of assignments) if (a.consumer !== "*") entry(a.consumer).sources.push("assignment");
   for (const v of byId.values()) {
     v.sources = [...new Set(v.sources)].sort();
     v.assignments = assignments
       .filter((a) => a.consumer === v.id || a.consumer === "*")
-      .map((a) => ({ app: a.app, credential: a.credential.ref, wildcard: a.consumer === "*" }));
+      .map((a) => ({ app: a.app, credential: a.credential?.ref ?? null, wildcard: a.consumer === "*" }));
   }
   return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
 }

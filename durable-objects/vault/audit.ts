@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AuditDetail, type AuditEntry, type AuditPage, type AuditQuery } from "../../lib/schemas/audit";
 import { iso, type Actor, type VaultContext } from "./context";
+import { formatRef } from "../../lib/refs";
 
 export interface AuditRecord {
   action: string;
@@ -40,7 +41,20 @@ const AuditRow = z.object({
   credential_id: z.string().nullable(),
   target: z.string().nullable(),
   detail: z.string(),
+  actor_email: z.string().nullable(),
+  c_app: z.string().nullable(),
+  c_scope_type: z.enum(["org", "user", "project"]).nullable(),
+  c_scope_id: z.string().nullable(),
+  c_slug: z.string().nullable(),
+  target_email: z.string().nullable(),
 });
+
+/** The credential's reference, as the Apps page shows it (`app/org/slug`, `app/project/p/slug`). */
+function refOf(r: z.infer<typeof AuditRow>): string | null {
+  if (!r.c_app || !r.c_scope_type || r.c_slug === null) return null;
+  const scope = r.c_scope_type === "project" ? { type: "project" as const, project: r.c_scope_id ?? "" } : r.c_scope_type === "user" ? { type: "user" as const, user: r.c_scope_id ?? "" } : { type: "org" as const };
+  return formatRef({ app: r.c_app, scope, slug: r.c_slug });
+}
 
 const DEFAULT_PAGE = 50;
 
@@ -51,21 +65,28 @@ export function queryAudit(ctx: VaultContext, q: AuditQuery, onlyActor: string |
   if (q.action) {
     // A trailing dot filters a family: `credential.` matches every credential action.
     if (q.action.endsWith(".")) {
-      where.push("substr(action, 1, ?) = ?");
+      where.push("substr(a.action, 1, ?) = ?");
       args.push(q.action.length, q.action);
     } else {
-      where.push("action = ?");
+      where.push("a.action = ?");
       args.push(q.action);
     }
   }
-  if (q.actor) { where.push("actor = ?"); args.push(q.actor); }
-  if (onlyActor) { where.push("actor = ?"); args.push(onlyActor); }
-  if (q.credential) { where.push("credential_id = ?"); args.push(q.credential); }
-  if (q.since) { where.push("at >= ?"); args.push(Date.parse(q.since)); }
-  if (q.cursor) { where.push("seq < ?"); args.push(Number(q.cursor)); }
+  if (q.actor) { where.push("a.actor = ?"); args.push(q.actor); }
+  if (onlyActor) { where.push("a.actor = ?"); args.push(onlyActor); }
+  if (q.credential) { where.push("a.credential_id = ?"); args.push(q.credential); }
+  if (q.since) { where.push("a.at >= ?"); args.push(Date.parse(q.since)); }
+  if (q.cursor) { where.push("a.seq < ?"); args.push(Number(q.cursor)); }
   const limit = q.limit ?? DEFAULT_PAGE;
   const rows = ctx.sql
-    .exec(`SELECT * FROM audit ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY seq DESC LIMIT ?`, ...args, limit + 1)
+    // Primary-key joins: the actor's and the target's email, the credential's reference parts.
+    .exec(
+      `SELECT a.*, am.email AS actor_email, c.app AS c_app, c.scope_type AS c_scope_type, c.scope_id AS c_scope_id, c.slug AS c_slug, tm.email AS target_email
+       FROM audit a LEFT JOIN members am ON am.id = a.actor LEFT JOIN credentials c ON c.id = a.credential_id LEFT JOIN members tm ON tm.id = a.target
+       ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY a.seq DESC LIMIT ?`,
+      ...args,
+      limit + 1,
+    )
     .toArray()
     .map((r) => AuditRow.parse(r));
   const page = rows.slice(0, limit);
@@ -79,6 +100,9 @@ export function queryAudit(ctx: VaultContext, q: AuditQuery, onlyActor: string |
     credential: r.credential_id,
     target: r.target,
     detail: AuditDetail.parse(JSON.parse(r.detail)),
+    actor_email: r.actor_email,
+    credential_ref: refOf(r),
+    target_email: r.target_email,
   }));
   return { entries, next_cursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null };
 }

@@ -3,10 +3,13 @@ import { AppError } from "../../lib/errors";
 import type { Principal } from "../../lib/permissions";
 import { ProjectRole, Role, TokenKind } from "../../lib/schemas/common";
 import type { Actor, VaultContext } from "./context";
+import { remedy } from "../../lib/fixes";
 
-/** Web sessions (a browser's `ks_session` cookie): short-lived, renewed on use (sliding). */
+/** Web sessions (a browser's `ks_session` cookie): short-lived, renewed on use (sliding), capped in total. */
 export const WEB_SESSION_TOKEN_NAME = "web session";
 export const WEB_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
+/** The absolute lifetime of a web session, however active: 7 days from sign-in (README, Web app). */
+export const WEB_SESSION_MAX_MS = 7 * 24 * 60 * 60 * 1000;
 /** A session is renewed at most once a minute, like last_used_at, so hot paths rarely write. */
 const RENEW_AFTER_MS = 60_000;
 
@@ -37,11 +40,11 @@ export function authenticate(ctx: VaultContext, tokenHash: string, allowed: read
     `SELECT id, kind, name, member_id, expires_at, revoked_at FROM tokens WHERE hash = ?`,
     tokenHash,
   ).toArray()[0];
-  if (!raw) throw new AppError("unauthorized", "The token is not valid for this organization.", { fix: "Sign in again (`keystroke auth login`) or use a current API key." });
+  if (!raw) throw new AppError("unauthorized", "The token is not valid for this organization.", remedy({ do: "sign_in" }));
   const token = TokenRow.parse(raw);
   if (token.revoked_at !== null) throw new AppError("unauthorized", "The token has been revoked.", { fix: "Sign in again or create a new API key." });
   if (token.expires_at !== null && token.expires_at <= ctx.now) {
-    throw new AppError("unauthorized", "The token has expired.", { fix: "Sign in again (`keystroke auth login`)." });
+    throw new AppError("unauthorized", "The token has expired.", remedy({ do: "sign_in" }, {}, "Sign in again (`keystroke auth login`)."));
   }
   if (!allowed.includes(token.kind)) {
     throw new AppError("forbidden", `This endpoint does not accept ${KIND_NAMES[token.kind]}.`, {
@@ -51,9 +54,13 @@ export function authenticate(ctx: VaultContext, tokenHash: string, allowed: read
   }
   // last_used_at is best effort bookkeeping; minute resolution keeps hot paths from writing on every call.
   ctx.sql.exec(`UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, ctx.now, token.id, ctx.now - 60_000);
-  // Sliding web sessions: every use pushes the expiry out again; an idle session still ends.
+  // Sliding web sessions: every use pushes the expiry out again; an idle session still ends, and
+  // none outlives WEB_SESSION_MAX_MS from its sign-in (then the member signs in again).
   if (token.kind === "user" && token.expires_at !== null && token.name.startsWith(WEB_SESSION_TOKEN_NAME)) {
-    ctx.sql.exec(`UPDATE tokens SET expires_at = ? WHERE id = ? AND expires_at < ?`, ctx.now + WEB_SESSION_TTL_MS, token.id, ctx.now + WEB_SESSION_TTL_MS - RENEW_AFTER_MS);
+    ctx.sql.exec(
+      `UPDATE tokens SET expires_at = MIN(?, created_at + ?) WHERE id = ? AND expires_at < ? AND expires_at < created_at + ?`,
+      ctx.now + WEB_SESSION_TTL_MS, WEB_SESSION_MAX_MS, token.id, ctx.now + WEB_SESSION_TTL_MS - RENEW_AFTER_MS, WEB_SESSION_MAX_MS,
+    );
   }
   if (token.member_id === null) return { kind: token.kind, tokenId: token.id, principal: null };
   return { kind: token.kind, tokenId: token.id, principal: loadPrincipal(ctx, token.member_id) };

@@ -10,13 +10,32 @@ import { slugify } from "../../lib/fields";
 import { newId } from "../../lib/tokens";
 import { writeAudit } from "./audit";
 import { iso, type Actor, type VaultContext } from "./context";
-import { rowScope, scopeLabel, selectCredentials, toCredential } from "./credential-rows";
+import { rowScope, scopeKey, scopeLabel, selectCredentials, toCredential } from "./credential-rows";
 import { findByRef, setCredentials, targetScopes } from "./credentials";
+import { remedy } from "../../lib/fixes";
 
 /** Connect sessions (SPEC section 6): single use, 30 minutes, bound to the member who made them. */
 export const SESSION_TTL_MS = 30 * 60_000;
 /** An OAuth state lives as long as a person plausibly spends on the provider's consent page. */
 export const STATE_TTL_MS = 15 * 60_000;
+/**
+ * Retention (docs/storage.md): a session stays readable for 7 days after it expired, so a late
+ * `keystroke connect` poll or page still shows its outcome (the audit log keeps the history); a
+ * state a day past its expiry, so a late callback still reads "expired" rather than "unknown".
+ */
+export const SESSION_RETENTION_MS = 7 * 24 * 60 * 60_000;
+export const STATE_RETENTION_MS = 24 * 60 * 60_000;
+const PRUNE_BATCH = 100;
+
+/** Deletes a bounded batch of sessions and states past retention; run on every write that adds one. */
+export function pruneConnect(ctx: VaultContext): void {
+  const sessionsBefore = ctx.now - SESSION_RETENTION_MS;
+  ctx.sql.exec(`DELETE FROM oauth_states WHERE rowid IN (SELECT rowid FROM oauth_states WHERE expires_at < ? LIMIT ?)`, ctx.now - STATE_RETENTION_MS, PRUNE_BATCH);
+  const old = `SELECT id FROM connect_sessions WHERE expires_at < ? ORDER BY expires_at LIMIT ?`;
+  // States first: they reference their session.
+  ctx.sql.exec(`DELETE FROM oauth_states WHERE session_id IN (${old})`, sessionsBefore, PRUNE_BATCH);
+  ctx.sql.exec(`DELETE FROM connect_sessions WHERE id IN (${old})`, sessionsBefore, PRUNE_BATCH);
+}
 
 const SessionRow = z.object({
   id: z.string(),
@@ -47,7 +66,7 @@ function appOf(ctx: VaultContext, slug: string): App | null {
 export function sessionOf(ctx: VaultContext, p: Principal, id: string): SessionRow {
   const raw = ctx.sql.exec(`SELECT * FROM connect_sessions WHERE id = ?`, id).toArray()[0];
   const row = raw ? SessionRow.parse(raw) : null;
-  if (!row || row.member_id !== p.member) throw new AppError("not_found", "There is no such connect session.", { fix: "Start a new one: `keystroke connect <app>`." });
+  if (!row || row.member_id !== p.member) throw new AppError("not_found", "There is no such connect session.", remedy({ do: "new_connect_session" }));
   return row;
 }
 
@@ -76,7 +95,7 @@ export function sessionView(ctx: VaultContext, p: Principal, row: SessionRow, pu
 
 export function createSession(ctx: VaultContext, actor: Actor, p: Principal, body: CreateConnectSessionBody, publicUrl: string): ConnectSession {
   const app = appOf(ctx, body.app);
-  if (!app) throw invalidField("app", `There is no app \`${body.app}\` in the catalog.`, "Find one with `keystroke apps list --search <q>`.");
+  if (!app) throw new AppError("invalid_request", `There is no app \`${body.app}\` in the catalog.`, remedy({ do: "list_apps" }, { field: "app" }));
   let reconnectId: string | null = null;
   if (body.reconnect !== undefined) {
     const row = findByRef(ctx, p, body.reconnect);
@@ -90,6 +109,7 @@ export function createSession(ctx: VaultContext, actor: Actor, p: Principal, bod
   }
   const id = newId("cs");
   ctx.storage.transactionSync(() => {
+    pruneConnect(ctx);
     ctx.sql.exec(
       `INSERT INTO connect_sessions (id, app, member_id, status, name, reconnect_id, allow_account_change, created_at, expires_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
       id, app.slug, p.member, body.name ?? null, reconnectId, body.allow_account_change ? 1 : 0, ctx.now, ctx.now + SESSION_TTL_MS,
@@ -108,7 +128,7 @@ export function openSession(ctx: VaultContext, p: Principal, id: string): Sessio
   const row = settleExpiry(ctx, sessionOf(ctx, p, id));
   if (row.status !== "pending") {
     throw new AppError("conflict", row.status === "completed" ? "This connect session is already completed." : `This connect session failed: ${row.error ?? "unknown reason"}`, {
-      fix: "Start a new one: `keystroke connect <app>`.",
+      ...remedy({ do: "new_connect_session" }),
     });
   }
   return row;
@@ -188,12 +208,35 @@ export async function beginOAuth(ctx: VaultContext, actor: Actor, p: Principal, 
   } else {
     scopes = targetScopes(ctx, actor, p, choice.targets, "connect.start");
   }
+  const name = choice.name ?? row.name;
+  if (!row.reconnect_id && name) refuseTakenName(ctx, app, name, scopes);
   const verifier = state.verifier ? await seal(ctx.ring, ctx.orgId, state.verifier, stateAad(ctx.orgId, state.hash)) : null;
+  pruneConnect(ctx);
   ctx.sql.exec(
     `INSERT INTO oauth_states (state_hash, session_id, verifier, targets, name, redirect_uri, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     state.hash, row.id, verifier, JSON.stringify(scopes), choice.name ?? row.name, state.redirectUri, ctx.now, Math.min(ctx.now + STATE_TTL_MS, row.expires_at),
   );
   return row;
+}
+
+/**
+ * A new connection's name becomes its slug: one already live at a chosen target is refused here,
+ * before the member goes to the provider (409 naming `name`), not after consent. Renewing that
+ * credential is a reconnect.
+ */
+function refuseTakenName(ctx: VaultContext, app: App, name: string, scopes: Scope[]): void {
+  const slug = slugify(name) ?? "default";
+  for (const scope of scopes) {
+    const k = scopeKey(scope);
+    const taken = selectCredentials(ctx, "app = ? AND scope_type = ? AND scope_id = ? AND slug = ? AND status != 'revoked'", app.slug, k.type, k.id, slug)[0];
+    if (taken) {
+      const ref = toCredential(taken, { showPreview: false }).ref;
+      throw new AppError("conflict", `There is already a ${app.name} connection named \`${slug}\` at ${scopeLabel(scope)} (${ref}).`, {
+        fix: `Choose another name, or reconnect ${ref} to renew it.`,
+        details: { field: "name" },
+      });
+    }
+  }
 }
 
 export interface ConsumedState {

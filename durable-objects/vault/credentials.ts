@@ -1,10 +1,9 @@
-import { z } from "zod";
-import { customApp, getApp, type App } from "../../lib/catalog";
+import type { App } from "../../lib/catalog";
 import { credentialAad, open, seal } from "../../lib/crypto";
 import { AppError, invalidField } from "../../lib/errors";
 import { checkFields, previewOf } from "../../lib/fields";
 import { can, canSeePreview, type CredentialAction, type Principal } from "../../lib/permissions";
-import { findRefMatches, matchRef, NOT_FOUND_FIX, parseRef } from "../../lib/refs";
+import { findRefMatches, matchRef, parseRef } from "../../lib/refs";
 import type { Scope, Target } from "../../lib/schemas/common";
 import type {
   Credential,
@@ -14,9 +13,11 @@ import type {
   UpdateCredentialBody,
 } from "../../lib/schemas/credentials";
 import { newId } from "../../lib/tokens";
+import { appDefinition, refusePrivateOutsideUser } from "./apps";
 import { writeAudit } from "./audit";
 import type { Actor, VaultContext } from "./context";
 import { rowScope, scopeKey, scopeLabel, selectCredentials, toCandidate, toCredential, type CredentialRow } from "./credential-rows";
+import { remedy } from "../../lib/fixes";
 
 function deny(ctx: VaultContext, actor: Actor, action: string, what: string, scope: Scope, credentialId?: string): never {
   // The denied attempt is audited; the error itself is thrown to the caller.
@@ -30,14 +31,6 @@ function authorize(ctx: VaultContext, actor: Actor, p: Principal, action: Creden
   if (!can(p, action, scope)) deny(ctx, actor, auditAction, action === "view" ? "see" : action, scope, credentialId);
 }
 
-/** The app a set or rotate writes to: a catalog app, an existing custom app, or a new custom app. */
-function appFor(ctx: VaultContext, slug: string, fieldNames: string[]): { app: App; isNew: boolean } {
-  const catalog = getApp(slug);
-  if (catalog) return { app: catalog, isNew: false };
-  const row = ctx.sql.exec(`SELECT fields FROM custom_apps WHERE slug = ?`, slug).toArray()[0];
-  if (row) return { app: customApp(slug, z.array(z.string()).parse(JSON.parse(String(row.fields)))), isNew: false };
-  return { app: customApp(slug, fieldNames), isNew: true };
-}
 
 async function sealAll(ctx: VaultContext, credentialId: string, fields: Record<string, string>): Promise<[string, string][]> {
   return Promise.all(
@@ -81,9 +74,11 @@ export function targetScopes(ctx: VaultContext, actor: Actor, p: Principal, targ
 
 /** Set: one credential per target, all-or-nothing, idempotent per app + slug + target. */
 export async function setCredentials(ctx: VaultContext, actor: Actor, p: Principal, body: SetCredentialsBody): Promise<Credential[]> {
-  const { app, isNew } = appFor(ctx, body.app, Object.keys(body.fields));
+  const def = appDefinition(ctx, p, body.app, Object.keys(body.fields));
+  const { app, createOrg: isNew } = def;
   checkFields(app, body.fields, { partial: false, oauthFix: `Run \`keystroke connect ${app.slug}\`.` });
   const scopes = targetScopes(ctx, actor, p, body.targets ?? [{ type: "org" }], "credential.set");
+  if (def.private) refusePrivateOutsideUser(ctx, actor, app.slug, scopes);
 
   const slug = body.slug ?? "default";
   // Sealing awaits, and the AAD binds the credential id; when a concurrent set created or replaced
@@ -168,7 +163,7 @@ export function findByRef(ctx: VaultContext, p: Principal, raw: string): Credent
   if ("id" in ref) {
     // An id names one row outright; admins reach other users' credentials (to revoke them) this way.
     const row = visible.find((r) => r.id === ref.id);
-    if (!row) throw new AppError("not_found", `No credential matches \`${ref.id}\``, { fix: NOT_FOUND_FIX, details: { field: "ref" } });
+    if (!row) throw new AppError("not_found", `No credential matches \`${ref.id}\``, remedy({ do: "list_credentials" }, { field: "ref" }));
     return row;
   }
   // A revoked row keeps its slug for the audit trail only: a live credential that reuses the slug wins.
@@ -234,9 +229,9 @@ export async function rotateCredential(ctx: VaultContext, actor: Actor, p: Princ
   authorize(ctx, actor, p, "manage", "credential.rotate", scope, row.id);
   requireLive(row);
   if (row.kind !== "api_key") {
-    throw invalidField("ref", `${row.app}/${row.slug} is an OAuth connection; its tokens rotate themselves.`, `Reconnect it: \`keystroke connect ${row.app} --reconnect ${row.app}/${row.slug}\`.`);
+    throw new AppError("invalid_request", `${row.app}/${row.slug} is an OAuth connection; its tokens rotate themselves.`, remedy({ do: "reconnect", app: row.app, ref: `${row.app}/${row.slug}` }, { field: "ref" }));
   }
-  const { app } = appFor(ctx, row.app, Object.keys(body.fields));
+  const { app } = appDefinition(ctx, p, row.app, Object.keys(body.fields));
   checkFields(app, body.fields, { partial: true, oauthFix: `Run \`keystroke connect ${app.slug}\`.` });
   const sealed = await sealAll(ctx, row.id, body.fields);
   const merged = await openFields(ctx, row.id);

@@ -17,6 +17,10 @@ export const AuditEntry = z.object({
   credential: z.string().nullable(),
   target: z.string().nullable(),
   detail: AuditDetail,
+  /** People and credentials as readers know them (joined when read; null when gone or not a member). */
+  actor_email: z.string().nullable(),
+  credential_ref: z.string().nullable(),
+  target_email: z.string().nullable(),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 

@@ -64,7 +64,8 @@ describe("GET /v1/channels and /v1/channels/available", () => {
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json({ ok: false, error: "invalid_auth" }));
     const bad = await call("GET", "/v1/channels/available", { token: s.alice });
     expectError(bad, 502, "upstream_error");
-    expect(bad.body.error.details).toEqual({ slack_error: "invalid_auth" });
+    // The next step as data (lib/fixes): each surface words "reconnect Slack" in its own language.
+    expect(bad.body.error.details).toEqual({ slack_error: "invalid_auth", remedy: { do: "connect", app: "slack" } });
     vi.restoreAllMocks();
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("slow down", { status: 429, headers: { "retry-after": "7" } }));
     const limited = await call("GET", "/v1/channels/available", { token: s.alice });

@@ -37,6 +37,20 @@ describe("MCP over streamable HTTP", () => {
     expect(same.status).toBe(200);
   });
 
+  it("DNS rebinding: an Origin equal to the request's own Host is refused unless it is the configured PUBLIC_URL", async () => {
+    const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } } };
+    // PUBLIC_URL is http://localhost:8787 in the tests, and dev mode is off: loopback on another port is foreign too.
+    for (const site of ["http://rebind.attacker.example", "http://rebind.attacker.example:8787", "http://localhost:9999", "http://127.0.0.1:8787"]) {
+      const res = await exports.default.fetch(new Request(`${site}/mcp`, {
+        method: "POST",
+        body: JSON.stringify(init),
+        headers: { authorization: `Bearer ${s.alice}`, "content-type": "application/json", accept: "application/json, text/event-stream", origin: site },
+      }));
+      expect([site, res.status]).toEqual([site, 403]);
+      expect(await res.json()).toMatchObject({ error: { code: "forbidden", details: { field: "origin" } } });
+    }
+  });
+
   it("lists the four tools with input schemas and answers ping", async () => {
     const client = await connectClient(s.alice);
     const { tools } = await client.listTools();
@@ -63,7 +77,7 @@ describe("MCP over streamable HTTP", () => {
     const cookie = `ks_session=${s.alice}`;
     const page = await exports.default.fetch(new Request(`http://localhost/connect/${out.session_id}`, { headers: { cookie } }));
     expect(page.status).toBe(200);
-    const csrf = /ks_csrf=([a-f0-9]{32})/.exec(page.headers.get("set-cookie") ?? "")![1]!;
+    const csrf = /ks_csrf=([a-f0-9]+)/.exec(page.headers.get("set-cookie") ?? "")![1]!;
     const form = new URLSearchParams({ csrf, session: out.session_id, target: "org", name: "From MCP", "field.apiKey": "exa-mcp-secret-0123456789abcdef" });
     const posted = await exports.default.fetch(new Request(`http://localhost/connect/${out.session_id}`, { method: "POST", body: form, headers: { cookie: `${cookie}; ks_csrf=${csrf}`, "content-type": "application/x-www-form-urlencoded" }, redirect: "manual" }));
     expect(posted.status).toBe(303);
@@ -82,7 +96,9 @@ describe("MCP over streamable HTTP", () => {
     const unknown = await client.callTool({ name: "connect_app", arguments: { app: "no-such-app" } });
     expect(unknown.isError).toBe(true);
     expect(text(unknown)).toContain("There is no app `no-such-app`");
-    expect(text(unknown)).toContain("keystroke apps list");
+    // An MCP caller is told the tool to call, never a CLI command.
+    expect(text(unknown)).toContain("Call list_apps");
+    expect(text(unknown)).not.toContain("keystroke ");
     const bad = await client.callTool({ name: "connect_app", arguments: { app: "Not A Slug!" } });
     expect(bad.isError).toBe(true);
     const status = await client.callTool({ name: "connect_status", arguments: { session_id: "cs_aaaaaaaaaaaaaaaaaaaa" } });

@@ -93,6 +93,9 @@ describe("the web app in a browser", () => {
     await page.waitForURL(/\/catalog\?search=exa/);
     await page.getByRole("link", { name: "Connect Exa" }).click();
     await page.waitForURL(/\/connect\/cs_/);
+    // An owner's form starts at the widest scope; she picks two projects instead.
+    await expect(page.getByLabel("The whole organization").isChecked()).resolves.toBe(true);
+    await page.getByLabel("The whole organization").uncheck();
     await page.getByLabel("Project support").check();
     await page.getByLabel("Project growth").check();
     await page.getByLabel("Name (optional)").fill(NAME);
@@ -258,6 +261,13 @@ describe("the web app in a browser", () => {
   it("filters the audit log by action and by credential", async () => {
     await page.goto("/audit");
     await shot(page, "audit");
+    // At phone width the rows stack: nothing scrolls sideways, action codes stay whole.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect(page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).resolves.toBe(true);
+    const action = page.locator("tbody tr code.action").first();
+    await expect(action.evaluate((el) => el.getClientRects().length)).resolves.toBe(1);
+    await shot(page, "audit-phone");
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.getByLabel("Action").fill("credential.revoke");
     await page.getByRole("button", { name: "Filter" }).click();
     await page.waitForURL(/action=credential\.revoke/);

@@ -8,6 +8,7 @@ import { openFields } from "../credentials";
 import { outbound, type OutboundEnv } from "../outbound";
 import { allBindings, allInstallations, bindingOf, channelRow, channelsOf, installationByRoute, toBindingView, toInstallationView, toSessionView, type BindingRow } from "./rows";
 import { listConversations, type Conversation } from "./web-api";
+import { remedy } from "../../../lib/fixes";
 
 /**
  * The channels API (SPEC section 11). Permissions are those of project credentials: a binding
@@ -15,11 +16,11 @@ import { listConversations, type Conversation } from "./web-api";
  * project's admins; anyone who can see the project (or, without one, the org) can read it.
  */
 
-const NOT_CONNECTED_FIX = "Install the bot first: `keystroke connect slack`.";
+const notConnected = (details = {}) => remedy({ do: "connect", app: "slack" }, details, "Install the bot first: `keystroke connect slack`.");
 const scopeOf = (project: string | null): Scope => (project ? { type: "project", project } : { type: "org" });
 
 function requireInstalled(ctx: VaultContext): void {
-  if (allInstallations(ctx).length === 0) throw new AppError("not_found", "Slack is not connected to this organization.", { fix: NOT_CONNECTED_FIX });
+  if (allInstallations(ctx).length === 0) throw new AppError("not_found", "Slack is not connected to this organization.", notConnected());
 }
 
 function bindingView(ctx: VaultContext, b: BindingRow): ChannelBinding {
@@ -62,7 +63,7 @@ function onlyOne(routes: string[], ref: string, field: string, pool: "channels" 
   if (unique.length === 1) return unique[0]!;
   if (unique.length === 0) {
     if (pool === "bindings") throw new AppError("not_found", `No channel binding matches \`${ref}\`.`, { fix: "List bindings with GET /v1/channels.", details: { field } });
-    throw new AppError("not_found", "Slack is not connected to this organization.", { fix: NOT_CONNECTED_FIX, details: { field } });
+    throw new AppError("not_found", "Slack is not connected to this organization.", notConnected({ field }));
   }
   throw new AppError("conflict", "Several Slack workspaces are connected; `dm` is ambiguous.", { fix: "Unbind or bind DMs per workspace by removing the others first.", details: { field } });
 }
@@ -76,11 +77,12 @@ function deny(ctx: VaultContext, actor: Actor, action: string, channel: string, 
 
 export function bindChannel(ctx: VaultContext, actor: Actor, p: Principal, body: BindChannelBody): ChannelBinding {
   const project = body.project ?? null;
+  const scope = scopeOf(project);
+  // Permission before existence: a builder naming a project they are not in learns nothing about it.
+  if (!can(p, "manage", scope)) deny(ctx, actor, "channel.bind", body.channel, scope);
   if (project && ctx.sql.exec(`SELECT 1 FROM projects WHERE slug = ?`, project).toArray().length === 0) {
     throw invalidField("project", `There is no project \`${project}\`.`, "See GET /v1/projects.");
   }
-  const scope = scopeOf(project);
-  if (!can(p, "manage", scope)) deny(ctx, actor, "channel.bind", body.channel, scope);
   requireInstalled(ctx);
   const { route, channel } = resolveChannel(ctx, body.channel, "channel", "channels");
   if (channel !== DM_CHANNEL) {
@@ -151,7 +153,7 @@ export function listSessions(ctx: VaultContext, p: Principal, q: SessionsQuery):
  * plus channels the bot was seen joining. Slack's answer is written back only as fresh data
  * (names, membership), never merged with values read before the call.
  */
-export async function availableChannels(context: () => VaultContext, env: OutboundEnv): Promise<{ channels: AvailableChannel[] }> {
+export async function availableChannels(context: () => VaultContext, env: OutboundEnv, p: Principal): Promise<{ channels: AvailableChannel[] }> {
   let ctx = context();
   requireInstalled(ctx);
   const installs = allInstallations(ctx).filter((i) => i.status === "active");
@@ -160,15 +162,16 @@ export async function availableChannels(context: () => VaultContext, env: Outbou
   for (const inst of installs) {
     const token = (await openFields(ctx, inst.credential_id)).accessToken;
     if (!token) continue;
-    const r = await listConversations(out.slackApiUrl, token);
+    const r = await listConversations(out.slackApiUrl, token, out.timeouts.slack);
     if (r.kind === "ok") { listed.push({ route: inst.route_key, credentialId: inst.credential_id, channels: r.value }); continue; }
     if (r.kind === "retry" && r.rateLimited) {
       throw new AppError("rate_limited", "Slack is rate limiting channel listing right now.", { fix: "Try again in a minute.", details: r.retryAfter ? { retry_after_seconds: Math.ceil(r.retryAfter / 1000) } : undefined });
     }
     const reason = r.kind === "slack_error" ? r.error : r.reason;
     throw new AppError("upstream_error", `Slack did not list the channels (${reason}).`, {
-      fix: r.kind === "slack_error" && ["invalid_auth", "token_revoked", "account_inactive"].includes(reason) ? "Reconnect Slack: `keystroke connect slack`." : "Try again later.",
-      details: { slack_error: reason },
+      ...(r.kind === "slack_error" && ["invalid_auth", "token_revoked", "account_inactive"].includes(reason)
+        ? remedy({ do: "connect", app: "slack" }, { slack_error: reason }, "Reconnect Slack: `keystroke connect slack`.")
+        : { fix: "Try again later.", details: { slack_error: reason } }),
     });
   }
   ctx = context();
@@ -186,20 +189,27 @@ export async function availableChannels(context: () => VaultContext, env: Outbou
       }
     }
   });
+  // A binding owned by a project the caller cannot see is masked: the channel is listed as taken
+  // (not bindable, `bound_elsewhere`) without its agent, mode or project.
+  const shown = (b: BindingRow | null) => {
+    if (!b) return { binding: null, bound_elsewhere: false };
+    if (!can(p, "view", scopeOf(b.project))) return { binding: null, bound_elsewhere: true };
+    return { binding: { agent: b.agent, mode: b.mode, status: b.status }, bound_elsewhere: false };
+  };
   const channels: AvailableChannel[] = [];
   for (const inst of installs) {
-    const dm = bindingOf(ctx, inst.route_key, DM_CHANNEL);
-    channels.push({ id: DM_CHANNEL, name: "direct messages", is_private: true, is_member: true, is_archived: false, bindable: true, binding: dm ? { agent: dm.agent, mode: dm.mode, status: dm.status } : null });
+    const dm = shown(bindingOf(ctx, inst.route_key, DM_CHANNEL));
+    channels.push({ id: DM_CHANNEL, name: "direct messages", is_private: true, is_member: true, is_archived: false, bindable: !dm.bound_elsewhere, ...dm });
     for (const c of channelsOf(ctx, inst.route_key)) {
-      const b = bindingOf(ctx, inst.route_key, c.channel_id);
+      const b = shown(bindingOf(ctx, inst.route_key, c.channel_id));
       channels.push({
         id: c.channel_id,
         name: c.name,
         is_private: c.is_private === 1,
         is_member: c.is_member === 1,
         is_archived: c.is_archived === 1,
-        bindable: c.is_member === 1 && c.is_archived === 0,
-        binding: b ? { agent: b.agent, mode: b.mode, status: b.status } : null,
+        bindable: c.is_member === 1 && c.is_archived === 0 && !b.bound_elsewhere,
+        ...b,
       });
     }
   }

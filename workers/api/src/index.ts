@@ -1,6 +1,8 @@
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../../../lib/errors";
 import { renderError } from "./http/errors";
+import { noStoreByDefault, securityHeaders } from "./http/security";
+import { csrfBinding } from "./web/session";
 import { publicUrl, unwrap, vaultFor } from "./http/vault";
 import { router } from "./http/openapi";
 import { openApiDocument } from "./api-document";
@@ -13,7 +15,7 @@ import { handleMcp } from "./mcp/server";
 import { appsPages } from "./web/apps";
 import { catalogPages } from "./web/catalog";
 import { connectPages } from "./web/connect";
-import { STYLES } from "./web/layout";
+import { ICON, ICON_PATH, STYLES } from "./web/layout";
 import { signin } from "./web/signin";
 import { resolution } from "./routes/resolution";
 import { cliLogins } from "./routes/cli-logins";
@@ -33,6 +35,8 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 const app = router();
 
+// Security headers and no-store on every answer, pages and errors alike; the CSRF value of a session.
+app.use("*", securityHeaders, noStoreByDefault, csrfBinding);
 app.use(
   "*",
   bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new AppError("invalid_request", "The body is too large.", { details: { field: "body" }, status: 413 }); } }),
@@ -45,6 +49,7 @@ app.get("/v1/ping", async (c) => {
   return c.json(unwrap(await vault.ping(token)));
 });
 app.get("/static/app.css", (c) => c.body(STYLES, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }));
+app.get(ICON_PATH, (c) => c.body(ICON, 200, { "content-type": "image/svg+xml", "cache-control": "public, max-age=86400" }));
 app.route("/", signin);
 app.route("/", connectPages);
 app.route("/", appsPages);

@@ -1,18 +1,31 @@
 import { Hono, type Context } from "hono";
 import type { OrgVault } from "../../../durable-objects/org-vault";
+import { vaultStub } from "../../../durable-objects/vault-stub";
 import type { ErrorBody } from "../../../lib/errors";
 import { AppError } from "../../../lib/errors";
 import { accountFrom, idTokenClaims, tokenSet, type ProviderConfig } from "../../../lib/oauth";
 import { ConnectChoice, targetsFromForm } from "../../../lib/schemas/connect";
+import { ZodError } from "zod";
 import { hashToken, parseToken } from "../../../lib/tokens";
-import { ErrorBanner, Page, STYLES } from "../../api/src/web/layout";
-import { csrfValid, sessionToken } from "../../api/src/web/session";
+import { platformOrigin } from "../../../lib/origin";
+import { ErrorBanner, ICON, ICON_PATH, Page, STYLES } from "../../api/src/web/layout";
+import { csrfBinding, csrfToken, csrfValid, sessionToken } from "../../api/src/web/session";
+import { noStoreByDefault, securityHeaders } from "../../api/src/http/security";
+import { ConnectForm, postedValues } from "../../api/src/web/connect";
 import { authorizationUrl, exchangeCode, fetchUserinfo, generateCodeVerifier, generateState } from "./provider-client";
+import { timeoutFor } from "../../../durable-objects/vault/outbound-fetch";
+import type { NewGrant } from "../../../durable-objects/vault/oauth-credentials";
 
 export interface OAuthEnv {
   VAULT: DurableObjectNamespace<OrgVault>;
   ROUTES: KVNamespace;
+  /** Secret: signs org ids (README, "Org ids"); the same value as the api worker's. */
+  ORG_ID_KEY: string;
   PUBLIC_URL?: string;
+  /** "true" only in local dev (workers/oauth/.dev.vars): then, without PUBLIC_URL, the request's loopback origin. */
+  DEV_MODE?: string;
+  /** Optional cap (ms) on provider call timeouts (durable-objects/vault/outbound-fetch.ts). */
+  OUTBOUND_TIMEOUT_MS?: string;
 }
 type C = Context<{ Bindings: OAuthEnv }>;
 
@@ -23,16 +36,42 @@ type C = Context<{ Bindings: OAuthEnv }>;
  */
 const app = new Hono<{ Bindings: OAuthEnv }>();
 
-const origin = (c: C) => c.env.PUBLIC_URL || new URL(c.req.url).origin;
-const redirectUri = (c: C) => `${origin(c)}/oauth/callback`;
-const vaultOf = (c: C, orgId: string) => c.env.VAULT.get(c.env.VAULT.idFromName(orgId));
+// The same page headers and no-store as the api worker (workers/api/src/http/security.ts), and the session's CSRF value.
+app.use("*", securityHeaders, noStoreByDefault, csrfBinding);
 
-function failurePage(c: C, error: ErrorBody, status: number) {
+const origin = (c: C) => platformOrigin(c.env, c.req.url);
+const redirectUri = (c: C) => `${origin(c)}/oauth/callback`;
+const vaultOf = (c: C, orgId: string) => vaultStub(c.env, orgId);
+
+/** The signed-in member for the page header; none when the session cannot be read (the page still renders). */
+async function navFor(c: C): Promise<{ member: string; role: string; csrf: string; current: string } | undefined> {
+  const token = sessionToken(c);
+  if (!token) return undefined;
+  try {
+    const me = await vaultOf(c, parseToken(token)!.orgId).me(token);
+    if (!me.ok || !me.value.member) return undefined;
+    return { member: me.value.member.email, role: me.value.member.role, csrf: csrfToken(c), current: "/catalog" };
+  } catch {
+    return undefined;
+  }
+}
+
+const SESSION_ID = /^cs_[a-z2-7]{20}$/;
+
+/**
+ * Every browser error of this worker: the product's page with the reason, the fix and a way back
+ * (to the form while the connect session can still be completed, else to the catalog and Apps).
+ */
+async function failurePage(c: C, error: ErrorBody, status: number, formOf?: string) {
+  const back = formOf && SESSION_ID.test(formOf) ? `/connect/${formOf}` : null;
   return c.html(
-    <Page title="Connection failed">
+    <Page title="Connection failed" nav={await navFor(c)}>
       <h1>The connection did not complete</h1>
       <ErrorBanner error={error} />
-      <a class="button" href="/apps">Back to Apps</a>
+      <p class="actions">
+        {back ? <a class="button" href={back}>Back to the form</a> : <a class="button" href="/catalog">Connect an app</a>}
+        <a class="button secondary" href="/apps">Back to Apps</a>
+      </p>
     </Page>,
     status as 400,
   );
@@ -41,38 +80,79 @@ function failurePage(c: C, error: ErrorBody, status: number) {
 const bodyOf = (e: unknown): ErrorBody => (e instanceof AppError ? e.toBody() : { code: "internal", message: "Something went wrong while connecting." });
 
 app.get("/oauth/health", (c) => c.json({ ok: true, worker: "oauth" }));
-app.get("/static/app.css", (c) => c.body(STYLES, 200, { "content-type": "text/css; charset=utf-8" }));
+app.get("/static/app.css", (c) => c.body(STYLES, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }));
+app.get(ICON_PATH, (c) => c.body(ICON, 200, { "content-type": "image/svg+xml", "cache-control": "public, max-age=86400" }));
+
+/**
+ * On to the provider's consent page. Not a 302: CSP `form-action 'self'` also governs redirects
+ * after a form post (Chromium blocks the hop to the provider's origin), whereas a meta refresh is a
+ * new navigation. The link is for a browser that does not follow it.
+ */
+function ToProvider({ url, app }: { url: string; app: string }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta http-equiv="refresh" content={`0;url=${url}`} />
+        <title>Continue to {app} · Keystroke</title>
+        <link rel="icon" href={ICON_PATH} />
+        <link rel="stylesheet" href="/static/app.css" />
+      </head>
+      <body>
+        <main id="main">
+          <h1>Continuing to {app}…</h1>
+          <p><a class="button" href={url} data-testid="authorize">Continue to {app}</a></p>
+        </main>
+      </body>
+    </html>
+  );
+}
 
 app.post("/oauth/start", async (c) => {
   const token = sessionToken(c);
   if (!token) return c.redirect("/signin", 303);
-  const form = await c.req.parseBody({ all: true });
-  if (!csrfValid(c, form.csrf)) return failurePage(c, { code: "forbidden", message: "The form expired.", fix: "Go back and submit it again." }, 403);
-  const session = String(form.session ?? "");
+  let form: Record<string, string | File | (string | File)[]>;
+  try {
+    form = await c.req.parseBody({ all: true });
+  } catch {
+    return failurePage(c, { code: "invalid_request", message: "The form could not be read.", fix: "Go back to the connect page and submit it again.", details: { field: "body" } }, 400);
+  }
+  const session = typeof form.session === "string" ? form.session : "";
+  if (!csrfValid(c, form.csrf)) return failurePage(c, { code: "forbidden", message: "The form expired.", fix: "Go back to the form and submit it again." }, 403, session);
+  const orgId = parseToken(token)!.orgId;
   let choice: ConnectChoice;
   try {
     const name = typeof form.name === "string" && form.name.trim() ? form.name.trim() : undefined;
     choice = ConnectChoice.parse({ targets: targetsFromForm(([] as unknown[]).concat(form.target ?? []).map(String)), ...(name ? { name } : {}) });
-  } catch {
-    return failurePage(c, { code: "invalid_request", message: "Choose where the connection will be available.", fix: `Go back to /connect/${session} and pick at least one place.` }, 400);
+  } catch (e) {
+    const issue = e instanceof ZodError ? e.issues[0] : undefined;
+    const error: ErrorBody = issue?.path[0] === "name"
+      ? { code: "invalid_request", message: `Check the name: ${issue.message}.`, details: { field: "name" } }
+      : { code: "invalid_request", message: "Choose where the connection will be available.", fix: "Pick at least one place.", details: { field: "target" } };
+    // Show the form again with what the member chose, so nothing typed is lost.
+    const options = SESSION_ID.test(session) ? await vaultOf(c, orgId).connectOptions(token, session, origin(c)) : null;
+    const nav = options?.ok ? await navFor(c) : undefined;
+    if (!options?.ok || !nav) return failurePage(c, error, 400, session);
+    return c.html(<ConnectForm o={options.value} s={{ email: nav.member, role: nav.role, csrf: nav.csrf }} error={error} values={postedValues(form)} />, 400);
   }
-  const orgId = parseToken(token)!.orgId;
   const state = `${orgId}.${generateState()}`;
   const verifier = generateCodeVerifier();
   const begun = await vaultOf(c, orgId).beginOAuth(token, session, choice, { hash: await hashToken(state), verifier, redirectUri: redirectUri(c) });
-  if (!begun.ok) return failurePage(c, begun.error, begun.status);
+  // A refused choice goes back to the form; a session that ended starts over from the catalog.
+  if (!begun.ok) return failurePage(c, begun.error, begun.status, begun.error.details?.field === "name" || !["conflict", "not_found"].includes(begun.error.code) ? session : undefined);
   const url = authorizationUrl(begun.value.config, redirectUri(c), state, begun.value.config.pkce ? verifier : null);
-  return c.redirect(url.toString(), 302);
+  return c.html(<ToProvider url={url.toString()} app={begun.value.config.app} />);
 });
 
 /** The account behind the new tokens, read where the provider keeps it. */
-async function identify(cfg: ProviderConfig, data: Record<string, unknown>, accessToken: string) {
+async function identify(cfg: ProviderConfig, data: Record<string, unknown>, accessToken: string, timeoutMs: number) {
   if (cfg.identity.source === "token_response") return accountFrom(cfg.identity, data);
   if (cfg.identity.source === "id_token") {
     if (typeof data.id_token !== "string") throw new AppError("upstream_error", "The provider sent no id_token.");
     return accountFrom(cfg.identity, idTokenClaims(data.id_token));
   }
-  return accountFrom(cfg.identity, await fetchUserinfo(cfg, accessToken));
+  return accountFrom(cfg.identity, await fetchUserinfo(cfg, accessToken, timeoutMs));
 }
 
 app.get("/oauth/callback", async (c) => {
@@ -94,10 +174,14 @@ app.get("/oauth/callback", async (c) => {
     await vault.failOAuth(token, stateHash, reason);
     return failurePage(c, { code: "upstream_error", message: reason, fix: "Start the connection again to retry." }, 400);
   }
+  // From here on the state is spent: every failure fails the session, and tokens the provider
+  // already issued are revoked upstream (the vault decides when that is safe: revokeNewGrant).
+  const timeoutMs = timeoutFor(c.env, "provider");
+  let grant: NewGrant | undefined;
   try {
     const code = c.req.query("code");
     if (!code) throw new AppError("upstream_error", "The provider sent no authorization code.");
-    const data = await exchangeCode(config, consumed.value.redirectUri, code, verifier);
+    const data = await exchangeCode(config, consumed.value.redirectUri, code, verifier, timeoutMs);
     if (config.slack) {
       // A bot install: the workspace and its bot, recorded with the route team -> org.
       const installed = await vault.completeSlackInstall(token, stateHash, data as Parameters<typeof vault.completeSlackInstall>[2]);
@@ -105,18 +189,29 @@ app.get("/oauth/callback", async (c) => {
       return c.redirect(`/apps?connected=${session}`, 303);
     }
     const tokens = tokenSet(data, Date.now(), config.scopeSeparator, config.scopes);
-    const account = await identify(config, data, tokens.accessToken);
+    grant = { session, app: config.app, tokens: { accessToken: tokens.accessToken, ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}) }, account: null };
+    const account = await identify(config, data, tokens.accessToken, timeoutMs);
+    grant.account = account.id;
     const stored = await vault.completeOAuth(token, stateHash, tokens, account);
-    if (!stored.ok) return failurePage(c, stored.error, stored.status);
+    if (!stored.ok) throw AppError.fromBody(stored.error, stored.status);
   } catch (e) {
     const error = bodyOf(e);
-    await vault.failOAuth(token, stateHash, `${error.message} Nothing was stored.`);
-    return failurePage(c, error, 502);
+    await vault.failOAuth(token, stateHash, `${error.message} Nothing was stored.`, grant);
+    return failurePage(c, error, e instanceof AppError && e.httpStatus < 500 ? e.httpStatus : 502);
   }
   return c.redirect(`/apps?connected=${session}`, 303);
 });
 
-app.notFound((c) => c.json({ error: { code: "not_found", message: `No route ${c.req.method} ${new URL(c.req.url).pathname}.` } }, 404));
-app.onError((e, c) => c.json({ error: bodyOf(e) }, 500));
+// This worker serves browsers: its errors are pages (JSON only for a client that asks for it).
+const wantsJson = (c: C) => !(c.req.header("accept") ?? "").includes("text/html") && (c.req.header("accept") ?? "").includes("application/json");
+app.notFound((c) => {
+  const error: ErrorBody = { code: "not_found", message: `There is no page ${new URL(c.req.url).pathname}.`, fix: "Check the address, or go back to the Apps page." };
+  return wantsJson(c) ? c.json({ error }, 404) : failurePage(c, error, 404);
+});
+app.onError((e, c) => {
+  const status = e instanceof AppError ? e.httpStatus : 500;
+  if (status >= 500) console.error("oauth worker error", e instanceof Error ? e.name : typeof e, c.req.method, new URL(c.req.url).pathname);
+  return wantsJson(c) ? c.json({ error: bodyOf(e) }, status as 500) : failurePage(c, bodyOf(e), status);
+});
 
 export default app;

@@ -298,7 +298,7 @@ async function rotatable(s: WebSession, id: string): Promise<{ x: Credential; ap
   if (x.value.kind !== "api_key") return { error: { code: "invalid_request", message: `${x.value.ref} is an OAuth connection; its tokens rotate themselves.`, fix: "Use Reconnect on the Apps page instead." }, status: 400 };
   if (!rowActions(s, x.value).rotate) return { error: NOT_ALLOWED("rotate", x.value), status: 403 };
   const app = await appOf(s, x.value.app);
-  if (!app?.fields?.length) return { error: { code: "not_found", message: `The app ${x.value.app} is not in the catalog any more.`, fix: "Rotate it with `keystroke credentials rotate-key`." }, status: 404 };
+  if (!app?.fields?.length) return { error: { code: "not_found", message: `The app ${x.value.app} is not in the catalog any more.`, fix: "Its fields are not known to this page: replace the secret through the API (POST /v1/credentials/{ref}/rotate), or revoke it and store a new one." }, status: 404 };
   return { x: x.value, app };
 }
 

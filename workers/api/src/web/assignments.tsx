@@ -1,16 +1,19 @@
 import { Hono, type Context } from "hono";
 import type { ErrorBody } from "../../../../lib/errors";
+import { canPin } from "../../../../lib/permissions";
 import { SLUG_PATTERN } from "../../../../lib/schemas/common";
 import type { Credential } from "../../../../lib/schemas/credentials";
 import { ConsumerKind, DeleteAssignmentBody, PutAssignmentBody, type AssignmentView, type ConsumerView, type ExplainResult } from "../../../../lib/schemas/resolution";
 import { publicUrl, type ApiEnv } from "../http/vault";
-import { Csrf, ErrorBanner, OkBanner, Page, When } from "./layout";
+import { Csrf, ErrorBanner, FixLine, OkBanner, Page, When } from "./layout";
 import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, text, webError, type WebSession } from "./pages";
 
 /**
  * Assignments per workflow, agent and poll (SPEC sections 4 and 7): the target's consumers and
  * what each resolves to, with the rule (the vault's explain, one call per consumer), the pins on
- * the target, and forms to assign and unassign. Any member may pin a credential they can see.
+ * the target, and forms to assign and unassign. Members pin credentials they manage (their own,
+ * their projects' as project admin, any as org admin); a pin to a credential hidden from them shows
+ * as "hidden" (the vault masks it).
  */
 export const assignmentPages = new Hono<ApiEnv>();
 assignmentPages.onError(webError);
@@ -65,9 +68,14 @@ function Resolution({ r }: { r: ExplainResult | undefined }) {
   return (
     <div>
       <span class="badge danger">{r.error.code}</span> {r.error.message}
-      <div class="small fix">{r.error.fix}</div>
+      <FixLine error={r.error} small />
     </div>
   );
+}
+
+function PinnedCredential({ c }: { c: AssignmentView["credential"] }) {
+  if (!c) return <span class="muted" data-testid="hidden-credential">hidden: a credential you cannot see</span>;
+  return <><code>{c.ref}</code> {c.status !== "active" ? <span class="badge warn">{c.status}</span> : null}</>;
 }
 
 function RuleCell({ r }: { r: ExplainResult | undefined }) {
@@ -128,7 +136,7 @@ async function render(c: Context<ApiEnv>, s: WebSession, v: View, banner: { ok?:
   const knownTargets = [...new Set((all?.value?.assignments ?? data?.assignments ?? []).map((a) => a.target))].sort();
   const credentials = data ? data.credentials : pageValue(await s.vault.listCredentials(s.token, {})).value?.credentials ?? [];
   const credentialApps = [...new Set(credentials.map((x) => x.app))].sort();
-  const assignable = credentials.filter((x) => x.status !== "revoked" && (x.scope.type !== "user" || x.scope.user === s.principal.member));
+  const assignable = credentials.filter((x) => x.status !== "revoked" && canPin(s.principal, x.scope));
   const label = v.kind && v.target ? `${v.kind} ${v.target}` : "";
   return c.html(
     <Page title={label ? `Assignments · ${label}` : "Assignments"} nav={navOf(s, "/assignments")}>
@@ -175,7 +183,7 @@ async function render(c: Context<ApiEnv>, s: WebSession, v: View, banner: { ok?:
                     <td data-label="Target">{a.kind} <code>{a.target}</code></td>
                     <td data-label="Consumer"><code>{a.consumer}</code></td>
                     <td data-label="App">{a.app}</td>
-                    <td data-label="Credential"><code>{a.credential.ref}</code> {a.credential.status !== "active" ? <span class="badge warn">{a.credential.status}</span> : null}</td>
+                    <td data-label="Credential"><PinnedCredential c={a.credential} /></td>
                     <td><a href={viewUrl({ kind: a.kind, target: a.target, project: "", app: "" })}>Open</a></td>
                   </tr>
                 ))}
@@ -231,7 +239,7 @@ async function render(c: Context<ApiEnv>, s: WebSession, v: View, banner: { ok?:
                   <tr data-assignment={`${a.consumer}:${a.app}`}>
                     <td data-label="Consumer"><code>{a.consumer}</code>{a.consumer === "*" ? <span class="muted small"> every consumer</span> : null}</td>
                     <td data-label="App">{a.app}</td>
-                    <td data-label="Credential"><code>{a.credential.ref}</code> {a.credential.status !== "active" ? <span class="badge warn">{a.credential.status}</span> : null}</td>
+                    <td data-label="Credential"><PinnedCredential c={a.credential} /></td>
                     <td data-label="Assigned"><When at={a.created_at} /></td>
                     <td>
                       <form method="post" action="/assignments/unassign" class="inline">
@@ -250,7 +258,7 @@ async function render(c: Context<ApiEnv>, s: WebSession, v: View, banner: { ok?:
               </tbody>
             </table>
           ) : (
-            <p class="muted">Nothing pinned: consumers resolve by project, then org (SPEC section 4).</p>
+            <p class="muted">Nothing pinned: each consumer gets its run's project credential, or else the org's.</p>
           )}
 
           <h2>Assign a credential</h2>

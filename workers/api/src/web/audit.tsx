@@ -106,17 +106,20 @@ auditPages.get("/audit", async (c) => {
       </form>
       <ErrorBanner error={error ?? r?.error} />
       {r?.value?.entries.length ? (
-        <table>
+        <table class="audit">
           <thead><tr><th>When</th><th>Actor</th><th>Action</th><th>Outcome</th><th>Credential</th><th>Target</th><th>Detail</th></tr></thead>
           <tbody>
             {r.value.entries.map((e) => (
               <tr data-action={e.action} data-seq={e.seq}>
                 <td data-label="When"><When at={e.at} /></td>
-                <td data-label="Actor">{e.actor ? emails.get(e.actor) ?? e.actor : <span class="muted">{e.actor_kind === "rt" ? "runtime" : "system"}</span>}</td>
-                <td data-label="Action"><code>{e.action}</code></td>
+                <td data-label="Actor">
+                  {e.actor_email ?? (e.actor ? emails.get(e.actor) ?? e.actor : <span class="muted">{e.actor_kind === "rt" ? "runtime" : "system"}</span>)}
+                  {e.actor_kind === "key" ? <span class="muted small"> (API key)</span> : null}
+                </td>
+                <td data-label="Action"><code class="action">{e.action}</code></td>
                 <td data-label="Outcome"><span class={OUTCOME[e.outcome]}>{e.outcome}</span></td>
-                <td data-label="Credential">{e.credential ? <code>{refs.get(e.credential) ?? e.credential}</code> : <span class="muted">—</span>}</td>
-                <td data-label="Target">{e.target ? emails.get(e.target) ?? e.target : ""}</td>
+                <td data-label="Credential">{e.credential ? <code>{e.credential_ref ?? refs.get(e.credential) ?? e.credential}</code> : <span class="muted">—</span>}</td>
+                <td data-label="Target">{e.target_email ?? (e.target ? emails.get(e.target) ?? e.target : "")}</td>
                 <td data-label="Detail" class="small">{detailText(e.detail)}</td>
               </tr>
             ))}

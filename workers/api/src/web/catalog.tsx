@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { ApiEnv } from "../http/vault";
-import { ErrorBanner, Page } from "./layout";
+import { Csrf, ErrorBanner, Page } from "./layout";
 import { navOf, pageValue, requireSession } from "./pages";
 
 /** "Connect an app": the searchable catalog (and the org's custom apps), leading into the connect flow. */
@@ -16,7 +16,7 @@ catalogPages.get("/catalog", async (c) => {
     <Page title="Connect an app" nav={navOf(s, "/catalog")}>
       <h1>Connect an app</h1>
       <form method="get" action="/catalog" class="card filters" role="search" aria-label="Search the catalog">
-        <div style="max-width:28rem;flex-basis:20rem">
+        <div class="wide">
           <label for="search">Search apps</label>
           <input id="search" type="search" name="search" value={search} placeholder="e.g. linear, openai, email" />
         </div>
@@ -39,14 +39,19 @@ catalogPages.get("/catalog", async (c) => {
                 {a.connected ? <> <span class="badge ok">{a.connected} connected</span></> : null}
               </span>
               <p class="small">{a.description}</p>
-              <span><a class="button small" href={`/connect?app=${encodeURIComponent(a.slug)}`} aria-label={`Connect ${a.name}`}>Connect</a></span>
+              {/* A post, not a link: starting a connect session changes state (the CSRF value guards it). */}
+              <form method="post" action="/connect" class="flush">
+                <Csrf value={s.csrf} />
+                <input type="hidden" name="app" value={a.slug} />
+                <button type="submit" class="small" aria-label={`Connect ${a.name}`}>Connect</button>
+              </form>
             </li>
           ))}
         </ul>
       ) : r.value ? (
         <div class="card">
           <p>No app matches “{search}”.</p>
-          <p class="muted">A service that is not in the catalog can still be stored as a custom app: <code>keystroke credentials set &lt;name&gt; --set field=value</code>.</p>
+          <p class="muted">A service that is not in the catalog can still be stored as a custom app, with any fields it needs: from the command-line tool or through the API (<code>POST /v1/credentials</code>).</p>
         </div>
       ) : null}
     </Page>,

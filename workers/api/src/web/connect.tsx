@@ -4,16 +4,39 @@ import { ConnectChoice, targetsFromForm } from "../../../../lib/schemas/connect"
 import type { ErrorBody } from "../../../../lib/errors";
 import { Fields } from "../../../../lib/schemas/common";
 import { publicUrl, type ApiEnv } from "../http/vault";
-import { ErrorBanner, Page } from "./layout";
+import { Csrf, ErrorBanner, Page } from "./layout";
 import { csrfValid } from "./session";
-import { navOf, pageValue, requireSession, type WebSession } from "./pages";
+import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, statusOf, text, type WebSession } from "./pages";
 
 /** The connect flow's pages (SPEC section 6), shared by the web button, the CLI and MCP links. */
 export const connectPages = new Hono<ApiEnv>();
 
-function ConnectForm({ o, s, error }: { o: ConnectOptions; s: WebSession; error?: ErrorBody | null }) {
+/** What the member chose (kept when the form comes back with an error; never the secret fields). */
+export interface ConnectValues {
+  targets: string[];
+  name: string;
+}
+
+/**
+ * The first choice offered: the project the member came from, else the widest scope they may use
+ * (the org for owners and admins, "only me" for builders), so a plain submit always has a target.
+ */
+export function defaultValues(o: ConnectOptions, project?: string): ConnectValues {
+  const target = project && o.targets.projects.includes(project) ? `project:${project}` : o.targets.org ? "org" : o.targets.user ? "user" : o.targets.projects[0] ? `project:${o.targets.projects[0]}` : "user";
+  return { targets: [target], name: "" };
+}
+
+/** The form's choice as it was posted, to show it again. */
+export function postedValues(form: Record<string, unknown>): ConnectValues {
+  return { targets: ([] as unknown[]).concat(form.target ?? []).filter((v): v is string => typeof v === "string"), name: typeof form.name === "string" ? form.name.slice(0, 200) : "" };
+}
+
+/** The connect form; the oauth worker renders it too, when /oauth/start refuses a choice. */
+export function ConnectForm({ o, s, error, values }: { o: ConnectOptions; s: Pick<WebSession, "email" | "role" | "csrf">; error?: ErrorBody | null; values?: ConnectValues }) {
   const oauth = o.app.kind === "oauth";
   const action = oauth ? "/oauth/start" : `/connect/${o.session.id}`;
+  const v = values ?? defaultValues(o);
+  const on = (t: string) => v.targets.includes(t);
   return (
     <Page title={`Connect ${o.app.name}`} nav={navOf(s, "/catalog")}>
       <h1>{o.session.reconnect ? `Reconnect ${o.session.reconnect}` : `Connect ${o.app.name}`}</h1>
@@ -30,18 +53,18 @@ function ConnectForm({ o, s, error }: { o: ConnectOptions; s: WebSession; error?
           <fieldset>
             <legend>Where will it be available?</legend>
             {o.targets.org ? (
-              <label><input type="checkbox" name="target" value="org" /> The whole organization</label>
+              <label><input type="checkbox" name="target" value="org" checked={on("org")} /> The whole organization</label>
             ) : null}
-            <label><input type="checkbox" name="target" value="user" checked={!o.targets.org} /> Only me</label>
+            <label><input type="checkbox" name="target" value="user" checked={on("user")} /> Only me</label>
             {o.targets.projects.map((p) => (
-              <label><input type="checkbox" name="target" value={`project:${p}`} /> Project {p}</label>
+              <label><input type="checkbox" name="target" value={`project:${p}`} checked={on(`project:${p}`)} /> Project {p}</label>
             ))}
           </fieldset>
         )}
         {o.fixed_target ? null : (
           <>
             <label for="name">Name (optional)</label>
-            <input id="name" type="text" name="name" placeholder="work" maxlength={200} />
+            <input id="name" type="text" name="name" placeholder="work" maxlength={200} value={v.name} />
           </>
         )}
         {o.app.fields.map((f) => (
@@ -62,20 +85,55 @@ function Ended({ o, s }: { o: ConnectOptions; s: WebSession }) {
   return (
     <Page title={`Connect ${o.app.name}`} nav={navOf(s, "/catalog")}>
       <h1>Connect {o.app.name}</h1>
-      <ErrorBanner error={o.session.status === "failed" ? { message: o.session.error ?? "This connection failed.", fix: "Start a new one from the Apps page or with `keystroke connect`." } : { message: "This connection is already completed." }} />
+      <ErrorBanner error={o.session.status === "failed" ? { message: o.session.error ?? "This connection failed.", fix: "Start a new one from the catalog.", details: { remedy: { do: "new_connect_session" } } } : { message: "This connection is already completed." }} />
       <a class="button" href="/apps">Back to Apps</a>
     </Page>
   );
 }
 
-/** `/connect?app=<slug>`: the link in missing_credentials; starts a session for whoever opens it. */
+/**
+ * `/connect?app=<slug>`: the link in missing_credentials and the catalog. A GET changes nothing
+ * (a link or an image on another site must not start connections), so it only asks; the button
+ * posts (with the session's CSRF value) and that starts the connect session.
+ */
 connectPages.get("/connect", async (c) => {
   const s = await requireSession(c);
   if (s instanceof Response) return s;
-  const app = c.req.query("app") ?? "";
-  const r = pageValue(await s.vault.createConnectSession(s.token, { app }, publicUrl(c)));
-  if (r.error) return c.html(<Page title="Connect" nav={navOf(s, "/catalog")}><ErrorBanner error={r.error} /></Page>, 400);
-  return c.redirect(`/connect/${r.value.id}`, 303);
+  const slug = (c.req.query("app") ?? "").slice(0, 100);
+  const project = (c.req.query("project") ?? "").slice(0, 100);
+  const listed = pageValue(await s.vault.apps(s.token, slug || undefined));
+  const app = listed.value?.apps.find((a) => a.slug === slug);
+  const error: ErrorBody | null = listed.error ?? (app ? null : { code: "not_found", message: slug ? `There is no app \`${slug}\`.` : "No app was named.", fix: "Pick one in the catalog." });
+  return c.html(
+    <Page title={app ? `Connect ${app.name}` : "Connect"} nav={navOf(s, "/catalog")}>
+      <h1>{app ? `Connect ${app.name}` : "Connect an app"}</h1>
+      <ErrorBanner error={error} />
+      {app ? (
+        <form method="post" action="/connect" class="card">
+          <p class="flush">{app.description}</p>
+          <Csrf value={s.csrf} />
+          <input type="hidden" name="app" value={app.slug} />
+          {project ? <input type="hidden" name="project" value={project} /> : null}
+          <p><button type="submit">Connect {app.name}</button></p>
+        </form>
+      ) : (
+        <a class="button" href="/catalog">Open the catalog</a>
+      )}
+    </Page>,
+    error ? statusOf(error) : 200,
+  );
+});
+
+/** The catalog's Connect button (and the page above): starts a connect session, then its form. */
+connectPages.post("/connect", async (c) => {
+  const s = await requireSession(c);
+  if (s instanceof Response) return s;
+  const form = await formOf(c);
+  if (!form) return c.html(<Page title="Connect" nav={navOf(s, "/catalog")}><h1>Connect an app</h1><ErrorBanner error={FORM_EXPIRED} /><a class="button" href="/catalog">Open the catalog</a></Page>, 403);
+  const r = pageValue(await s.vault.createConnectSession(s.token, { app: text(form, "app") }, publicUrl(c)));
+  if (r.error) return c.html(<Page title="Connect" nav={navOf(s, "/catalog")}><h1>Connect an app</h1><ErrorBanner error={r.error} /><a class="button" href="/catalog">Open the catalog</a></Page>, statusOf(r.error));
+  const project = text(form, "project");
+  return c.redirect(`/connect/${r.value.id}${project ? `?project=${encodeURIComponent(project)}` : ""}`, 303);
 });
 
 connectPages.get("/connect/:id", async (c) => {
@@ -84,7 +142,7 @@ connectPages.get("/connect/:id", async (c) => {
   const r = pageValue(await s.vault.connectOptions(s.token, c.req.param("id"), publicUrl(c)));
   if (r.error) return c.html(<Page title="Connect" nav={navOf(s, "/catalog")}><ErrorBanner error={r.error} /></Page>, 404);
   if (r.value.session.status !== "pending") return c.html(<Ended o={r.value} s={s} />);
-  return c.html(<ConnectForm o={r.value} s={s} />);
+  return c.html(<ConnectForm o={r.value} s={s} values={defaultValues(r.value, c.req.query("project"))} />);
 });
 
 /** API-key apps complete here; OAuth apps post to /oauth/start instead. */
@@ -95,7 +153,7 @@ connectPages.post("/connect/:id", async (c) => {
   const form = await c.req.parseBody({ all: true });
   const options = pageValue(await s.vault.connectOptions(s.token, id, publicUrl(c)));
   if (options.error) return c.html(<Page title="Connect" nav={navOf(s, "/catalog")}><ErrorBanner error={options.error} /></Page>, 404);
-  const again = (error: ErrorBody, status: number) => c.html(<ConnectForm o={options.value} s={s} error={error} />, status as 400);
+  const again = (error: ErrorBody, status: number) => c.html(<ConnectForm o={options.value} s={s} error={error} values={postedValues(form)} />, status as 400);
   if (!csrfValid(c, form.csrf)) return again({ code: "forbidden", message: "The form expired.", fix: "Submit it again." }, 403);
   let targets;
   try {
@@ -103,6 +161,7 @@ connectPages.post("/connect/:id", async (c) => {
   } catch {
     return again({ code: "invalid_request", message: "Choose where it will be available." }, 400);
   }
+  if (targets.length === 0) return again({ code: "invalid_request", message: "Choose where it will be available.", fix: "Pick at least one place.", details: { field: "target" } }, 400);
   const name = typeof form.name === "string" && form.name.trim() ? form.name.trim() : undefined;
   const choice = ConnectChoice.safeParse({ targets, ...(name ? { name } : {}) });
   if (!choice.success) return again({ code: "invalid_request", message: choice.error.issues[0]?.message ?? "Check the form." }, 400);

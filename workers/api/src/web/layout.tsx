@@ -1,4 +1,5 @@
 import type { Child } from "hono/jsx";
+import { fixForWeb, type Fixable } from "../../../../lib/fixes";
 
 /**
  * The one small stylesheet of the web app: system fonts, calm colours with accessible contrast
@@ -73,6 +74,15 @@ form.inline { display:inline; margin:0; }
 dl.kv { display:grid; grid-template-columns:max-content 1fr; gap:.2rem 1rem; margin:0; }
 dl.kv dt { color:var(--muted); }
 dl.kv dd { margin:0; }
+/* The pages carry no style attributes: CSP default-src 'self' refuses inline styles. */
+.flush { margin:0; }
+.card > h2:first-child { margin-top:0; }
+.lead { font-weight:600; margin-bottom:.2rem; }
+.filters > div.wide { max-width:28rem; flex-basis:20rem; }
+.spaced { margin-top:.75rem; }
+/* Action codes are words (credential.set_default): never broken inside; long details wrap instead. */
+table.audit code.action { overflow-wrap:normal; word-break:normal; white-space:nowrap; }
+table.audit td { overflow-wrap:anywhere; }
 @media (max-width: 44rem) {
   main { margin-top:1rem; }
   table, thead, tbody, tr, th, td { display:block; }
@@ -84,6 +94,10 @@ dl.kv dd { margin:0; }
   .filters > div { max-width:none; }
 }
 `;
+
+/** The site icon, served by the workers next to the stylesheet (a data: URL would break CSP img-src 'self'). */
+export const ICON_PATH = "/static/icon.svg";
+export const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#2750c4"/><path d="M5 3.5v9M5 8l5-4.5M6.6 6.6 10.5 12.5" stroke="#fff" stroke-width="1.8" fill="none" stroke-linecap="round"/></svg>`;
 
 export interface PageProps {
   title: string;
@@ -107,7 +121,7 @@ export function Page({ title, nav, children }: PageProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{title} · Keystroke</title>
-        <link rel="icon" href="data:," />
+        <link rel="icon" href={ICON_PATH} />
         <link rel="stylesheet" href="/static/app.css" />
       </head>
       <body>
@@ -129,7 +143,7 @@ export function Page({ title, nav, children }: PageProps) {
                 {nav.member}
                 {nav.role ? ` (${nav.role})` : ""}
               </span>
-              <form method="post" action="/signout" style="margin:0">
+              <form method="post" action="/signout" class="flush">
                 <input type="hidden" name="csrf" value={nav.csrf ?? ""} />
                 <button class="secondary small" type="submit">Sign out</button>
               </form>
@@ -142,12 +156,25 @@ export function Page({ title, nav, children }: PageProps) {
   );
 }
 
-export function ErrorBanner({ error }: { error: { message: string; fix?: string } | null | undefined }) {
+/** An error in the page. The fix is worded for the web (lib/fixes): a page link, never a CLI command. */
+export function ErrorBanner({ error }: { error: ({ message: string } & Fixable) | null | undefined }) {
   if (!error) return null;
   return (
     <div class="banner error" role="alert">
       <div>{error.message}</div>
-      {error.fix ? <div class="fix">{error.fix}</div> : null}
+      <FixLine error={error} />
+    </div>
+  );
+}
+
+/** The "How to fix" line of an error, with the page that does it when there is one. */
+export function FixLine({ error, small }: { error: Fixable; small?: boolean }) {
+  const fix = fixForWeb(error);
+  if (!fix) return null;
+  return (
+    <div class={small ? "small fix" : "fix"}>
+      {fix.text}
+      {fix.href ? <> <a href={fix.href}>{fix.link}</a></> : null}
     </div>
   );
 }

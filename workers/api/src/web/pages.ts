@@ -7,6 +7,7 @@ import type { ProjectRole } from "../../../../lib/schemas/common";
 import type { VaultResult } from "../../../../durable-objects/vault/context";
 import type { ApiEnv } from "../http/vault";
 import { csrfToken, csrfValid, sessionToken, setSession, vaultOfSession } from "./session";
+import { fixForWeb } from "../../../../lib/fixes";
 
 /** A signed-in page's context: the session token, its vault, who the member is and the CSRF value. */
 export interface WebSession {
@@ -27,8 +28,12 @@ export async function requireSession(c: Context<ApiEnv>): Promise<WebSession | R
   const back = `/signin?next=${encodeURIComponent(new URL(c.req.url).pathname + new URL(c.req.url).search)}`;
   if (!token) return c.redirect(back, 303);
   const vault = vaultOfSession(c.env, token);
-  const me = await vault.me(token);
-  if (!me.ok || !me.value.member) return c.redirect(back, 303);
+  // A cookie naming an org nobody minted is refused before any vault (vaultStub): not signed in either.
+  const me = await vault.me(token).catch((e: unknown) => {
+    if (e instanceof AppError && e.code === "unauthorized") return null;
+    throw e;
+  });
+  if (!me?.ok || !me.value.member) return c.redirect(back, 303);
   setSession(c, token); // sliding: every page view renews the cookie (and the vault the token)
   const projects: Record<string, ProjectRole> = {};
   for (const p of me.value.projects) if (p.role) projects[p.slug] = p.role;
@@ -45,7 +50,7 @@ export async function requireSession(c: Context<ApiEnv>): Promise<WebSession | R
 }
 
 /** The nav props of a signed-in page. */
-export const navOf = (s: WebSession, current?: string) => ({ member: s.email, role: s.role, csrf: s.csrf, current });
+export const navOf = (s: Pick<WebSession, "email" | "role" | "csrf">, current?: string) => ({ member: s.email, role: s.role, csrf: s.csrf, current });
 
 /** A vault answer for a page: the value, or the error to show in the page (never a stack trace). */
 export function pageValue<T>(r: VaultResult<T>): { value: T; error: null } | { value: null; error: ErrorBody } {
@@ -104,8 +109,9 @@ export function webError(err: unknown, c: Context): Response | Promise<Response>
   const body = asErrorBody(err);
   if (body.code === "internal") console.error("web page error", err instanceof Error ? err.name : typeof err, c.req.method, c.req.routePath);
   const status = statusOf(body);
+  const fix = fixForWeb(body);
   return c.html(
-    html`<!doctype html><html lang="en"><head><meta charset="utf-8" /><meta name="viewport" content="width=device-width, initial-scale=1" /><title>Error · Keystroke</title><link rel="icon" href="data:," /><link rel="stylesheet" href="/static/app.css" /></head><body><header><a class="brand" href="/apps">Keystroke</a></header><main id="main"><h1>Something went wrong</h1><div class="banner error" role="alert"><div>${body.message}</div>${body.fix ? html`<div class="fix">${body.fix}</div>` : ""}</div><a class="button" href="/apps">Back to Apps</a></main></body></html>`,
+    html`<!doctype html><html lang="en"><head><meta charset="utf-8" /><meta name="viewport" content="width=device-width, initial-scale=1" /><title>Error · Keystroke</title><link rel="icon" href="/static/icon.svg" /><link rel="stylesheet" href="/static/app.css" /></head><body><header><a class="brand" href="/apps">Keystroke</a></header><main id="main"><h1>Something went wrong</h1><div class="banner error" role="alert"><div>${body.message}</div>${fix ? html`<div class="fix">${fix.text}${fix.href ? html` <a href="${fix.href}">${fix.link}</a>` : ""}</div>` : ""}</div><a class="button" href="/apps">Back to Apps</a></main></body></html>`,
     status,
   );
 }
