@@ -64,7 +64,7 @@ function build() {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "ks_user_…, ks_key_… or ks_rt_… tokens" });
   // index.ts serves /mcp with the MCP SDK, outside zod-openapi: described here by hand.
   app.openAPIRegistry.registerPath({
-    method: "post", path: "/mcp", operationId: "mcp", tags: ["mcp"], security: BEARER,
+    method: "post", path: "/mcp", operationId: "mcpMessage", tags: ["mcp"], security: BEARER,
     summary: "MCP over streamable HTTP (stateless, JSON answers)",
     description: "JSON-RPC 2.0 messages of the Model Context Protocol: `initialize`, `tools/list`, `tools/call` (SPEC section 8). Takes a member token or an API key, never a runtime token. A browser `Origin` other than the platform's is refused. Other methods answer 405.",
     request: { body: { required: true, content: { "application/json": { schema: JsonRpcMessage } } } },
