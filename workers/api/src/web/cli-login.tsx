@@ -52,7 +52,7 @@ function Ask({ login, s, error }: { login: CliLoginView; s: WebSession; error?: 
           <Csrf value={s.csrf} />
           <input type="hidden" name="decision" value="approve" />
           <label for="code">Code shown in your terminal</label>
-          <input id="code" name="code" required autocomplete="off" autocapitalize="characters" spellcheck={false} placeholder="XXXX-XXXX" maxlength={20} />
+          <input id="code" name="code" required type="text" autocomplete="off" autocapitalize="characters" spellcheck={false} placeholder="XXXX-XXXX" maxlength={20} />
           <p class="small muted">
             {login.attempts_left} wrong {login.attempts_left === 1 ? "code ends" : "codes end"} this login.
           </p>
