@@ -104,6 +104,8 @@ describe("MCP over streamable HTTP", () => {
     const status = await client.callTool({ name: "connect_status", arguments: { session_id: "cs_aaaaaaaaaaaaaaaaaaaa" } });
     expect(status.isError).toBe(true);
     expect(text(status)).toContain("no such connect session");
+    expect(text(status)).toContain("Call connect_app again");
+    expect(text(status)).not.toContain("keystroke ");
     await client.close();
   });
 

@@ -20,7 +20,7 @@ export function vaultFor(c: Context<ApiEnv>) {
   const token = match[1]!;
   const parsed = parseToken(token);
   if (!parsed) throw new AppError("unauthorized", "The token is malformed.", { fix: "Tokens look like ks_<kind>_<org>_<random>." });
-  return { token, vault: vaultStub(c.env, parsed.orgId, () => new AppError("unauthorized", "The token is not valid.", { fix: "Sign in again (`keystroke auth login`) or create a new API key." })) };
+  return { token, vault: vaultStub(c.env, parsed.orgId, () => new AppError("unauthorized", "The token is not valid.", remedy({ do: "sign_in" }, {}, "Sign in again (`keystroke auth login`) or create a new API key."))) };
 }
 
 /** A vault answer becomes a value, or the AppError it carried. */
