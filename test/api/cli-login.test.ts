@@ -178,6 +178,9 @@ describe("starting logins is limited per client address, never per org", () => {
     const limited = await call("POST", "/v1/cli-logins", { token: newSecret(), body: { org: "acme" }, headers: { "cf-connecting-ip": from } });
     expectError(limited, 429, "rate_limited");
     expect(limited.body.error.fix).toContain("Wait a minute");
+    const raw = await exports.default.fetch(new Request("http://localhost/v1/cli-logins", { method: "POST", headers: { authorization: `Bearer ${newSecret()}`, "content-type": "application/json", "cf-connecting-ip": from }, body: '{"org":"acme"}' }));
+    expect(raw.status).toBe(429);
+    expect(raw.headers.get("retry-after")).toBe("60");
     const other = await start({}, address());
     expect(other.created.status, other.created.text).toBe(201);
   });
