@@ -5,7 +5,10 @@ import { defineConfig } from "vitest/config";
 export const TEST_BINDINGS = {
   VAULT_KEYS: "k2:" + btoa("B".repeat(32)) + ",k1:" + btoa("A".repeat(32)),
   DEV_SEED_SECRET: "test-seed-secret",
+  ORG_ID_KEY: "test-org-id-key-0123456789abcdef0123456789",
   PUBLIC_URL: "http://localhost:8787",
+  // The vault's bearer for the agent runtime; the sandbox echo agent (test/slack) checks it.
+  AGENT_RUNTIME_TOKEN: "test-agent-runtime-token",
   // Tests never depend on a developer's local .dev.vars.
   DEV_MODE: "",
 };

@@ -31,10 +31,11 @@ export class Directory extends DurableObject<Env> {
 
   /** Creates the org if its slug is free; answers the existing one otherwise (idempotent). */
   async ensureOrg(slug: string, name: string): Promise<DirectoryOrg & { created: boolean }> {
+    // Minted before the read, so no await sits between the read and the insert.
+    const id = await newOrgId(this.env.ORG_ID_KEY);
     const sql = this.ctx.storage.sql;
     const existing = sql.exec(`SELECT id, slug, name FROM orgs WHERE slug = ?`, slug).toArray()[0];
     if (existing) return { ...OrgRow.parse(existing), created: false };
-    const id = newOrgId();
     sql.exec(`INSERT INTO orgs (id, slug, name, created_at) VALUES (?, ?, ?, ?)`, id, slug, name, Date.now());
     return { id, slug, name, created: true };
   }

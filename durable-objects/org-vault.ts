@@ -15,7 +15,7 @@ import type { TokenSet } from "../lib/oauth";
 import { deleteCustomApp, listApps, updateCustomApp } from "./vault/apps";
 import type { UpdateCustomAppBody } from "../lib/schemas/apps";
 import { beginOAuth, completeWithFields, connectOptions, consumedState, consumeState, createSession, failSession, finishSession, getSession, sessionOf } from "./vault/connect";
-import { ensureFresh, nextRefreshAt, providerConfigFor, refreshDue, revokeUpstream, storeConnection, type InFlight } from "./vault/oauth-credentials";
+import { ensureFresh, nextRefreshAt, providerConfigFor, refreshDue, revokeNewGrant, revokeUpstream, storeConnection, type InFlight, type NewGrant } from "./vault/oauth-credentials";
 import { bulkLoad, type BulkLoadSpec } from "./vault/bulk";
 import { setSandboxUrl } from "./vault/outbound";
 import { deleteAssignment, listAssignments, listConsumers, putAssignment, recordEvent, registerAgentTools } from "./vault/assignments";
@@ -111,6 +111,11 @@ export class OrgVault extends DurableObject<Env> {
   // ---- provisioning (called by bound workers only: sign-up and the dev seed) ----
 
   async provision(spec: ProvisionSpec): Promise<void> {
+    // Pre-made tokens (given as hashes, never expiring unless told) are the dev seed's and the
+    // benchmark's; sign-up never sends any. Refused outside dev mode, before anything is written.
+    if (spec.tokens.length > 0 && this.env.DEV_MODE !== "true") {
+      throw new AppError("forbidden", "Pre-made tokens are provisioned only in dev mode (DEV_MODE).", { details: { field: "tokens" } });
+    }
     const now = Date.now();
     migrate(this.ctx.storage, VAULT_MIGRATIONS);
     provision({ storage: this.ctx.storage, sql: this.ctx.storage.sql, orgId: spec.org.id, ring: this.#keyring, now }, spec);
@@ -260,14 +265,16 @@ export class OrgVault extends DurableObject<Env> {
   }
 
   /** The oauth worker, when the provider or the exchange failed: the session ends failed, nothing stored. */
-  failOAuth(token: string, stateHash: string, reason: string) {
-    return this.#member(token, (ctx, actor, p) => {
+  failOAuth(token: string, stateHash: string, reason: string, grant?: NewGrant) {
+    return this.#member(token, async (ctx, actor, p) => {
       const raw = ctx.sql.exec(`SELECT session_id FROM oauth_states WHERE state_hash = ?`, stateHash).toArray()[0];
       if (raw) {
         const session = sessionOf(ctx, p, String(raw.session_id));
         failSession(ctx, actor, session.id, reason);
       }
-      return { failed: raw !== undefined };
+      // Tokens the provider issued for this failed connect (even when the vault already failed the session).
+      const revoked = grant ? await revokeNewGrant(ctx, this.env, actor, { ...grant, session: sessionOf(ctx, p, grant.session).id }) : null;
+      return { failed: raw !== undefined, revoked_upstream: revoked };
     });
   }
 
@@ -461,10 +468,13 @@ export class OrgVault extends DurableObject<Env> {
     // Keyring sweep: values sealed under an older key.
     const sweep = await this.resealBatch();
     if (sweep.moved > 0 && sweep.left > 0) next.push(Date.now() + 1_000);
-    // Token lifecycle: refresh what expires soon.
-    next.push(await refreshDue(this.#context(), this.env, this.#refreshing));
-    // Slack inbox: deliver due messages (last, so its next time is computed just before the set).
-    next.push(await this.#slackAlarmWork());
+    // Token refreshes and Slack delivery side by side: a provider that hangs never holds up replies
+    // (each refresh is bounded by the provider timeout, the whole batch by a budget; refreshDue).
+    const refreshAt = refreshDue(this.#context(), this.env, this.#refreshing).catch((e) => {
+      console.error("token refresh sweep failed", e instanceof Error ? e.name : typeof e);
+      return Date.now() + 30_000;
+    });
+    next.push(...(await Promise.all([refreshAt, this.#slackAlarmWork()])));
     const due = next.filter((t): t is number => t !== null);
     if (due.length) await this.#wakeAt(Math.min(...due));
   }

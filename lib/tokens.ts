@@ -113,7 +113,51 @@ export function newId(prefix: string): string {
   return `${prefix}_${randomBase32(20)}`;
 }
 
-/** `o` + 15 base32 chars (75 random bits); no underscore, so it fits in a token. */
-export function newOrgId(): string {
-  return `o${randomBase32(15)}`;
+// ---- org ids: verifiable at the edge (README, "Org ids") ----
+
+/**
+ * `o` + 15 random base32 chars (75 bits) + a 16-char tag (80 bits of HMAC-SHA256 under the
+ * platform's ORG_ID_KEY). Every worker checks the tag before it touches a Durable Object, so a
+ * made-up org id in a token, a CLI-login id or an OAuth state reaches no vault.
+ */
+const ORG_ID_SHAPE = /^o([a-z2-7]{15})([a-z2-7]{16})$/;
+const ORG_TAG_CHARS = 16;
+const MIN_ORG_ID_KEY_LENGTH = 32;
+/** HMAC keys by secret: importKey once per isolate, not once per request. */
+const orgKeys = new Map<string, Promise<CryptoKey>>();
+
+function orgIdKey(secret: string | undefined): Promise<CryptoKey> {
+  if (typeof secret !== "string" || secret.length < MIN_ORG_ID_KEY_LENGTH) {
+    throw new AppError("internal", "ORG_ID_KEY is not set (or shorter than 32 characters).", {
+      fix: "Set the ORG_ID_KEY secret (32+ random bytes, e.g. base64) on the api, oauth and slack-events workers; the same value everywhere, never changed.",
+    });
+  }
+  let key = orgKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", te.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    orgKeys.set(secret, key);
+  }
+  return key;
+}
+
+async function orgTag(secret: string | undefined, random: string): Promise<string> {
+  const mac = await crypto.subtle.sign("HMAC", await orgIdKey(secret), te.encode(`keystroke org id v1:${random}`));
+  return base32(new Uint8Array(mac)).slice(0, ORG_TAG_CHARS);
+}
+
+/** A fresh org id tagged under `secret` (ORG_ID_KEY); no underscore, so it fits in a token. */
+export async function newOrgId(secret: string | undefined): Promise<string> {
+  const random = randomBase32(15);
+  return `o${random}${await orgTag(secret, random)}`;
+}
+
+/**
+ * True only for an org id this platform minted under `secret`. No I/O; throws only when the secret
+ * is missing (a misconfiguration, not bad input).
+ */
+export async function isOrgId(secret: string | undefined, orgId: unknown): Promise<boolean> {
+  // A missing secret fails loudly even for garbage input, so a misconfigured worker is noticed at once.
+  await orgIdKey(secret);
+  const m = typeof orgId === "string" ? ORG_ID_SHAPE.exec(orgId) : null;
+  return m !== null && constantTimeEqual(await orgTag(secret, m[1]!), m[2]!);
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm run dev`: the whole platform in one local workerd (DESIGN section 5), seeded with the demo org.
 // Env: PORT (default 8787), KEYSTROKE_STATE_DIR (default .wrangler/state), KEYSTROKE_QUIET=1 (no wrangler output).
+// Stop: Ctrl-C. Reset: stop, delete the state directory, start again (README, "Run it locally").
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -11,19 +13,64 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT ?? 8787);
 const stateDir = process.env.KEYSTROKE_STATE_DIR ?? path.join(root, ".wrangler/state");
 const base = `http://localhost:${port}`;
+const inspectorPort = port + 1442;
+
+/** Why `port` cannot be listened on (EADDRINUSE, EACCES), or null; IPv6 loopback too, since `localhost` may resolve there. */
+function listenError(p, host) {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", (e) => resolve(e.code === "EADDRNOTAVAIL" || e.code === "EAFNOSUPPORT" ? null : e.code ?? "error"));
+    server.listen({ port: p, host, exclusive: true }, () => server.close(() => resolve(null)));
+  });
+}
+async function portProblem(p) {
+  return (await listenError(p, "127.0.0.1")) ?? (await listenError(p, "::1"));
+}
+
+// Before anything else (no .dev.vars written, no wrangler): a busy port would otherwise let this
+// script wait for, and seed, whatever already answers there.
+if (!Number.isInteger(port) || port < 1 || inspectorPort > 65535) {
+  console.error(`PORT must be a whole number from 1 to ${65535 - 1442} (got ${JSON.stringify(process.env.PORT)}).`);
+  process.exit(1);
+}
+for (const [p, what] of [[port, "Port"], [inspectorPort, "Debugger port (PORT + 1442)"]]) {
+  const problem = await portProblem(p);
+  if (problem) {
+    const why = problem === "EADDRINUSE" ? "is already in use (another `npm run dev`?)" : `cannot be used (${problem})`;
+    console.error(`${what} ${p} ${why}: stop what runs there, or pick another port: PORT=${port + 1} npm run dev`);
+    process.exit(1);
+  }
+}
 
 // Local secrets live in .dev.vars (git-ignored), which the api worker reads: a vault keyring made
 // once with a fresh key (so persisted state stays readable across runs) and DEV_MODE.
 const devVars = path.join(root, ".dev.vars");
 const existing = existsSync(devVars) ? readFileSync(devVars, "utf8") : "";
 const keys = /^VAULT_KEYS=.*$/m.exec(existing)?.[0] ?? `VAULT_KEYS="k1:${randomBytes(32).toString("base64")}"`;
-const wanted = `# Local dev secrets, made by scripts/dev.mjs. Never commit.\n${keys}\nDEV_MODE=true\n`;
+// ORG_ID_KEY signs org ids (README, "Org ids"): made once, like the keyring, since org ids outlive runs.
+const orgIdKey = /^ORG_ID_KEY=.*$/m.exec(existing)?.[0] ?? `ORG_ID_KEY="${randomBytes(32).toString("base64")}"`;
+// The bearer the vault sends to the agent runtime: in dev the sandbox echo agent, which expects the
+// same fixed value (workers/dev/wrangler.toml [vars]); dev only, not a secret.
+const agentToken = "AGENT_RUNTIME_TOKEN=keystroke-local-dev-agent-token";
+const wanted = `# Local dev secrets, made by scripts/dev.mjs. Never commit.\n${keys}\n${orgIdKey}\n${agentToken}\nDEV_MODE=true\n`;
 if (existing !== wanted) writeFileSync(devVars, wanted, { mode: 0o600 });
+// Every worker that reaches a vault checks org ids, so each gets the same ORG_ID_KEY: wrangler reads
+// the .dev.vars next to each config (the slack-events one is below: only that line is managed there).
+for (const dir of ["workers/dev", "workers/oauth"]) {
+  const file = path.join(root, dir, ".dev.vars");
+  const content = `# Made by scripts/dev.mjs from the root .dev.vars. Never commit.\n${orgIdKey}\nDEV_MODE=true\n`;
+  if (!existsSync(file) || readFileSync(file, "utf8") !== content) writeFileSync(file, content, { mode: 0o600 });
+}
 
 // The slack-events worker reads its own .dev.vars: the fixture app's signing secret unless the
 // developer put their own there (then it is left alone).
 const slackDevVars = path.join(root, "workers/slack-events/.dev.vars");
 if (!existsSync(slackDevVars)) writeFileSync(slackDevVars, readFileSync(path.join(root, "workers/slack-events/.dev.vars.example"), "utf8"), { mode: 0o600 });
+{
+  const slack = readFileSync(slackDevVars, "utf8");
+  const updated = /^ORG_ID_KEY=.*$/m.test(slack) ? slack.replace(/^ORG_ID_KEY=.*$/m, orgIdKey) : `${slack.replace(/\n?$/, "\n")}${orgIdKey}\n`;
+  if (updated !== slack) writeFileSync(slackDevVars, updated, { mode: 0o600 });
+}
 
 // Wrangler needs Node >= 22.12: run it with the project's own Node (the `node` devDependency),
 // whatever Node started this script.
@@ -39,6 +86,8 @@ const args = [
   "--ip", "127.0.0.1",
   "--inspector-port", String(port + 1442),
   "--persist-to", stateDir,
+  // The gateway's only origin: it refuses other Hosts (DNS rebinding) and seeds the sandbox URL from it.
+  "--var", `PUBLIC_URL:${base}`,
   ...(process.env.KEYSTROKE_QUIET ? ["--log-level", "warn"] : []),
 ];
 const child = spawn(existsSync(nodeBin) ? nodeBin : process.execPath, [wranglerJs, ...args], {
@@ -83,10 +132,12 @@ try {
   API            ${base}/v1  (OpenAPI: ${base}/openapi.json)
   Org            ${seed.org.slug} (${seed.org.id})
   Demo users     ${seed.users.map((u) => `${u.email} (${u.role})`).join(", ")}
-  CLI token      ${owner.token}   (alice; export KEYSTROKE_TOKEN=...)
+  CLI token      ${owner.token}   (alice)
+  CLI setup      export KEYSTROKE_API_URL=${base} KEYSTROKE_TOKEN=${owner.token}
   Runtime token  ${seed.runtime_token}
 
   Try: curl -H "authorization: Bearer ${owner.token}" ${base}/v1/me
+  Stop with Ctrl-C. State lives in ${stateDir}: delete it (while stopped) to start over.
 `);
   if (process.env.KEYSTROKE_SEED_FILE) writeFileSync(process.env.KEYSTROKE_SEED_FILE, JSON.stringify(seed));
 } catch (e) {

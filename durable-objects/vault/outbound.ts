@@ -1,5 +1,7 @@
 import { sandboxOverrides, type ProviderOverrides } from "../../lib/catalog";
 import type { VaultContext } from "./context";
+import { AppError } from "../../lib/errors";
+import { timeoutFor, type TimeoutEnv } from "./outbound-fetch";
 
 /**
  * Where the vault's outbound calls go: Slack's Web API, the agent runtime, and OAuth providers.
@@ -8,20 +10,29 @@ import type { VaultContext } from "./context";
  * stack runs on. A stored sandbox URL is ignored outside dev mode, so stored data can never
  * redirect production traffic.
  */
-export interface OutboundEnv {
+export interface OutboundEnv extends TimeoutEnv {
   DEV_MODE?: string;
   SLACK_API_URL?: string;
   AGENT_RUNTIME_URL?: string;
+  /** Sent as `Authorization: Bearer …` on every agent runtime call (secret). */
+  AGENT_RUNTIME_TOKEN?: string;
 }
 
 export interface Outbound {
   sandboxUrl: string | null;
   slackApiUrl: string;
   agentRuntimeUrl: string | null;
+  agentRuntimeToken: string | null;
+  /** Per-call deadlines in ms (outbound-fetch.ts). */
+  timeouts: { provider: number; slack: number; agent: number };
   providerOverrides(appSlug: string): ProviderOverrides;
 }
 
+/** The sandbox is always this machine: a seed can never point an org's traffic at another host. */
+const SANDBOX_URL = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\]):\d{1,5}$/;
+
 export function setSandboxUrl(ctx: VaultContext, url: string): void {
+  if (!SANDBOX_URL.test(url)) throw new AppError("invalid_request", "The sandbox URL must be http://localhost:<port>.", { details: { field: "sandboxUrl" } });
   ctx.sql.exec(
     `INSERT INTO settings (key, value, updated_at) VALUES ('sandbox_url', ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
     url, ctx.now,
@@ -36,6 +47,8 @@ export function outbound(ctx: Pick<VaultContext, "sql">, env: OutboundEnv): Outb
     sandboxUrl: stored,
     slackApiUrl: stored ? `${stored}/_sandbox/slack/api` : env.SLACK_API_URL || "https://slack.com/api",
     agentRuntimeUrl: stored ? `${stored}/_sandbox/agent` : env.AGENT_RUNTIME_URL || null,
+    agentRuntimeToken: env.AGENT_RUNTIME_TOKEN || null,
+    timeouts: { provider: timeoutFor(env, "provider"), slack: timeoutFor(env, "slack"), agent: timeoutFor(env, "agent") },
     providerOverrides: (slug) => (stored ? sandboxOverrides(stored, slug) : {}),
   };
 }

@@ -7,6 +7,7 @@ import {
   constantTimeEqual,
   deterministicToken,
   hashToken,
+  isOrgId,
   newId,
   newOrgId,
   newToken,
@@ -200,15 +201,48 @@ describe("ids", () => {
     expect(() => newId("Cred")).toThrow(AppError);
   });
 
-  it("newOrgId is o + 15 base32 chars and fits in a token", () => {
+  it("newOrgId is o + 15 random + 16 tag base32 chars and fits in a token", async () => {
     const seen = new Set<string>();
     for (let i = 0; i < 200; i++) {
-      const org = newOrgId();
-      expect(org).toMatch(/^o[a-z2-7]{15}$/);
+      const org = await newOrgId(ORG_KEY);
+      expect(org).toMatch(/^o[a-z2-7]{31}$/);
       expect(ORG_ID_PATTERN.test(org)).toBe(true);
       expect(parseToken(newToken("rt", org))).toEqual({ kind: "rt", orgId: org });
       seen.add(org);
     }
     expect(seen.size).toBe(200);
+  });
+});
+
+const ORG_KEY = "unit-test-org-id-key-0123456789abcdef";
+
+describe("isOrgId: org ids are verifiable without any lookup (issue 11, item 4)", () => {
+  it("accepts what newOrgId minted under the same key, and only under that key", async () => {
+    const org = await newOrgId(ORG_KEY);
+    expect(await isOrgId(ORG_KEY, org)).toBe(true);
+    expect(await isOrgId(`${ORG_KEY}-other`, org)).toBe(false);
+  });
+
+  it("refuses forged ids: random well-formed ones, old untagged ones, a changed character", async () => {
+    const org = await newOrgId(ORG_KEY);
+    const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === "a" ? "b" : "a") + s.slice(i + 1);
+    for (const forged of [
+      "oaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", // the right shape, a made-up tag
+      "oabcdefghijklmnop", // the untagged shape of ids minted before tags
+      flip(org, 3), // the random part changed
+      flip(org, org.length - 1), // the tag changed
+      org.slice(0, -1), org + "a", org.toUpperCase(), "", "acme",
+    ]) {
+      expect(await isOrgId(ORG_KEY, forged), forged).toBe(false);
+    }
+    await fc.assert(fc.asyncProperty(fc.stringMatching(/^o[a-z2-7]{31}$/), async (id) => !(await isOrgId(ORG_KEY, id))), { numRuns: 200 });
+  });
+
+  it("refuses to work without a key of 32+ characters (a misconfiguration, not a forged id)", async () => {
+    const org = await newOrgId(ORG_KEY);
+    for (const key of [undefined, "", "short"]) {
+      await expect(newOrgId(key)).rejects.toThrow(/ORG_ID_KEY/);
+      await expect(isOrgId(key, org)).rejects.toThrow(/ORG_ID_KEY/);
+    }
   });
 });

@@ -11,13 +11,14 @@ export const ROOT = path.resolve(import.meta.dirname, "../..");
  * port of `portBase`..`portBase + 79` with fresh state, and waits for its seed. Each test project
  * that needs a stack gets its own range, so projects can run side by side.
  */
-export async function startStack(portBase: number, label: string): Promise<{ baseUrl: string; seed: SeedAnswer; stop: () => void }> {
+export async function startStack(portBase: number, label: string): Promise<{ baseUrl: string; seed: SeedAnswer; stateDir: string; stop: () => void }> {
   const dir = mkdtempSync(path.join(tmpdir(), `keystroke-${label}-`));
   const seedFile = path.join(dir, "seed.json");
   const port = portBase + Math.floor(Math.random() * 80);
+  const stateDir = path.join(dir, "state");
   const child = spawn(process.execPath, ["scripts/dev.mjs"], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), KEYSTROKE_STATE_DIR: path.join(dir, "state"), KEYSTROKE_SEED_FILE: seedFile, KEYSTROKE_QUIET: "1" },
+    env: { ...process.env, PORT: String(port), KEYSTROKE_STATE_DIR: stateDir, KEYSTROKE_SEED_FILE: seedFile, KEYSTROKE_QUIET: "1" },
     stdio: ["ignore", "ignore", "pipe"],
     detached: true,
   });
@@ -31,6 +32,7 @@ export async function startStack(portBase: number, label: string): Promise<{ bas
   return {
     baseUrl: `http://localhost:${port}`,
     seed: JSON.parse(readFileSync(seedFile, "utf8")) as SeedAnswer,
+    stateDir,
     stop: () => {
       try {
         process.kill(-child.pid!, "SIGTERM");

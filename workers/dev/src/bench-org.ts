@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { deterministicToken, hashToken, tokenPreview } from "../../../lib/tokens";
 import type { SeedEnv } from "./seed";
+import { vaultStub } from "../../../durable-objects/vault-stub";
 
 export const BenchOrgBody = z.strictObject({
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/),
@@ -19,7 +20,7 @@ export async function createBenchOrg(env: SeedEnv, body: z.infer<typeof BenchOrg
   const org = await env.DIRECTORY.getByName("global").ensureOrg(body.slug, `Bench ${body.slug}`);
   const runtime = await deterministicToken("rt", org.id, env.DEV_SEED_SECRET, "bench-runtime");
   const owner = await deterministicToken("user", org.id, env.DEV_SEED_SECRET, "bench-owner");
-  const vault = env.VAULT.get(env.VAULT.idFromName(org.id));
+  const vault = vaultStub(env, org.id);
   const projects = Array.from({ length: 20 }, (_, i) => ({ slug: `p${i}`, name: `Project ${i}`, members: [] }));
   await vault.provision({
     org: { id: org.id, slug: org.slug, name: org.name },

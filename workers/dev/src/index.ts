@@ -12,6 +12,21 @@ export interface DevEnv extends SeedEnv {
   OAUTH: Fetcher;
   SLACK: Fetcher;
   DEV_MODE?: string;
+  /** `http://localhost:<port>`, passed by scripts/dev.mjs (`--var`): the only origin this stack answers. */
+  PUBLIC_URL?: string;
+}
+
+/** The Hosts a browser may reach this stack by: loopback names on its own port, nothing a DNS record can point. */
+function allowedHosts(publicUrl: string | undefined): Set<string> | null {
+  if (!publicUrl) return null;
+  let port: string;
+  try {
+    const u = new URL(publicUrl);
+    port = u.port || (u.protocol === "https:" ? "443" : "80");
+  } catch {
+    return null;
+  }
+  return new Set(["localhost", "127.0.0.1", "[::1]"].map((h) => `${h}:${port}`));
 }
 
 /**
@@ -20,9 +35,24 @@ export interface DevEnv extends SeedEnv {
  */
 const app = new Hono<{ Bindings: DevEnv }>();
 
+// DNS rebinding (issue 11, item 7): a page on rebind.attacker.example whose name resolves to
+// 127.0.0.1 reaches this port with its own Host. Only loopback Hosts on our port get through, so
+// every worker behind the gateway (the api, oauth and slack-events) sees only those.
+app.use("*", async (c, next) => {
+  const allowed = allowedHosts(c.env.PUBLIC_URL);
+  if (!allowed) return c.json({ error: { code: "internal", message: "PUBLIC_URL is not set for the dev gateway.", fix: "Start the stack with `npm run dev`." } }, 500);
+  const host = (c.req.header("host") ?? "").toLowerCase();
+  if (!allowed.has(host) || !allowed.has(new URL(c.req.url).host)) {
+    const [first] = allowed;
+    return c.json({ error: { code: "forbidden", message: `This local stack answers only to the Host ${first} (or 127.0.0.1, [::1] on that port).`, fix: `Open ${c.env.PUBLIC_URL}.`, details: { field: "host" } } }, 403);
+  }
+  await next();
+});
+
 app.post("/dev/seed", async (c) => {
   if (c.env.DEV_MODE !== "true") return c.json({ error: { code: "not_found", message: "Dev mode is off." } }, 404);
-  return c.json(await seedDemo(c.env, new URL(c.req.url).origin));
+  // The sandbox URL is configuration, never the request's origin.
+  return c.json(await seedDemo(c.env, new URL(c.env.PUBLIC_URL!).origin));
 });
 
 app.post("/dev/bench-org", async (c) => {
@@ -41,5 +71,8 @@ app.all("*", (c) => {
   const target = path.startsWith("/oauth/") ? c.env.OAUTH : path.startsWith("/slack/") ? c.env.SLACK : c.env.API;
   return target.fetch(c.req.raw);
 });
+
+// Dev only: the message is for the developer at the terminal (scripts/dev.mjs prints it).
+app.onError((e, c) => c.json({ error: { code: "internal", message: e instanceof Error ? e.message : "The dev gateway failed." } }, 500));
 
 export default app;

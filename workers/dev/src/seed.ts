@@ -1,6 +1,7 @@
-import { deterministicToken, hashToken, tokenPreview, type TokenKind } from "../../../lib/tokens";
+import { deterministicToken, hashToken, isOrgId, tokenPreview, type TokenKind } from "../../../lib/tokens";
 import type { Directory } from "../../../durable-objects/directory";
 import type { OrgVault } from "../../../durable-objects/org-vault";
+import { vaultStub } from "../../../durable-objects/vault-stub";
 import type { ProvisionSpec } from "../../../durable-objects/vault/identity";
 import type { SeedAnswer } from "../../../lib/schemas/dev";
 import { WORKSPACE as SANDBOX_WORKSPACE } from "./sandbox/slack-fake";
@@ -11,6 +12,8 @@ export interface SeedEnv {
   VAULT: DurableObjectNamespace<OrgVault>;
   DIRECTORY: DurableObjectNamespace<Directory>;
   DEV_SEED_SECRET: string;
+  /** Signs org ids: the api worker's value (scripts/dev.mjs writes it to every worker's .dev.vars). */
+  ORG_ID_KEY: string;
   DEV_MODE?: string;
 }
 
@@ -30,11 +33,20 @@ export const DEMO = {
 
 
 /**
+ * How the seed's spec reaches the vault. The vault accepts its pre-made tokens only in dev mode;
+ * the api test suite, whose vault runs as in production, writes those token rows itself.
+ */
+export type Provisioner = (vault: DurableObjectStub<OrgVault>, spec: ProvisionSpec) => Promise<void>;
+
+/**
  * Creates the demo org if it is missing; the same answer on every call. Tokens are derived from
  * DEV_SEED_SECRET so they can be answered again; the vault still stores only their hashes.
  */
-export async function seedDemo(env: SeedEnv, apiUrl: string): Promise<SeedAnswer> {
+export async function seedDemo(env: SeedEnv, apiUrl: string, provision: Provisioner = (vault, spec) => vault.provision(spec)): Promise<SeedAnswer> {
   const org = await env.DIRECTORY.getByName("global").ensureOrg(DEMO.org.slug, DEMO.org.name);
+  if (!(await isOrgId(env.ORG_ID_KEY, org.id))) {
+    throw new Error(`The local state holds org ${org.slug} under an id this ORG_ID_KEY did not sign (state from before verifiable org ids, or a changed .dev.vars). Stop the stack, delete the state directory (KEYSTROKE_STATE_DIR, default .wrangler/state) and run npm run dev again.`);
+  }
   const token = (kind: TokenKind, label: string) => deterministicToken(kind, org.id, env.DEV_SEED_SECRET, label);
   const users = await Promise.all(DEMO.members.map(async (m) => ({ ...m, token: await token("user", m.email) })));
   const runtimeToken = await token("rt", "runtime");
@@ -48,8 +60,8 @@ export async function seedDemo(env: SeedEnv, apiUrl: string): Promise<SeedAnswer
     projects: DEMO.projects.map((p) => ({ slug: p.slug, name: p.name, members: p.members.map((m) => ({ ...m })) })),
     tokens,
   };
-  const vault = env.VAULT.get(env.VAULT.idFromName(org.id));
-  await vault.provision(spec);
+  const vault = vaultStub(env, org.id);
+  await provision(vault, spec);
   // Providers, Slack and the agent runtime of the demo org are the sandbox on this same origin.
   if (env.DEV_MODE === "true") await vault.devConfigure({ sandboxUrl: apiUrl });
   // The sandbox Slack workspace (fixture ids), its bot token sealed like any secret, and

@@ -6,6 +6,8 @@ export interface SlackEnv {
   VAULT: DurableObjectNamespace<OrgVault>;
   DIRECTORY: DurableObjectNamespace<Directory>;
   ROUTES: KVNamespace;
+  /** Secret: signs org ids (README, "Org ids"); the same value as the api worker's. */
+  ORG_ID_KEY: string;
   /** Secret: the Slack app's signing secret (Basic Information -> App Credentials). */
   SLACK_SIGNING_SECRET?: string;
   /** Secret, optional: the previous signing secret while a rotation is under way. */

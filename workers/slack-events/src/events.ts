@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { AppError } from "../../../lib/errors";
 import { SlackHandoff, type HandoffAnswer } from "../../../lib/schemas/slack";
 import type { VaultResult } from "../../../durable-objects/vault/context";
+import { vaultStub } from "../../../durable-objects/vault-stub";
 import { classify, Envelope, routeKeysOf, toHandoff } from "../../../lib/slack/envelope";
 import { verifySlackSignature } from "../../../lib/slack/signature";
 import type { SlackEnv } from "./env";
@@ -84,7 +85,7 @@ export async function handleSlackEvent(c: C): Promise<Response> {
     console.warn("slack-events: event not understood, dropped", { field: handoff.error.issues[0]?.path.map(String).join(".") ?? null });
     return ack(c);
   }
-  const vault = c.env.VAULT.get(c.env.VAULT.idFromName(found.orgId));
+  const vault = vaultStub(c.env, found.orgId);
   const result: VaultResult<HandoffAnswer> = await vault.slackEvent(handoff.data);
   if (!result.ok && result.error.code === "internal") {
     // Not stored: a 5xx makes Slack deliver it again, which is what we want.

@@ -2,14 +2,31 @@ import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { AppError } from "../../../../lib/errors";
 import { constantTimeEqual } from "../../../../lib/tokens";
+import { vaultStub } from "../../../../durable-objects/vault-stub";
 import { generateState, githubSignInUrl, githubVerifiedEmails, type PlatformGitHub } from "../../../oauth/src/provider-client";
 import { publicUrl, type ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, Page } from "./layout";
 import { asErrorBody } from "./pages";
-import { clearSession, csrfToken, csrfValid, sessionToken, setSession, vaultOfSession } from "./session";
+import { clearSession, csrfToken, csrfValid, sessionToken, startSession, vaultOfSession } from "./session";
 
-/** Only same-site paths: `next` must never send a signed-in browser elsewhere. */
-const safeNext = (next: string | undefined) => (next && /^\/(?!\/)[^\s]*$/.test(next) ? next : "/apps");
+/**
+ * Where to go after sign-in: only a page of this platform. `next` is read as a URL against the
+ * platform origin, exactly as a browser would read a Location (so `/\evil.example`,
+ * `//evil.example` and absolute URLs elsewhere are caught), and only its path, query and fragment
+ * are kept; a path that would itself read as another host (`//x` after `..` removal) is refused too.
+ */
+function safeNext(c: Context<ApiEnv>, next: string | undefined): string {
+  if (!next) return "/apps";
+  const origin = publicUrl(c);
+  let url: URL;
+  try {
+    url = new URL(next, origin);
+  } catch {
+    return "/apps";
+  }
+  const path = url.pathname + url.search + url.hash;
+  return url.origin === origin && !/^\/[/\\]/.test(path) ? path : "/apps";
+}
 
 export const signin = new Hono<ApiEnv>();
 
@@ -32,7 +49,7 @@ function Failed({ title = "Sign in", error }: { title?: string; error: { message
 
 signin.get("/signin", async (c) => {
   const csrf = csrfToken(c);
-  const next = safeNext(c.req.query("next"));
+  const next = safeNext(c, c.req.query("next"));
   const dev = c.env.DEV_MODE === "true";
   const github = platformGitHub(c);
   const users = dev ? await c.env.DIRECTORY.getByName("global").allUsers() : [];
@@ -47,7 +64,7 @@ signin.get("/signin", async (c) => {
       ) : null}
       {dev ? (
         <div class="card">
-          <h2 style="margin-top:0">Dev mode: pick a seeded user</h2>
+          <h2>Dev mode: pick a seeded user</h2>
           <div class="actions">
             {users.map((u) => (
               <form method="post" action="/signin">
@@ -78,10 +95,10 @@ signin.post("/signin", async (c) => {
   const orgs = await c.env.DIRECTORY.getByName("global").orgsOfUser(email);
   const org = orgs[0];
   if (!org) return c.html(<Failed error={{ message: `No member ${email}.`, fix: "Pick one of the listed users." }} />, 404);
-  const r = await c.env.VAULT.get(c.env.VAULT.idFromName(org.id)).devSignIn(email);
+  const r = await vaultStub(c.env, org.id).devSignIn(email);
   if (!r.ok) return c.html(<Failed error={r.error} />, r.status as 403);
-  setSession(c, r.value.token);
-  return c.redirect(safeNext(typeof form.next === "string" ? form.next : undefined), 303);
+  await startSession(c, r.value.token);
+  return c.redirect(safeNext(c, typeof form.next === "string" ? form.next : undefined), 303);
 });
 
 signin.post("/signout", async (c) => {
@@ -103,7 +120,7 @@ signin.get("/signin/github", (c) => {
   const cfg = platformGitHub(c);
   if (!cfg) return c.html(<Failed error={{ message: "Sign-in with GitHub is not configured on this deployment.", fix: "An operator sets PLATFORM_GITHUB_CLIENT_ID and PLATFORM_GITHUB_CLIENT_SECRET." }} />, 404);
   const state = generateState();
-  const next = safeNext(c.req.query("next"));
+  const next = safeNext(c, c.req.query("next"));
   // The state and where to go afterwards live in a short HttpOnly cookie scoped to the callback;
   // Lax still sends it on GitHub's top-level redirect back.
   setCookie(c, STATE_COOKIE, `${state}~${encodeURIComponent(next)}`, { httpOnly: true, sameSite: "Lax", secure: new URL(c.req.url).protocol === "https:", path: STATE_PATH, maxAge: STATE_TTL_S });
@@ -139,12 +156,12 @@ signin.get("/signin/github/callback", async (c) => {
   for (const email of emails) {
     const org = (await directory.orgsOfUser(email))[0];
     if (!org) continue;
-    const r = await c.env.VAULT.get(c.env.VAULT.idFromName(org.id)).webSignIn(email, "github");
+    const r = await vaultStub(c.env, org.id).webSignIn(email, "github");
     if (!r.ok) continue;
-    setSession(c, r.value.token);
+    await startSession(c, r.value.token);
     let next = "/apps";
     try {
-      next = safeNext(decodeURIComponent(nextRaw));
+      next = safeNext(c, decodeURIComponent(nextRaw));
     } catch {}
     return c.redirect(next, 303);
   }
