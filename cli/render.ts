@@ -26,7 +26,7 @@ export function printAssignments(io: Io, rows: readonly AssignmentView[]): void 
   printTable(
     io,
     ["KIND", "TARGET", "CONSUMER", "APP", "CREDENTIAL", "STATUS"],
-    rows.map((a) => [a.kind, a.target, consumerText(a.consumer), a.app, a.credential.ref, a.credential.status]),
+    rows.map((a) => [a.kind, a.target, consumerText(a.consumer), a.app, a.credential?.ref ?? "(hidden)", a.credential?.status ?? "-"]),
     "No assignments.",
   );
 }
@@ -35,7 +35,7 @@ export function printConsumers(io: Io, rows: readonly ConsumerView[]): void {
   printTable(
     io,
     ["CONSUMER", "SOURCES", "LAST SEEN", "ASSIGNED"],
-    rows.map((c) => [c.id, c.sources.join(","), when(c.last_seen_at), c.assignments.map((a) => `${a.app}=${a.credential}${a.wildcard ? " (*)" : ""}`).join(", ") || "-"]),
+    rows.map((c) => [c.id, c.sources.join(","), when(c.last_seen_at), c.assignments.map((a) => `${a.app}=${a.credential ?? "(hidden)"}${a.wildcard ? " (*)" : ""}`).join(", ") || "-"]),
     "No consumers yet (workflow steps appear after a run; agents after their tools are registered; or assign one by name).",
   );
 }

@@ -32,6 +32,20 @@ export function can(p: Principal, action: CredentialAction, scope: Scope): boole
   }
 }
 
+/**
+ * Assignments (pins). Writing a pin that points at a credential needs `manage` on that
+ * credential's scope, so a user credential can be pinned only by its owner. Replacing or removing
+ * a pin needs `manage` on the scope of the credential it points at now; org owners and admins may
+ * always clear a pin (offboarding, a pin nobody else can undo). `scope` null: the credential row
+ * is gone, so only an org admin can tell what to do with the pin.
+ */
+export function canPin(p: Principal, scope: Scope): boolean {
+  return can(p, "manage", scope);
+}
+export function canUnpin(p: Principal, scope: Scope | null): boolean {
+  return isOrgAdmin(p) || (scope !== null && can(p, "manage", scope));
+}
+
 /** Whether the principal may see the masked preview; never for another user's credential. */
 export function canSeePreview(p: Principal, scope: Scope): boolean {
   return scope.type !== "user" || scope.user === p.member;

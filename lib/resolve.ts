@@ -5,8 +5,9 @@
  * reference throws (the `invalid_request` of `parseRef`), since that is bad input, not a decision.
  *
  * Visibility: a run sees the org's credentials, its own project's and its own user's. Anything
- * else (another user's, another project's) is invisible to explicit references and refused when
- * an assignment points at it.
+ * else (another user's, another project's) is invisible to explicit references. An assignment to
+ * another project's credential is refused; an assignment to a user credential is personal: it
+ * applies only to runs acting for that user and is skipped for everyone else's runs (never an error).
  *
  * Levels (steps 3-5): let L = the level's non-revoked credentials for the app (active or
  * needs_reauth). L empty -> next level (not for a pinned scope, which is the only level). One in L
@@ -129,6 +130,12 @@ function visibleToRun(c: CandidateCredential, ctx: RunContext): boolean {
   return ctx.user !== undefined && c.scope.user === ctx.user;
 }
 
+/** A pin to a user credential is personal: it applies only to runs acting for its owner. */
+function pinApplies(a: Assignment, credentials: readonly CandidateCredential[], ctx: RunContext): boolean {
+  const c = credentials.find((x) => x.id === a.credentialId);
+  return c === undefined || c.scope.type !== "user" || c.scope.user === ctx.user;
+}
+
 function visibleLevels(ctx: RunContext): string[] {
   const out = ["org"];
   if (ctx.project !== undefined) out.push(`project:${ctx.project}`);
@@ -231,7 +238,7 @@ export function resolve(input: ResolveInput): ResolveResult {
   // 2. Assignments: the exact consumer first, then the target's wildcard. Never falls through once one applies.
   const consumer = ctx.consumer;
   if (consumer !== undefined) {
-    const forTarget = assignments.filter((a) => a.kind === consumer.kind && a.target === consumer.target && a.app === app);
+    const forTarget = assignments.filter((a) => a.kind === consumer.kind && a.target === consumer.target && a.app === app && pinApplies(a, credentials, ctx));
     const exact = consumer.id === "*" ? [] : forTarget.filter((a) => a.consumer === consumer.id);
     const wildcard = forTarget.filter((a) => a.consumer === "*");
     const wildIds = new Set(wildcard.map((a) => a.credentialId));
@@ -259,10 +266,8 @@ export function resolve(input: ResolveInput): ResolveResult {
         return fail("credential_unavailable", `The ${app} credential assigned to ${who} no longer exists`, REASSIGN_FIX, { ...details, status: "deleted" });
       }
       if (!visibleToRun(cred, ctx)) {
-        const whose =
-          cred.scope.type === "user"
-            ? "belongs to another user"
-            : `belongs to project ${cred.scope.type === "project" ? cred.scope.project : ""}, which is not this run's project`;
+        // Only a project credential gets here: pinApplies dropped other users' personal pins.
+        const whose = `belongs to project ${cred.scope.type === "project" ? cred.scope.project : ""}, which is not this run's project`;
         return fail("credential_unavailable", `The assigned credential ${whose} (assigned to ${who})`, REASSIGN_FIX, {
           ...details,
           credential: formatRef(cred),

@@ -74,7 +74,7 @@ export function registerAssignments(creds: Command, io: Io): void {
         const t = consumerTarget(opts);
         const a = await s.backend().putAssignment({ kind: t.kind, target: t.target, credential: opts.credential, ...(opts.consumer !== undefined ? { consumer: opts.consumer } : {}) });
         if (s.globals.json) printJson(io, a);
-        else io.stdout.write(`Assigned ${a.credential.ref} to ${a.kind} ${a.target}, ${a.consumer === "*" ? "every consumer (*)" : `consumer ${a.consumer}`}.\n`);
+        else io.stdout.write(`Assigned ${a.credential?.ref ?? "the credential"} to ${a.kind} ${a.target}, ${a.consumer === "*" ? "every consumer (*)" : `consumer ${a.consumer}`}.\n`);
       }),
     );
 
@@ -86,7 +86,7 @@ export function registerAssignments(creds: Command, io: Io): void {
         const t = consumerTarget(opts);
         const a = await s.backend().deleteAssignment({ kind: t.kind, target: t.target, app: opts.app, ...(opts.consumer !== undefined ? { consumer: opts.consumer } : {}) });
         if (s.globals.json) printJson(io, { deleted: a });
-        else io.stdout.write(`Unassigned ${a.app} from ${a.kind} ${a.target}, ${consumerText(a.consumer)} (was ${a.credential.ref}).\n`);
+        else io.stdout.write(`Unassigned ${a.app} from ${a.kind} ${a.target}, ${consumerText(a.consumer)} (was ${a.credential?.ref ?? "a credential hidden from you"}).\n`);
       }),
     );
 

@@ -49,7 +49,7 @@ export function registerChannels(program: Command, io: Io): void {
         printTable(
           io,
           ["CHANNEL", "NAME", "PRIVATE", "BOT IN", "BINDABLE", "BOUND TO"],
-          answer.channels.map((c) => [c.id, c.name ?? "-", c.is_private ? "yes" : "", c.is_member ? "yes" : "no", c.bindable ? "yes" : "no", c.binding ? `${c.binding.agent} (${c.binding.mode})` : "-"]),
+          answer.channels.map((c) => [c.id, c.name ?? "-", c.is_private ? "yes" : "", c.is_member ? "yes" : "no", c.bindable ? "yes" : "no", c.binding ? `${c.binding.agent} (${c.binding.mode})` : c.bound_elsewhere ? "(another project)" : "-"]),
           "No channels (is Slack connected? `keystroke connect slack`).",
         );
       }),

@@ -280,7 +280,7 @@ export class LocalBackend implements Backend {
       id,
       sources: ["assignment" as const],
       last_seen_at: null,
-      assignments: all.filter((a) => a.consumer === id || a.consumer === "*").map((a) => ({ app: a.app, credential: a.credential.ref, wildcard: a.consumer === "*" })),
+      assignments: all.filter((a) => a.consumer === id || a.consumer === "*").map((a) => ({ app: a.app, credential: a.credential?.ref ?? null, wildcard: a.consumer === "*" })),
     }));
   }
 

@@ -68,18 +68,27 @@ function decide(ctx: VaultContext, body: ExplainBody, connectBase: string): { co
   return { context, decisions };
 }
 
+/** Whether `user` (a member id or email) names the principal. */
+function isSelf(ctx: VaultContext, p: Principal, user: string): boolean {
+  if (user === p.member) return true;
+  const row = ctx.sql.exec(`SELECT email FROM members WHERE id = ?`, p.member).toArray()[0];
+  return row !== undefined && String(row.email) === user.toLowerCase();
+}
+
 const consumerLabel = (c: RunContext["consumer"]) => (c ? `${c.kind}:${c.target}/${c.id}` : null);
 
 /** POST /v1/resolve/explain: the same decision a run would get, for a member, with no secret. */
 export function explain(ctx: VaultContext, p: Principal, body: ExplainBody, connectBase: string): { ok: boolean; results: ExplainResult[] } {
-  const { context, decisions } = decide(ctx, body, connectBase);
-  // A dry run shows credential records: only for a project the member can see, and, unless an admin, as themselves.
-  if (context.project !== undefined && !canSeeProject(p, context.project)) {
-    throw new AppError("forbidden", `You are not a member of project ${context.project}.`, { fix: "Explain a run of a project you belong to, or ask an org admin.", details: { field: "project" } });
+  // A dry run shows credential records: only for a project the member can see, and, unless an admin,
+  // as themselves. Checked before anything is looked up, so a builder naming a project they are not
+  // in gets the same answer whether or not it exists.
+  if (body.project !== undefined && !canSeeProject(p, body.project)) {
+    throw new AppError("forbidden", `You are not a member of project ${body.project}.`, { fix: "Explain a run of a project you belong to, or ask an org admin.", details: { field: "project" } });
   }
-  if (context.user !== undefined && context.user !== p.member && !isAdmin(p)) {
+  if (body.user !== undefined && !isAdmin(p) && !isSelf(ctx, p, body.user)) {
     throw new AppError("forbidden", "Only org owners and admins may explain a run on behalf of another member.", { fix: "Leave out `user`, or give your own.", details: { field: "user" } });
   }
+  const { decisions } = decide(ctx, body, connectBase);
   const results = decisions.map(({ result, rows }, i): ExplainResult => {
     const app = body.requirements[i]!.app;
     if (!result.ok) return { ok: false, app, error: result.error };

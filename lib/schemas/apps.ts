@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { FieldName, Slug } from "./common";
 
 /** An app as the API lists it: what to connect and which fields a secret needs; no provider internals. */
 export const AppSummary = z.object({
@@ -15,3 +16,10 @@ export const AppSummary = z.object({
 export type AppSummary = z.infer<typeof AppSummary>;
 
 export const AppsQuery = z.strictObject({ search: z.string().max(100).optional() });
+
+export const AppParam = z.object({ slug: Slug });
+/** PATCH /v1/apps/{slug}: a custom app's field list, replaced whole (org owners and admins only). */
+export const UpdateCustomAppBody = z.strictObject({
+  fields: z.array(FieldName).min(1, "name at least one field").max(50, "at most 50 fields").describe("the field names new sets and rotations must use"),
+});
+export type UpdateCustomAppBody = z.infer<typeof UpdateCustomAppBody>;

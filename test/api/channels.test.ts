@@ -174,3 +174,48 @@ describe("GET /v1/channels/sessions", () => {
     expect(creds.text).not.toContain(BOT_TOKEN);
   });
 });
+
+describe("builders learn nothing they may not see (issue 11)", () => {
+  it("/v1/channels/available masks bindings of projects the caller cannot see", async () => {
+    mockSlack();
+    const bound = await call("POST", "/v1/channels/bindings", { token: s.alice, body: { channel: "C0AB8PRIV01", agent: "growth-secret-agent", mode: "all", project: "growth" } });
+    expect(bound.status, bound.text).toBe(200);
+    const available = async (token: string) => {
+      mockSlack();
+      const res = await call("GET", "/v1/channels/available", { token });
+      expect(res.status, res.text).toBe(200);
+      return { text: res.text, channel: res.body.channels.find((c: any) => c.id === "C0AB8PRIV01") };
+    };
+    const carol = await available(s.carol);
+    expect(carol.channel).toMatchObject({ bindable: false, binding: null, bound_elsewhere: true });
+    expect(carol.text).not.toContain("growth-secret-agent");
+    for (const token of [dave, s.alice]) {
+      expect((await available(token)).channel).toMatchObject({ bindable: true, binding: { agent: "growth-secret-agent", mode: "all" }, bound_elsewhere: false });
+    }
+    expect((await call("DELETE", "/v1/channels/bindings/C0AB8PRIV01", { token: s.alice })).status).toBe(200);
+  });
+
+  it("binding a channel and explain check permission before existence: a builder cannot probe project names", async () => {
+    const before = JSON.stringify((await dumpVault(s.org.id)).slack_bindings);
+    const same = (a: any, b: any, x: string, y: string) => {
+      expect([a.status, a.body.error.code, a.body.error.details?.field]).toEqual([b.status, b.body.error.code, b.body.error.details?.field]);
+      expect(a.body.error.message.replace(x, "<p>")).toBe(b.body.error.message.replace(y, "<p>"));
+    };
+    const bind = (token: string, project: string) => call("POST", "/v1/channels/bindings", { token, body: { channel: "C0AB6CHAN1", agent: "a", project } });
+    const real = await bind(s.carol, "growth");
+    expectError(real, 403, "forbidden");
+    same(real, await bind(s.carol, "no-such-project"), "growth", "no-such-project");
+    expect(JSON.stringify((await dumpVault(s.org.id)).slack_bindings)).toBe(before);
+    expectError(await bind(s.alice, "no-such-project"), 400, "invalid_request", "project");
+
+    const explain = (token: string, extra: object) => call("POST", "/v1/resolve/explain", { token, body: { ...extra, requirements: [{ app: "exa" }] } });
+    const growth = await explain(s.carol, { project: "growth" });
+    expectError(growth, 403, "forbidden", "project");
+    same(growth, await explain(s.carol, { project: "no-such-project" }), "growth", "no-such-project");
+    const member = await explain(s.carol, { user: "alice@acme.test" });
+    expectError(member, 403, "forbidden", "user");
+    same(member, await explain(s.carol, { user: "nobody@nowhere.test" }), "", "");
+    expect((await explain(s.carol, { user: "carol@acme.test" })).status).toBe(200);
+    expectError(await explain(s.alice, { project: "no-such-project" }), 400, "invalid_request", "project");
+  });
+});

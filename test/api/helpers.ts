@@ -1,17 +1,43 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { seedDemo, type SeedAnswer } from "../../workers/dev/src/seed";
+import type { ProvisionSpec } from "../../durable-objects/vault/identity";
 import { expect } from "vitest";
 import { openFields } from "../../durable-objects/vault/credentials";
 import { parseKeyring } from "../../lib/crypto";
+import { hashToken, newId, newToken, tokenPreview } from "../../lib/tokens";
 
 export type Seed = SeedAnswer & { alice: string; bob: string; carol: string; runtime: string };
 
 /** The demo org of SPEC section 11 (idempotent), with each user's token at hand. */
 export async function seed(): Promise<Seed> {
-  const answer = await seedDemo(env, "http://localhost:8787");
+  const answer = await seedDemo(env, "http://localhost:8787", (_vault, spec) => provisionWithTokens(spec));
   const tokenOf = (email: string) => answer.users.find((u) => u.email === email)!.token;
   return { ...answer, alice: tokenOf("alice@acme.test"), bob: tokenOf("bob@acme.test"), carol: tokenOf("carol@acme.test"), runtime: answer.runtime_token };
+}
+
+/**
+ * Provisions an org with pre-made tokens. The vault of this project runs as in production
+ * (DEV_MODE off), where provision() refuses them (issue 11, item 13c), so the org is provisioned
+ * without and the same token rows (hashes only) are written straight into the vault.
+ */
+export async function provisionWithTokens(spec: ProvisionSpec): Promise<void> {
+  await vaultOf(spec.org.id).provision({ ...spec, tokens: [] });
+  await runInDurableObject(vaultOf(spec.org.id), (_instance, state) => {
+    for (const t of spec.tokens) {
+      state.storage.sql.exec(
+        `INSERT OR IGNORE INTO tokens (id, hash, kind, member_id, name, preview, created_at, expires_at) VALUES (?, ?, ?, (SELECT id FROM members WHERE email = ?), ?, ?, ?, ?)`,
+        newId("tok"), t.hash, t.kind, t.email, t.name, t.preview, Date.now(), t.expires_at,
+      );
+    }
+  });
+}
+
+/** The provider URL of the page /oauth/start answers (its meta refresh), as a browser reads it. */
+export function providerLink(html: string): string {
+  const m = /<meta http-equiv="refresh" content="0;url=([^"]+)"/.exec(html);
+  if (!m) throw new Error(`no provider link in ${html.slice(0, 300)}`);
+  return m[1]!.replaceAll("&amp;", "&");
 }
 
 export interface CallOptions {
@@ -113,4 +139,19 @@ export async function openSecret(orgId: string, credentialId: string): Promise<R
     const ring = parseKeyring(env.VAULT_KEYS);
     return openFields({ storage: state.storage, sql: state.storage.sql, orgId, ring, now: Date.now() }, credentialId);
   });
+}
+
+/**
+ * A member the demo seed lacks (a project admin, a builder of `growth`, ...), written straight into
+ * the vault, with a member token. Answers the token and the member id.
+ */
+export async function addMember(orgId: string, email: string, role: "owner" | "admin" | "builder", projects: Record<string, "admin" | "builder"> = {}): Promise<{ token: string; id: string }> {
+  const token = newToken("user", orgId);
+  const id = newId("mem");
+  await vaultSql(orgId, `INSERT INTO members (id, email, name, role, created_at) VALUES (?, ?, ?, ?, ?)`, id, email, email.split("@")[0]!, role, Date.now());
+  for (const [project, projectRole] of Object.entries(projects)) {
+    await vaultSql(orgId, `INSERT INTO project_members (project, member_id, role) VALUES (?, ?, ?)`, project, id, projectRole);
+  }
+  await vaultSql(orgId, `INSERT INTO tokens (id, hash, kind, member_id, name, preview, created_at) VALUES (?, ?, 'user', ?, 'test', ?, ?)`, newId("tok"), await hashToken(token), id, tokenPreview(token), Date.now());
+  return { token, id };
 }

@@ -145,7 +145,7 @@ describe("step 2: assignments", () => {
     });
   });
 
-  it("an assignment to another project's or another user's credential is refused for this run", async () => {
+  it("an assignment to another project's credential is refused for this run; another user's personal pin is skipped", async () => {
     const app = newApp();
     const target = `wf${uid(6)}`;
     const g = await mk(app, { type: "project", project: "growth" }, "g");
@@ -156,9 +156,10 @@ describe("step 2: assignments", () => {
     expect((await put("s2", mine.id)).status).toBe(200);
     const r1 = await one({ project: "support", consumer: wf(target, "s1"), requirements: [{ app }] });
     expect(r1.error).toMatchObject({ code: "credential_unavailable", fix: REASSIGN_FIX, details: { app, id: g.id, credential: `${app}/project/growth/g` } });
+    // alice's pin of her own credential is personal (issue 11): carol's run falls through to the org's.
     const r2 = await one({ user: "carol@acme.test", consumer: wf(target, "s2"), requirements: [{ app }] });
-    expect(r2.error).toMatchObject({ code: "credential_unavailable", fix: REASSIGN_FIX, details: { app, id: mine.id } });
-    expect(r2.error.message).toContain("belongs to another user");
+    expect(r2).toMatchObject({ ok: true, rule: "org" });
+    expect(JSON.stringify(r2)).not.toContain(mine.id);
     // For alice's own run the same assignment is fine.
     const r3 = await one({ user: "alice@acme.test", consumer: wf(target, "s2"), requirements: [{ app }] });
     expect(r3).toMatchObject({ ok: true, rule: "assignment", credential: { id: mine.id } });

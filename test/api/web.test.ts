@@ -3,6 +3,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../workers/api/src/index";
 import { call, memberIds, seed, setCred, uid, vaultOf, vaultSql, type Seed } from "./helpers";
+import { sessionCsrf } from "../../workers/api/src/web/session";
 
 /**
  * The web app's page handlers inside workerd (fast; the browser walk-through is
@@ -19,13 +20,15 @@ interface PageAnswer {
   cookies: string[];
 }
 
+/** A browser's request: the session cookie (`__Host-` over https) and by default the CSRF value bound to it. */
 async function page(method: string, path: string, opts: { token?: string; csrf?: string | null; form?: Record<string, string>; origin?: string; cookie?: string } = {}): Promise<PageAnswer> {
-  const cookies = [opts.cookie ?? "", opts.token ? `ks_session=${opts.token}` : "", `ks_csrf=${CSRF}`].filter(Boolean).join("; ");
+  const host = (opts.origin ?? "http://localhost").startsWith("https:") ? "__Host-" : "";
+  const cookies = [opts.cookie ?? "", opts.token ? `${host}ks_session=${opts.token}` : "", `${host}ks_csrf=${CSRF}`].filter(Boolean).join("; ");
   const headers: Record<string, string> = { cookie: cookies, accept: "text/html" };
   let body: string | undefined;
   if (opts.form || method === "POST") {
     const f = new URLSearchParams(opts.form ?? {});
-    if (opts.csrf !== null) f.set("csrf", opts.csrf ?? CSRF);
+    if (opts.csrf !== null) f.set("csrf", opts.csrf ?? (opts.token ? await sessionCsrf(opts.token) : CSRF));
     body = f.toString();
     headers["content-type"] = "application/x-www-form-urlencoded";
   }
@@ -48,7 +51,7 @@ describe("web sessions", () => {
     expect(r.location).toBe(`/signin?next=${encodeURIComponent("/apps?app=exa")}`);
   });
 
-  it("renews the session cookie on every page view: HttpOnly, SameSite=Lax, Secure only over https", async () => {
+  it("renews the session cookie on every page view: HttpOnly, SameSite=Lax; Secure and __Host- only over https", async () => {
     const r = await page("GET", "/apps", { token: s.alice });
     expect(r.status).toBe(200);
     const cookie = r.cookies.find((c) => c.startsWith("ks_session="))!;
@@ -57,7 +60,7 @@ describe("web sessions", () => {
     expect(cookie).toMatch(/Max-Age=28800/);
     expect(cookie).not.toMatch(/Secure/);
     const secure = await page("GET", "/apps", { token: s.alice, origin: "https://keystroke.example" });
-    expect(secure.cookies.find((c) => c.startsWith("ks_session="))).toMatch(/Secure/);
+    expect(secure.cookies.find((c) => c.startsWith("__Host-ks_session="))).toMatch(/Secure/);
   });
 
   it("slides a web session token's expiry on use, and refuses an expired one", async () => {
@@ -113,7 +116,7 @@ describe("CSRF", () => {
   it("accepts the same post with the token: the API key is shown once, never cached", async () => {
     const name = `web key ${uid()}`;
     const res = await exports.default.fetch(
-      new Request("http://localhost/api-keys", { method: "POST", headers: { cookie: `ks_session=${s.alice}; ks_csrf=${CSRF}`, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ name, csrf: CSRF }).toString() }),
+      new Request("http://localhost/api-keys", { method: "POST", headers: { cookie: `ks_session=${s.alice}; ks_csrf=${CSRF}`, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ name, csrf: await sessionCsrf(s.alice) }).toString() }),
     );
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
@@ -302,7 +305,11 @@ describe("assignments and channels pages", () => {
     expect(before.status).toBe(200);
     expect(before.html).toMatch(/data-consumer="fetch" data-app="exa">.*<code data-testid="rule">org<\/code>/s);
     const support = (await call("GET", "/v1/credentials?scope=project:support", { token: s.alice })).body.credentials[0];
-    const assigned = await page("POST", "/assignments/assign", { token: s.carol, form: { kind: "workflow", target: workflow, consumer: "fetch", credential: support.id, project: "support", explain: "exa" } });
+    // carol (a builder of support) may not pin support's credential (issue 11); alice may, and carol sees the result.
+    const refused = await page("POST", "/assignments/assign", { token: s.carol, form: { kind: "workflow", target: workflow, consumer: "fetch", credential: support.id, project: "support", explain: "exa" } });
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain("You may not pin credentials at project:support.");
+    const assigned = await page("POST", "/assignments/assign", { token: s.alice, form: { kind: "workflow", target: workflow, consumer: "fetch", credential: support.id, project: "support", explain: "exa" } });
     expect(assigned.status, assigned.html).toBe(303);
     expect(assigned.location).toBe(`/assignments?kind=workflow&target=${workflow}&project=support&app=exa&done=assigned`);
     const after = await page("GET", assigned.location!, { token: s.carol });

@@ -115,7 +115,9 @@ const live = (creds: CandidateCredential[], app: string, level: Scope) =>
 function applicable(s: Scenario): { rule: "assignment" | "assignment_wildcard"; ids: Set<string> } | undefined {
   const k = s.context.consumer;
   if (k === undefined) return undefined;
-  const rows = s.assignments.filter((a) => a.kind === k.kind && a.target === k.target && a.app === s.requirement.app);
+  // A pin to a user credential is personal: it applies only to runs acting for that user.
+  const personalOfOther = (id: string) => s.credentials.some((c) => c.id === id && c.scope.type === "user" && c.scope.user !== s.context.user);
+  const rows = s.assignments.filter((a) => a.kind === k.kind && a.target === k.target && a.app === s.requirement.app && !personalOfOther(a.credentialId));
   const exact = rows.filter((a) => a.consumer === k.id);
   const wild = rows.filter((a) => a.consumer === "*");
   if (exact.length > 0) return { rule: "assignment", ids: new Set(exact.map((a) => a.credentialId)) };

@@ -167,11 +167,25 @@ describe("step 2: assignments", () => {
     expect(e).toMatchObject({ code: "credential_unavailable", fix: reconnectFix("linear", "linear/project/support/stale") });
   });
 
-  it("an assignment to another user's credential is refused", () => {
+  it("a pin to another user's credential is personal: skipped for this run, never an error", () => {
     const carols = cred(CAROL, "mine");
-    const e = err(run([org, carols], { assignments: [assign(carols)] }));
+    // Exact and wildcard pins of carol's own credential do not apply to alice's run: it falls through.
+    for (const who of ["step-1", "*"]) {
+      const d = ok(run([org, carols], { assignments: [assign(carols, who)] }));
+      expect(d).toMatchObject({ rule: "org", credential: org });
+      expect(JSON.stringify(d)).not.toContain(carols.id);
+    }
+    // A skipped personal exact pin leaves the target's wildcard in charge.
+    expect(ok(run([org, carols, a], { assignments: [assign(carols), assign(a, "*")] }))).toMatchObject({ rule: "assignment_wildcard", credential: a });
+    // For carol's own run the same pin applies.
+    expect(ok(run([org, carols], { assignments: [assign(carols)], context: { user: "carol", consumer } }))).toMatchObject({ rule: "assignment", credential: carols });
+  });
+
+  it("an assignment to another project's credential is refused", () => {
+    const g = cred(GROWTH, "g");
+    const e = err(run([org, g], { assignments: [assign(g)] }));
     expect(e.code).toBe("credential_unavailable");
-    expect(e.message).toBe("The assigned credential belongs to another user (assigned to workflow triage, consumer step-1)");
+    expect(e.message).toBe("The assigned credential belongs to project growth, which is not this run's project (assigned to workflow triage, consumer step-1)");
     expect(e.fix).toBe(REASSIGN_FIX);
   });
 
