@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { devBanner } from "./dev-banner.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT ?? 8787);
@@ -124,21 +125,7 @@ try {
   const res = await fetch(`${base}/dev/seed`, { method: "POST" });
   if (!res.ok) throw new Error(`POST /dev/seed answered ${res.status}: ${await res.text()}`);
   const seed = await res.json();
-  const owner = seed.users.find((u) => u.role === "owner");
-  console.log(`
-  Keystroke is running on ${base}
-
-  Web app        ${base}/
-  API            ${base}/v1  (OpenAPI: ${base}/openapi.json)
-  Org            ${seed.org.slug} (${seed.org.id})
-  Demo users     ${seed.users.map((u) => `${u.email} (${u.role})`).join(", ")}
-  CLI token      ${owner.token}   (alice)
-  CLI setup      export KEYSTROKE_API_URL=${base} KEYSTROKE_TOKEN=${owner.token}
-  Runtime token  ${seed.runtime_token}
-
-  Try: curl -H "authorization: Bearer ${owner.token}" ${base}/v1/me
-  Stop with Ctrl-C. State lives in ${stateDir}: delete it (while stopped) to start over.
-`);
+  console.log(devBanner({ base, stateDir, seed }));
   if (process.env.KEYSTROKE_SEED_FILE) writeFileSync(process.env.KEYSTROKE_SEED_FILE, JSON.stringify(seed));
 } catch (e) {
   console.error(String(e instanceof Error ? e.message : e));

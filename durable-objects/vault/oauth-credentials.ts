@@ -13,6 +13,7 @@ import { rowScope, scopeKey, scopeLabel, selectCredentials, type CredentialRow }
 import { openFields } from "./credentials";
 import { finishSession, type ConsumedState } from "./connect";
 import { outbound, type OutboundEnv } from "./outbound";
+import { timeoutFor, withDeadline } from "./outbound-fetch";
 
 export interface OAuthEnv extends OutboundEnv {
   OAUTH_CLIENTS?: string;
@@ -39,16 +40,30 @@ function writeFields(ctx: VaultContext, id: string, sealed: [string, string][], 
   }
 }
 
-/** Picks the slug for a new connection: the given name, else `default`, else the account's name. */
-function slugFor(ctx: VaultContext, app: string, rowsAtTarget: CredentialRow[], name: string | null, account: Account): string {
-  if (name) return slugify(name) ?? "default";
-  const taken = new Set(rowsAtTarget.map((r) => r.slug));
-  const own = slugify(account.name ?? account.email ?? account.id) ?? "account";
-  for (const candidate of ["default", own]) if (!taken.has(candidate)) return candidate;
+/** `base`, or the first free `base-2`, `base-3`, … */
+function freeSlug(taken: Set<string>, base: string): string {
+  if (!taken.has(base)) return base;
   let n = 2;
-  while (taken.has(`${own.slice(0, 58)}-${n}`)) n++;
-  return `${own.slice(0, 58)}-${n}`;
+  while (taken.has(`${base.slice(0, 58)}-${n}`)) n++;
+  return `${base.slice(0, 58)}-${n}`;
 }
+
+/**
+ * Picks the slug for a new connection: the given name, else `default`, else the account's name.
+ * The connect form refuses a name already taken at a target (beginOAuth); one taken while the
+ * member was at the provider gets the next free `-2` suffix instead of failing after consent.
+ */
+function slugFor(rowsAtTarget: CredentialRow[], name: string | null, account: Account): string {
+  const taken = new Set(rowsAtTarget.map((r) => r.slug));
+  if (name) return freeSlug(taken, slugify(name) ?? "default");
+  const own = slugify(account.name ?? account.email ?? account.id) ?? "account";
+  return taken.has("default") ? freeSlug(taken, own) : "default";
+}
+
+const liveAt = (ctx: VaultContext, app: string, scope: ConsumedState["scopes"][number]) => {
+  const k = scopeKey(scope);
+  return selectCredentials(ctx, "app = ? AND scope_type = ? AND scope_id = ? AND status != 'revoked'", app, k.type, k.id);
+};
 
 /**
  * Stores a completed OAuth connection at each chosen target, or into the reconnected credential
@@ -58,12 +73,10 @@ function slugFor(ctx: VaultContext, app: string, rowsAtTarget: CredentialRow[], 
 export async function storeConnection(ctx: VaultContext, actor: Actor, p: Principal, st: ConsumedState, tokens: TokenSet, account: Account): Promise<string[]> {
   const app = st.session.app;
   const plan = st.scopes.map((scope) => {
-    const k = scopeKey(scope);
-    const live = selectCredentials(ctx, "app = ? AND scope_type = ? AND scope_id = ? AND status != 'revoked'", app, k.type, k.id);
     const existing = st.session.reconnect_id
       ? selectCredentials(ctx, "id = ?", st.session.reconnect_id)[0]
-      : live.find((r) => r.kind === "oauth" && r.account !== null && JSON.parse(r.account).id === account.id);
-    return { scope, existing, slug: existing?.slug ?? slugFor(ctx, app, live, st.name, account), id: existing?.id ?? newId("cred") };
+      : liveAt(ctx, app, scope).find((r) => r.kind === "oauth" && r.account !== null && JSON.parse(r.account).id === account.id);
+    return { scope, existing, id: existing?.id ?? newId("cred") };
   });
   for (const t of plan) {
     if (st.session.reconnect_id && t.existing?.account) {
@@ -76,19 +89,22 @@ export async function storeConnection(ctx: VaultContext, actor: Actor, p: Princi
     }
   }
   const sealed = await Promise.all(plan.map((t) => sealTokens(ctx, t.id, tokens)));
-  ctx.storage.transactionSync(() => {
-    plan.forEach((t, i) => {
+  return ctx.storage.transactionSync(() => {
+    const ids = plan.map((t, i) => {
       const k = scopeKey(t.scope);
+      // Chosen here, not before the sealing await: a slug taken meanwhile is skipped (the AAD binds the id, not the slug).
+      const slug = t.existing?.slug ?? slugFor(liveAt(ctx, app, t.scope), st.name, account);
       if (t.existing) {
+        // token_generation: a refresh in flight that read the old tokens will not overwrite these.
         ctx.sql.exec(
-          `UPDATE credentials SET status = 'active', account = ?, scopes = ?, expires_at = ?, updated_at = ?, rotated_at = ? WHERE id = ?`,
+          `UPDATE credentials SET status = 'active', account = ?, scopes = ?, expires_at = ?, updated_at = ?, rotated_at = ?, token_generation = token_generation + 1 WHERE id = ?`,
           JSON.stringify(account), JSON.stringify(tokens.scopes), tokens.expiresAt, ctx.now, ctx.now, t.id,
         );
       } else {
         ctx.sql.exec(
           `INSERT INTO credentials (id, app, slug, name, scope_type, scope_id, kind, status, preview, account, scopes, expires_at, created_by, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, 'oauth', 'active', NULL, ?, ?, ?, ?, ?, ?)`,
-          t.id, app, t.slug, st.name ?? account.name ?? account.email ?? t.slug, k.type, k.id, JSON.stringify(account), JSON.stringify(tokens.scopes), tokens.expiresAt, p.member, ctx.now, ctx.now,
+          t.id, app, slug, st.name ?? account.name ?? account.email ?? slug, k.type, k.id, JSON.stringify(account), JSON.stringify(tokens.scopes), tokens.expiresAt, p.member, ctx.now, ctx.now,
         );
       }
       writeFields(ctx, t.id, sealed[i]!, true);
@@ -96,12 +112,13 @@ export async function storeConnection(ctx: VaultContext, actor: Actor, p: Princi
         action: t.existing ? (st.session.reconnect_id ? "credential.reconnect" : "credential.replace") : "credential.create",
         credentialId: t.id,
         target: scopeLabel(t.scope),
-        detail: { app, slug: t.slug, account: account.id },
+        detail: { app, slug, account: account.id },
       });
+      return t.id;
     });
-    finishSession(ctx, actor, st.session, { ids: plan.map((t) => t.id) });
+    finishSession(ctx, actor, st.session, { ids });
+    return ids;
   });
-  return plan.map((t) => t.id);
 }
 
 // ---- token lifecycle ----
@@ -109,22 +126,39 @@ export async function storeConnection(ctx: VaultContext, actor: Actor, p: Princi
 /** One refresh in flight per credential, per vault instance. */
 export type InFlight = Map<string, Promise<void>>;
 
+/** A refresh whose provider never answers leaves the single-flight slot after this, so a later one can try. */
+const ABANDON_AFTER_MS = 120_000;
+
 /**
  * Makes sure the credential's access token is not expiring within 5 minutes. Single-flight: every
  * concurrent caller awaits the same refresh, and the rotated refresh token is written before the
  * promise settles, so nobody ever refreshes with a token the provider already rotated away.
+ *
+ * Callers wait at most the provider timeout (an upstream_error; nothing is marked). The refresh
+ * itself keeps its slot until the provider answers (its late answer is still stored: the old
+ * refresh token may be rotated away by then) or ABANDON_AFTER_MS passes.
  */
 export function ensureFresh(ctx: VaultContext, env: OAuthEnv, credentialId: string, inflight: InFlight, asOf = Date.now()): Promise<void> {
-  const running = inflight.get(credentialId);
-  if (running) return running;
-  const row = selectCredentials(ctx, "id = ?", credentialId)[0];
-  if (!row || row.kind !== "oauth" || row.status !== "active" || !needsRefresh(row.expires_at, asOf)) return Promise.resolve();
-  const p = refresh(ctx, env, row).finally(() => inflight.delete(credentialId));
-  inflight.set(credentialId, p);
-  return p;
+  let running = inflight.get(credentialId);
+  if (!running) {
+    const row = selectCredentials(ctx, "id = ?", credentialId)[0];
+    if (!row || row.kind !== "oauth" || row.status !== "active" || !needsRefresh(row.expires_at, asOf)) return Promise.resolve();
+    const p = refresh(ctx, env, row);
+    running = p;
+    inflight.set(credentialId, p);
+    const release = () => {
+      clearTimeout(abandon);
+      if (inflight.get(credentialId) === p) inflight.delete(credentialId);
+    };
+    const abandon = setTimeout(release, Math.max(ABANDON_AFTER_MS, timeoutFor(env, "provider")));
+    p.then(release, release);
+  }
+  return withDeadline(running, timeoutFor(env, "provider"), "provider's token endpoint");
 }
 
 async function refresh(ctx: VaultContext, env: OAuthEnv, row: CredentialRow): Promise<void> {
+  // Read before anything awaits: a reconnect (or Slack reinstall) bumps it, and then our answer is stale.
+  const generation = Number(ctx.sql.exec(`SELECT token_generation FROM credentials WHERE id = ?`, row.id).one().token_generation);
   const fields = await openFields(ctx, row.id);
   if (!fields.refreshToken) {
     markNeedsReauth(ctx, row, "the access token expired and the provider gave no refresh token");
@@ -136,7 +170,7 @@ async function refresh(ctx: VaultContext, env: OAuthEnv, row: CredentialRow): Pr
     data = await refreshTokens(cfg, fields.refreshToken);
   } catch (e) {
     if (e instanceof AppError && e.details?.provider_error === "invalid_grant") {
-      markNeedsReauth(ctx, row, "the provider refused the refresh token (invalid_grant)");
+      if (tokenGeneration(ctx, row.id) === generation) markNeedsReauth(ctx, row, "the provider refused the refresh token (invalid_grant)");
       return;
     }
     throw e;
@@ -148,11 +182,18 @@ async function refresh(ctx: VaultContext, env: OAuthEnv, row: CredentialRow): Pr
   ctx.storage.transactionSync(() => {
     const current = selectCredentials(ctx, "id = ?", row.id)[0];
     if (!current || current.status === "revoked") return; // revoked meanwhile: the new tokens are dropped
+    // Reconnected meanwhile (the fetch opened the input gate): those tokens are newer than ours.
+    if (tokenGeneration(ctx, row.id) !== generation) return;
     writeFields(ctx, row.id, sealed, false);
-    ctx.sql.exec(`UPDATE credentials SET expires_at = ?, scopes = ?, updated_at = ? WHERE id = ?`, tokens.expiresAt, JSON.stringify(tokens.scopes), now, row.id);
+    ctx.sql.exec(`UPDATE credentials SET expires_at = ?, scopes = ?, updated_at = ?, token_generation = token_generation + 1 WHERE id = ?`, tokens.expiresAt, JSON.stringify(tokens.scopes), now, row.id);
     writeAudit({ ...ctx, now }, null, { action: "credential.refresh", credentialId: row.id, target: scopeLabel(rowScope(row)), detail: { app: row.app, rotated: tokens.refreshToken !== null } });
   });
 }
+
+const tokenGeneration = (ctx: Pick<VaultContext, "sql">, id: string): number | null => {
+  const r = ctx.sql.exec(`SELECT token_generation FROM credentials WHERE id = ?`, id).toArray()[0];
+  return r ? Number(r.token_generation) : null;
+};
 
 function markNeedsReauth(ctx: VaultContext, row: CredentialRow, reason: string): void {
   ctx.storage.transactionSync(() => {
@@ -161,19 +202,33 @@ function markNeedsReauth(ctx: VaultContext, row: CredentialRow, reason: string):
   });
 }
 
-/** The alarm's share: refresh what expires within 10 minutes; answers when to look again. */
+/** Refreshes the alarm runs at once, and the time after which it starts no new one (the rest: next alarm). */
+const REFRESH_CONCURRENCY = 4;
+const REFRESH_BUDGET_MS = 30_000;
+
+/**
+ * The alarm's share: refresh what expires within 10 minutes, soonest first, a few at a time and
+ * each bounded by the provider timeout, so a slow provider delays neither other credentials for
+ * long nor the alarm's other work. Answers when to look again.
+ */
 export async function refreshDue(ctx: VaultContext, env: OAuthEnv, inflight: InFlight): Promise<number | null> {
-  const soon = Date.now() + 10 * 60_000;
-  const due = selectCredentials(ctx, "kind = 'oauth' AND status = 'active' AND expires_at IS NOT NULL AND expires_at <= ?", soon);
-  for (const row of due) {
-    try {
-      // As of 5 minutes from now: the 5-minute refresh window then covers everything due within 10.
-      await ensureFresh(ctx, env, row.id, inflight, soon - REFRESH_WINDOW_MS);
-    } catch {
-      // A provider outage: the next alarm or resolve tries again; nothing is marked.
+  const started = Date.now();
+  const soon = started + 10 * 60_000;
+  const due = selectCredentials(ctx, "kind = 'oauth' AND status = 'active' AND expires_at IS NOT NULL AND expires_at <= ?", soon).sort((a, b) => a.expires_at! - b.expires_at!);
+  let next = 0;
+  const lane = async () => {
+    while (next < due.length && Date.now() - started < REFRESH_BUDGET_MS) {
+      const row = due[next++]!;
+      try {
+        // As of 5 minutes from now: the 5-minute refresh window then covers everything due within 10.
+        await ensureFresh(ctx, env, row.id, inflight, soon - REFRESH_WINDOW_MS);
+      } catch {
+        // A provider outage or timeout: the next alarm or resolve tries again; nothing is marked.
+      }
     }
-  }
-  return nextRefreshAt(ctx);
+  };
+  await Promise.all(Array.from({ length: Math.min(REFRESH_CONCURRENCY, due.length) }, lane));
+  return next < due.length ? Date.now() + 1_000 : nextRefreshAt(ctx);
 }
 
 /** When the alarm should next refresh: 6 minutes before the earliest refreshable expiry. */
@@ -184,8 +239,38 @@ export function nextRefreshAt(ctx: Pick<VaultContext, "sql">): number | null {
   return next === null ? null : Math.max(Date.now() + 30_000, next - 6 * 60_000);
 }
 
+/** Tokens a callback got from the provider but did not store (the oauth worker's failOAuth). */
+export interface NewGrant {
+  session: string;
+  app: string;
+  tokens: { accessToken: string; refreshToken?: string };
+  /** The account's id, once the callback read it. */
+  account: string | null;
+}
+
+/**
+ * A connect that failed after the provider issued tokens: revoke them upstream, so no live grant
+ * is left that nothing here holds. Not when that would cut off what is stored: Slack answers a
+ * reinstall with the workspace's existing bot token, and providers such as Google revoke the whole
+ * grant of an account, so an account already connected here (any scope) is left alone.
+ */
+export async function revokeNewGrant(ctx: VaultContext, env: OAuthEnv, actor: Actor, g: NewGrant): Promise<boolean> {
+  const inUse = g.account !== null && ctx.sql.exec(
+    `SELECT 1 FROM credentials WHERE app = ? AND kind = 'oauth' AND status != 'revoked' AND json_extract(account, '$.id') = ? LIMIT 1`, g.app, g.account,
+  ).toArray().length > 0;
+  const skipped = g.app === "slack" ? "slack_bot_token" : inUse ? "account_in_use" : null;
+  const revoked = skipped ? false : await revokeUpstream(ctx, env, g.app, g.tokens);
+  writeAudit({ ...ctx, now: Date.now() }, actor, {
+    action: "connect.revoke_upstream",
+    outcome: revoked ? "ok" : "failed",
+    target: g.session,
+    detail: { app: g.app, ...(skipped ? { skipped } : {}) },
+  });
+  return revoked;
+}
+
 /** Revokes upstream where the provider supports it; best effort, after the local revoke. */
-export async function revokeUpstream(ctx: VaultContext, env: OAuthEnv, app: string, tokens: Record<string, string>): Promise<boolean> {
+export async function revokeUpstream(ctx: Pick<VaultContext, "sql">, env: OAuthEnv, app: string, tokens: Record<string, string | undefined>): Promise<boolean> {
   const token = tokens.refreshToken ?? tokens.accessToken;
   if (!token) return false;
   let cfg: ProviderConfig;
@@ -194,5 +279,5 @@ export async function revokeUpstream(ctx: VaultContext, env: OAuthEnv, app: stri
   } catch {
     return false;
   }
-  return revokeToken(cfg, token);
+  return revokeToken(cfg, token, timeoutFor(env, "provider"));
 }

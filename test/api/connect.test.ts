@@ -3,7 +3,8 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import oauthWorker from "../../workers/oauth/src/index";
 import { provider, sandboxOAuth } from "../../workers/dev/src/sandbox/oauth";
-import { call, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
+import { call, openSecret, providerLink, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
+import { sessionCsrf } from "../../workers/api/src/web/session";
 
 /**
  * The connect flow in workerd, for what the stack cannot reach: expiry (the clock is moved by
@@ -17,26 +18,33 @@ import { call, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
  * test env; its pages read the same session and CSRF cookies as in production.
  */
 let s: Seed;
-const CSRF = "0123456789abcdef0123456789abcdef";
+/** Alice's session-bound CSRF value (workers/api/src/web/session.ts), set once she is seeded. */
+let CSRF = "";
 const ORIGIN = "http://localhost:8787";
 
 const UPSTREAM: Record<string, string> = {
   "https://github.com/login/oauth/access_token": "/github/token",
   "https://api.github.com/user": "/github/userinfo",
+  // gitlab: a provider with a revoke endpoint.
+  "https://gitlab.com/oauth/token": "/gitlab/token",
+  "https://gitlab.com/api/v4/user": "/gitlab/userinfo",
+  "https://gitlab.com/oauth/revoke": "/gitlab/revoke",
 };
+const AUTHORIZE: Record<string, string> = { github: "https://github.com/login/oauth/authorize", gitlab: "https://gitlab.com/oauth/authorize" };
 /** Calls that reached the fake provider, by sandbox path; `fail` answers instead of the sandbox. */
 let hits: string[] = [];
 let fail: ((path: string) => Response | Promise<Response> | null) | null = null;
 
 beforeAll(async () => {
   s = await seed();
+  CSRF = await sessionCsrf(s.alice);
 });
 beforeEach(async () => {
   hits = [];
   fail = null;
   await runInDurableObject(vaultOf(s.org.id), (instance) => {
     const vault = instance as unknown as { env: Record<string, unknown> };
-    vault.env = { ...vault.env, OAUTH_CLIENTS: JSON.stringify({ github: { id: "keystroke-dev", secret: "keystroke-dev-secret" } }) };
+    vault.env = { ...vault.env, OUTBOUND_TIMEOUT_MS: undefined, AGENT_RUNTIME_TOKEN: undefined, OAUTH_CLIENTS: JSON.stringify({ github: { id: "keystroke-dev", secret: "keystroke-dev-secret" }, gitlab: { id: "keystroke-dev", secret: "keystroke-dev-secret" } }) };
   });
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const req = new Request(input as RequestInfo, init);
@@ -54,8 +62,8 @@ const oauth = (path: string, init: RequestInit = {}) => oauthWorker.fetch(new Re
 const page = (path: string, init: RequestInit = {}) => exports.default.fetch(new Request(ORIGIN + path, { ...init, headers: { cookie: cookie(), ...init.headers } }));
 const form = (fields: Record<string, string>) => ({ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
 
-const newSession = async (app: string) => {
-  const res = await call("POST", "/v1/connect-sessions", { token: s.alice, body: { app } });
+const newSession = async (app: string, extra: Record<string, unknown> = {}) => {
+  const res = await call("POST", "/v1/connect-sessions", { token: s.alice, body: { app, ...extra } });
   expect(res.status, res.text).toBe(201);
   return res.body.id as string;
 };
@@ -64,12 +72,14 @@ const credentialRows = () => vaultSql(s.org.id, `SELECT id, status, expires_at F
 const stateRows = (session: string) => vaultSql(s.org.id, `SELECT state_hash, consumed_at FROM oauth_states WHERE session_id = ?`, session);
 
 /** /oauth/start then the sandbox's consent page (approve as `login`): the callback path. */
-async function toCallback(session: string, login: string, target = "project:support"): Promise<string> {
-  const started = await oauth("/oauth/start", form({ csrf: CSRF, session, target }));
-  expect(started.status, await started.clone().text()).toBe(302);
-  const authorize = new URL(started.headers.get("location")!);
-  expect(authorize.origin + authorize.pathname).toBe("https://github.com/login/oauth/authorize");
-  const consent = await sandboxOAuth.fetch(new Request("http://sandbox.test/github/authorize", form({ ...Object.fromEntries(authorize.searchParams), decision: "approve", login })));
+async function toCallback(session: string, login: string, target = "project:support", opts: { app?: string; name?: string } = {}): Promise<string> {
+  const app = opts.app ?? "github";
+  const started = await oauth("/oauth/start", form({ csrf: CSRF, session, target, ...(opts.name ? { name: opts.name } : {}) }));
+  // A page that moves on to the provider, not a 302 (CSP form-action; workers/oauth/src/index.tsx).
+  expect(started.status, await started.clone().text()).toBe(200);
+  const authorize = new URL(providerLink(await started.text()));
+  expect(authorize.origin + authorize.pathname).toBe(AUTHORIZE[app]);
+  const consent = await sandboxOAuth.fetch(new Request(`http://sandbox.test/${app}/authorize`, form({ ...Object.fromEntries(authorize.searchParams), decision: "approve", login })));
   const back = new URL(consent.headers.get("location")!);
   expect(back.origin + back.pathname).toBe(`${ORIGIN}/oauth/callback`);
   return back.pathname + back.search;
@@ -205,5 +215,172 @@ describe("the alarm keeps tokens alive", () => {
     expect(hits).toContain("/github/token");
     const [row] = await vaultSql(s.org.id, `SELECT status, expires_at FROM credentials WHERE id = ?`, cred.id);
     expect(row).toMatchObject({ status: "active", expires_at: Date.parse(cred.expires_at) });
+  });
+});
+
+// ---- issue 11: a provider that hangs (item 6), token generation (13a), names (9), pruning (13c) ----
+
+const setVaultEnv = (extra: Record<string, string | undefined>) =>
+  runInDurableObject(vaultOf(s.org.id), (instance) => {
+    const vault = instance as unknown as { env: Record<string, unknown> };
+    vault.env = { ...vault.env, ...extra };
+  });
+/**
+ * The sandbox's fault switch: refresh_token grants park unanswered while on (answered after
+ * `answerAfterMs`, from the vault's own request: a promise resolved from the test's context would
+ * not resume the vault's fetch).
+ */
+const hangRefresh = async (on: boolean, answerAfterMs?: number) =>
+  (await sandboxOAuth.fetch(new Request("http://sandbox.test/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ hang_refresh: on, answer_after_ms: answerAfterMs }) }))).json() as Promise<{ parked: number }>;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const resolveRef = async (ref: string) => {
+  const r = await call("POST", "/v1/runtime/resolve", { token: s.runtime, body: { project: "support", consumer: { kind: "workflow", target: "support", id: "step" }, requirements: [{ app: ref.split("/")[0], credential: ref }] } });
+  expect(r.status, r.text).toBe(200);
+  return r.body.results[0];
+};
+/** A completed connection expiring in a minute (inside the 5-minute refresh window). */
+async function expiringConnection(app = "github", login = `slow-${uid(6)}`) {
+  const id = await newSession(app);
+  provider.nextAccessTtl = 60;
+  const done = await oauth(await toCallback(id, login, "project:support", { app }));
+  expect(done.status, await done.clone().text()).toBe(303);
+  return { login, cred: (await getSession(id)).credentials[0] };
+}
+
+describe("a token endpoint that never answers (issue 11 item 6)", () => {
+  afterEach(async () => { await hangRefresh(false); });
+
+  it("a resolve answers upstream_error within the timeout, marks nothing and starts one refresh; the late answer is kept", async () => {
+    await setVaultEnv({ OUTBOUND_TIMEOUT_MS: "300" });
+    const { cred } = await expiringConnection();
+    await hangRefresh(true, 1_200);
+    hits = [];
+    const started = Date.now();
+    const first = await resolveRef(cred.ref);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(first).toMatchObject({ ok: false, error: { code: "upstream_error", details: { id: cred.id } } });
+    expect(JSON.stringify(first)).not.toMatch(/sbx_(at|rt)_/);
+    // Still single-flight: a second resolve waits on the same parked request, it sends no other.
+    expect((await resolveRef(cred.ref)).error.code).toBe("upstream_error");
+    expect(hits).toEqual(["/github/token"]);
+    expect(await vaultSql(s.org.id, `SELECT status FROM credentials WHERE id = ?`, cred.id)).toEqual([{ status: "active" }]);
+
+    // The provider answers at last: the rotated tokens are stored (the old refresh token is spent).
+    await sleep(1_500);
+    const ok = await resolveRef(cred.ref);
+    expect(ok).toMatchObject({ ok: true, credential: { id: cred.id } });
+    expect(hits).toEqual(["/github/token"]);
+    const [row] = await vaultSql(s.org.id, `SELECT status, expires_at FROM credentials WHERE id = ?`, cred.id);
+    expect(row!.status).toBe("active");
+    expect(Number(row!.expires_at)).toBeGreaterThan(Date.now() + 30 * 60_000);
+    expect((await call("GET", `/v1/audit?action=credential.refresh&credential=${cred.id}`, { token: s.alice })).body.entries).toHaveLength(1);
+  });
+
+  it("a refresh answer that lands after a reconnect is dropped: the reconnect's tokens stay (token generation)", async () => {
+    await setVaultEnv({ OUTBOUND_TIMEOUT_MS: "300" });
+    const { cred, login } = await expiringConnection();
+    const refreshesBefore = provider.stats.refresh_token;
+    await hangRefresh(true, 1_200);
+    expect((await resolveRef(cred.ref)).error.code).toBe("upstream_error"); // the refresh is now in flight
+
+    const again = await newSession("github", { reconnect: cred.ref });
+    expect((await oauth(await toCallback(again, login))).status).toBe(303);
+    const reconnected = (await openSecret(s.org.id, cred.id)).accessToken;
+    expect(reconnected).toMatch(/^sbx_at_/);
+
+    // The refresh's answer lands now, after the reconnect.
+    await sleep(1_500);
+    const after = await resolveRef(cred.ref);
+    expect(provider.stats.refresh_token).toBe(refreshesBefore + 1);
+    expect(after).toMatchObject({ ok: true, fields: { accessToken: reconnected } });
+    expect((await openSecret(s.org.id, cred.id)).accessToken).toBe(reconnected);
+    const refreshes = await call("GET", `/v1/audit?action=credential.refresh&credential=${cred.id}`, { token: s.alice });
+    expect(refreshes.body.entries).toEqual([]);
+  });
+});
+
+describe("connect names and failures after the state is spent (issue 11 item 9)", () => {
+  it("a name already taken at a target is refused at the form with 409 naming `name`; the session stays open", async () => {
+    const name = `work-${uid(6)}`;
+    const first = await newSession("github");
+    expect((await oauth(await toCallback(first, `n1-${uid(6)}`, "project:support", { name }))).status).toBe(303);
+    const id = await newSession("github");
+    hits = [];
+    const refused = await oauth("/oauth/start", form({ csrf: CSRF, session: id, target: "project:support", name }));
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain(`github/project/support/${name}`);
+    const rpc = await vaultOf(s.org.id).beginOAuth(s.alice, id, { targets: [{ type: "project", project: "support" }], name }, { hash: "x".repeat(43), verifier: null, redirectUri: `${ORIGIN}/oauth/callback` });
+    expect(rpc).toMatchObject({ ok: false, status: 409, error: { code: "conflict", details: { field: "name" } } });
+    expect(await stateRows(id)).toEqual([]);
+    expect(hits).toEqual([]);
+    expect(await getSession(id)).toMatchObject({ status: "pending" });
+    // Another name goes through, in the same session.
+    expect((await oauth(await toCallback(id, `n2-${uid(6)}`, "project:support", { name: `${name}-b` }))).status).toBe(303);
+  });
+
+  it("a name taken while the member was at the provider gets the next free slug; nothing answers 500", async () => {
+    const name = `race-${uid(6)}`;
+    const id = await newSession("github");
+    const callback = await toCallback(id, `r1-${uid(6)}`, "project:support", { name });
+    // Meanwhile another connection took the slug at the same target.
+    await vaultSql(s.org.id,
+      `INSERT INTO credentials (id, app, slug, name, scope_type, scope_id, kind, status, account, created_by, created_at, updated_at) VALUES (?, 'github', ?, ?, 'project', 'support', 'oauth', 'active', ?, 'system', ?, ?)`,
+      `cred_${uid(20)}`, name, name, JSON.stringify({ id: "someone-else" }), Date.now(), Date.now());
+    const res = await oauth(callback);
+    expect(res.status, await res.clone().text()).toBe(303);
+    const done = await getSession(id);
+    expect(done.status).toBe("completed");
+    expect(done.credentials[0]).toMatchObject({ ref: `github/project/support/${name}-2`, name });
+  });
+
+  it("a failure after the code exchange fails the session and revokes the new grant, unless its account is connected here", async () => {
+    const owner = `own-${uid(6)}`;
+    const other = `oth-${uid(6)}`;
+    const a = await newSession("gitlab");
+    expect((await oauth(await toCallback(a, owner, "project:support", { app: "gitlab" }))).status).toBe(303);
+    const cred = (await getSession(a)).credentials[0];
+    const b = await newSession("gitlab");
+    expect((await oauth(await toCallback(b, other, "project:growth", { app: "gitlab" }))).status).toBe(303);
+    const audit = async () => (await call("GET", `/v1/audit?action=connect.revoke_upstream`, { token: s.alice })).body.entries as { outcome: string; target: string; detail: Record<string, unknown> }[];
+
+    // A reconnect signed in as a stranger: refused, and the stranger's new grant is revoked upstream.
+    const stranger = await newSession("gitlab", { reconnect: cred.ref });
+    const revokedBefore = provider.stats.revoked;
+    hits = [];
+    const refused = await oauth(await toCallback(stranger, `str-${uid(6)}`, "project:support", { app: "gitlab" }));
+    expect(refused.status).toBe(409);
+    expect(await getSession(stranger)).toMatchObject({ status: "failed" });
+    expect(hits).toContain("/gitlab/revoke");
+    expect(provider.stats.revoked).toBe(revokedBefore + 1);
+    expect((await audit()).find((e) => e.target === stranger)).toMatchObject({ outcome: "ok", detail: { app: "gitlab" } });
+
+    // Signed in as an account connected elsewhere in the org: revoking would cut that credential off.
+    const known = await newSession("gitlab", { reconnect: cred.ref });
+    hits = [];
+    expect((await oauth(await toCallback(known, other, "project:support", { app: "gitlab" }))).status).toBe(409);
+    expect(hits).not.toContain("/gitlab/revoke");
+    expect(provider.stats.revoked).toBe(revokedBefore + 1);
+    expect((await audit()).find((e) => e.target === known)).toMatchObject({ outcome: "failed", detail: { skipped: "account_in_use" } });
+    expect((await getSession(known)).status).toBe("failed");
+  });
+});
+
+describe("retention of connect sessions and OAuth states (issue 11 item 13)", () => {
+  it("sessions 7 days and states 1 day past expiry are deleted when a session starts; recent ones stay", async () => {
+    const old = await newSession("github");
+    await toCallback(old, `old-${uid(6)}`);
+    const recent = await newSession("github");
+    await toCallback(recent, `rec-${uid(6)}`);
+    const day = 24 * 60 * 60_000;
+    await vaultSql(s.org.id, `UPDATE connect_sessions SET expires_at = ? WHERE id = ?`, Date.now() - 8 * day, old);
+    await vaultSql(s.org.id, `UPDATE oauth_states SET expires_at = ? WHERE session_id = ?`, Date.now() - 8 * day, old);
+    await vaultSql(s.org.id, `UPDATE connect_sessions SET expires_at = ? WHERE id = ?`, Date.now() - 6 * day, recent);
+    await vaultSql(s.org.id, `UPDATE oauth_states SET expires_at = ? WHERE session_id = ?`, Date.now() - 2 * day, recent);
+
+    await newSession("exa");
+    expect(await vaultSql(s.org.id, `SELECT id FROM connect_sessions WHERE id IN (?, ?)`, old, recent)).toEqual([{ id: recent }]);
+    expect(await vaultSql(s.org.id, `SELECT session_id FROM oauth_states WHERE session_id IN (?, ?)`, old, recent)).toEqual([]);
+    expect((await call("GET", `/v1/connect-sessions/${old}`, { token: s.alice })).status).toBe(404);
+    expect(await getSession(recent)).toMatchObject({ status: "failed", error: "The connect session expired." });
   });
 });

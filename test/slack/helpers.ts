@@ -1,6 +1,6 @@
 /// <reference types="vite/client" />
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { Hono } from "hono";
 import { expect, vi } from "vitest";
 import { signSlackBody } from "../../lib/slack/signature";
@@ -89,7 +89,8 @@ export function mockOutbound(intercept?: (req: Request) => Response | Promise<Re
         const b = (await req.clone().json()) as { session_id: string; text: string; thread_ts: string };
         agent.push({ agent: decodeURIComponent(m[1]!), session_id: b.session_id, text: b.text, thread_ts: b.thread_ts });
       }
-      return sandbox.fetch(req);
+      // With the test env: the echo agent checks the AGENT_RUNTIME_TOKEN bearer, as in dev.
+      return sandbox.fetch(req, env);
     }
     return new Response("blocked by test", { status: 599 });
   });

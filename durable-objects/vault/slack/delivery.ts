@@ -109,7 +109,9 @@ async function deliverOne(deps: DeliveryDeps, row: InboxRow): Promise<void> {
   let reply = row.reply_text;
   if (reply === null) {
     if (!out.agentRuntimeUrl) return finish(ctx, row.id, "failed", "agent_runtime_not_configured");
-    const answer = await callAgent(out.agentRuntimeUrl, {
+    // The runtime must be able to tell our calls from anyone's: never call it without the secret.
+    if (!out.agentRuntimeToken) return finish(ctx, row.id, "failed", "agent_runtime_token_not_configured");
+    const answer = await callAgent(out.agentRuntimeUrl, out.agentRuntimeToken, {
       session_id: row.session_id,
       agent: row.agent,
       text: row.text,
@@ -118,7 +120,7 @@ async function deliverOne(deps: DeliveryDeps, row: InboxRow): Promise<void> {
       ts: row.ts,
       user: row.user_id,
       team_id: row.team_id,
-    });
+    }, out.timeouts.agent);
     ctx = deps.context();
     if (answer.kind !== "ok") return settle(ctx, row.id, answer.kind === "slack_error" ? { kind: "fail", reason: answer.error } : answer, deps);
     reply = answer.value;
@@ -132,14 +134,20 @@ async function deliverOne(deps: DeliveryDeps, row: InboxRow): Promise<void> {
   const live = installationByRoute(ctx, row.route_key);
   if (!live || live.status !== "active") return finish(ctx, row.id, "dropped", "installation_unavailable");
   // With Slack token rotation on, the bot token expires: refresh it first, single-flight with resolves.
-  await deps.fresh?.(live.credential_id).catch(() => undefined);
+  // A refresh that fails or times out while the token is still valid is no reason not to post; an
+  // expired one would make Slack answer token_expired (which disables the installation): retry later.
+  const refreshFailed = await deps.fresh?.(live.credential_id).then(() => false, () => true);
+  ctx = deps.context();
+  if (refreshFailed && tokenExpired(ctx, live.credential_id)) {
+    return settle(ctx, row.id, { kind: "retry", reason: "slack_token_refresh_failed", retryAfter: null, rateLimited: false }, deps);
+  }
   const token = (await openFields(ctx, live.credential_id)).accessToken;
   if (!token) {
     // The Slack credential was revoked by hand (its secret is gone): the installation cannot post.
     disableInstallation(ctx, row.route_key, live.credential_id, "credential_revoked");
     return finish(ctx, row.id, "failed", "no_bot_token");
   }
-  const posted = await postMessage(out.slackApiUrl, token, { channel: row.channel_id, thread_ts: row.thread_ts, text: reply });
+  const posted = await postMessage(out.slackApiUrl, token, { channel: row.channel_id, thread_ts: row.thread_ts, text: reply }, out.timeouts.slack);
   ctx = deps.context();
   switch (posted.kind) {
     case "ok":
@@ -166,6 +174,11 @@ async function deliverOne(deps: DeliveryDeps, row: InboxRow): Promise<void> {
     default:
       return settle(ctx, row.id, posted, deps);
   }
+}
+
+function tokenExpired(ctx: VaultContext, credentialId: string): boolean {
+  const at = ctx.sql.exec(`SELECT expires_at FROM credentials WHERE id = ?`, credentialId).toArray()[0]?.expires_at;
+  return typeof at === "number" && at <= ctx.now;
 }
 
 function prune(ctx: VaultContext): void {

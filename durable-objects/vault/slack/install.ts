@@ -71,7 +71,7 @@ export async function installSlack(context: () => VaultContext, env: RouteEnv, i
     const slug = freeSlug(ctx, spec.slug ?? routeId.toLowerCase(), live?.id ?? null);
     if (live) {
       ctx.sql.exec(
-        `UPDATE credentials SET name = ?, account = ?, scopes = ?, status = 'active', expires_at = ?, updated_at = ?, rotated_at = ? WHERE id = ?`,
+        `UPDATE credentials SET name = ?, account = ?, scopes = ?, status = 'active', expires_at = ?, updated_at = ?, rotated_at = ?, token_generation = token_generation + 1 WHERE id = ?`,
         name, account, JSON.stringify(spec.scopes), spec.botTokenExpiresAt ?? null, ctx.now, ctx.now, credentialId,
       );
       ctx.sql.exec(`DELETE FROM secret_fields WHERE credential_id = ?`, credentialId);

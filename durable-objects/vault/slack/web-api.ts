@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AgentMessageReply, type AgentMessageRequest } from "../../../lib/schemas/slack";
 import { retryableStatus, retryAfterMs } from "../../../lib/slack/retry";
+import { isTimeout, outboundFetch } from "../outbound-fetch";
 
 /**
  * The vault's two outbound calls for Slack delivery: the agent runtime and Slack's Web API.
@@ -16,14 +17,11 @@ export type CallResult<T> =
   | { kind: "retry"; reason: string; retryAfter: number | null; rateLimited: boolean }
   | { kind: "fail"; reason: string };
 
-const AGENT_TIMEOUT_MS = 120_000;
-const SLACK_TIMEOUT_MS = 15_000;
-
-async function send(url: string, init: RequestInit, timeoutMs: number): Promise<Response | { network: string }> {
+async function send(url: string, init: RequestInit, timeoutMs: number, what: string): Promise<Response | { network: string }> {
   try {
-    return await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    return await outboundFetch(url, init, timeoutMs, what);
   } catch (e) {
-    return { network: e instanceof Error && e.name === "TimeoutError" ? "timeout" : "network_error" };
+    return { network: isTimeout(e) ? "timeout" : "network_error" };
   }
 }
 
@@ -34,13 +32,16 @@ function httpFailure(res: Response, now: number): CallResult<never> {
   return { kind: "fail", reason: `http_${res.status}` };
 }
 
-/** POST `${base}/agents/{agent}/messages` {session_id, text, ...} -> {text}. */
-export async function callAgent(base: string, req: AgentMessageRequest): Promise<CallResult<string>> {
+/**
+ * POST `${base}/agents/{agent}/messages` {session_id, text, ...} -> {text}, with
+ * `Authorization: Bearer <AGENT_RUNTIME_TOKEN>` so the runtime knows the call is ours.
+ */
+export async function callAgent(base: string, token: string, req: AgentMessageRequest, timeoutMs: number): Promise<CallResult<string>> {
   const res = await send(`${base.replace(/\/+$/, "")}/agents/${encodeURIComponent(req.agent)}/messages`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     body: JSON.stringify(req),
-  }, AGENT_TIMEOUT_MS);
+  }, timeoutMs, "agent runtime");
   if ("network" in res) return { kind: "retry", reason: `agent_${res.network}`, retryAfter: null, rateLimited: false };
   if (!res.ok) {
     await res.body?.cancel();
@@ -53,7 +54,7 @@ export async function callAgent(base: string, req: AgentMessageRequest): Promise
 const SlackAnswer = z.object({ ok: z.boolean(), error: z.string().max(200).optional() }).passthrough();
 const PostMessageAnswer = z.object({ ok: z.literal(true), ts: z.string().max(32), channel: z.string().max(32).optional() });
 
-async function slackCall(url: string, token: string, init: { json?: unknown; form?: Record<string, string> }): Promise<CallResult<unknown>> {
+async function slackCall(url: string, token: string, init: { json?: unknown; form?: Record<string, string> }, timeoutMs: number): Promise<CallResult<unknown>> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   let body: string;
   if (init.json !== undefined) {
@@ -63,7 +64,7 @@ async function slackCall(url: string, token: string, init: { json?: unknown; for
     headers["content-type"] = "application/x-www-form-urlencoded";
     body = new URLSearchParams(init.form ?? {}).toString();
   }
-  const res = await send(url, { method: "POST", headers, body }, SLACK_TIMEOUT_MS);
+  const res = await send(url, { method: "POST", headers, body }, timeoutMs, "Slack Web API");
   if ("network" in res) return { kind: "retry", reason: `slack_${res.network}`, retryAfter: null, rateLimited: false };
   if (!res.ok) {
     await res.body?.cancel();
@@ -77,8 +78,8 @@ async function slackCall(url: string, token: string, init: { json?: unknown; for
 }
 
 /** chat.postMessage in the thread; answers the reply's ts. */
-export async function postMessage(apiUrl: string, token: string, msg: { channel: string; thread_ts: string; text: string }): Promise<CallResult<string>> {
-  const r = await slackCall(`${apiUrl}/chat.postMessage`, token, { json: { ...msg, unfurl_links: false, unfurl_media: false } });
+export async function postMessage(apiUrl: string, token: string, msg: { channel: string; thread_ts: string; text: string }, timeoutMs: number): Promise<CallResult<string>> {
+  const r = await slackCall(`${apiUrl}/chat.postMessage`, token, { json: { ...msg, unfurl_links: false, unfurl_media: false } }, timeoutMs);
   if (r.kind !== "ok") return r;
   const parsed = PostMessageAnswer.safeParse(r.value);
   return parsed.success ? { kind: "ok", value: parsed.data.ts } : { kind: "fail", reason: "slack_answer_malformed" };
@@ -101,13 +102,13 @@ const ConversationsPage = z.object({
 const MAX_PAGES = 5;
 
 /** conversations.list, public and private channels the token can see, unarchived. */
-export async function listConversations(apiUrl: string, token: string): Promise<CallResult<Conversation[]>> {
+export async function listConversations(apiUrl: string, token: string, timeoutMs: number): Promise<CallResult<Conversation[]>> {
   const all: Conversation[] = [];
   let cursor = "";
   for (let page = 0; page < MAX_PAGES; page++) {
     const form: Record<string, string> = { types: "public_channel,private_channel", exclude_archived: "true", limit: "200" };
     if (cursor) form.cursor = cursor;
-    const r = await slackCall(`${apiUrl}/conversations.list`, token, { form });
+    const r = await slackCall(`${apiUrl}/conversations.list`, token, { form }, timeoutMs);
     if (r.kind !== "ok") return r;
     const parsed = ConversationsPage.safeParse(r.value);
     if (!parsed.success) return { kind: "fail", reason: "slack_answer_malformed" };

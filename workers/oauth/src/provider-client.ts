@@ -1,7 +1,9 @@
 /**
  * The one module that imports arctic (3.7.0, deprecated upstream): swapping it for hand-written
  * fetch code later changes this file only. Every provider call of the product goes through here:
- * the oauth worker's code exchange and the vault's refresh and revoke.
+ * the oauth worker's code exchange and the vault's refresh and revoke. Each has a deadline
+ * (`timeoutMs`, default OUTBOUND_TIMEOUTS.provider): arctic takes no AbortSignal, so its calls
+ * are raced against it (withDeadline); our own fetches use outboundFetch.
  */
 import {
   ArcticFetchError,
@@ -16,8 +18,11 @@ import {
 } from "arctic";
 import { AppError } from "../../../lib/errors";
 import type { ProviderConfig } from "../../../lib/oauth";
+import { OUTBOUND_TIMEOUTS, outboundFetch, withDeadline } from "../../../durable-objects/vault/outbound-fetch";
 
 export { generateCodeVerifier, generateState };
+
+const PROVIDER_MS: number = OUTBOUND_TIMEOUTS.provider;
 
 const client = (cfg: ProviderConfig, redirectUri: string | null) => new OAuth2Client(cfg.clientId, cfg.clientSecret, redirectUri);
 
@@ -53,9 +58,9 @@ function checkSlack(cfg: ProviderConfig, data: object, what: string): void {
   }
 }
 
-export async function exchangeCode(cfg: ProviderConfig, redirectUri: string, code: string, verifier: string | null): Promise<Record<string, unknown>> {
+export async function exchangeCode(cfg: ProviderConfig, redirectUri: string, code: string, verifier: string | null, timeoutMs = PROVIDER_MS): Promise<Record<string, unknown>> {
   try {
-    const tokens = await client(cfg, redirectUri).validateAuthorizationCode(cfg.tokenUrl, code, cfg.pkce ? verifier : null);
+    const tokens = await withDeadline(client(cfg, redirectUri).validateAuthorizationCode(cfg.tokenUrl, code, cfg.pkce ? verifier : null), timeoutMs, "provider's token endpoint");
     checkSlack(cfg, tokens.data, "code exchange");
     return tokens.data as Record<string, unknown>;
   } catch (e) {
@@ -63,6 +68,10 @@ export async function exchangeCode(cfg: ProviderConfig, redirectUri: string, cod
   }
 }
 
+/**
+ * No deadline of its own: the vault's single-flight refresh gives its callers one (ensureFresh)
+ * but keeps waiting for the answer, because the provider may have rotated the refresh token.
+ */
 export async function refreshTokens(cfg: ProviderConfig, refreshToken: string): Promise<Record<string, unknown>> {
   try {
     const tokens = await client(cfg, null).refreshAccessToken(cfg.refreshUrl, refreshToken, []);
@@ -74,40 +83,35 @@ export async function refreshTokens(cfg: ProviderConfig, refreshToken: string): 
 }
 
 /** Best effort: revocation failures are reported, never block the local revoke. */
-export async function revokeToken(cfg: ProviderConfig, token: string): Promise<boolean> {
+export async function revokeToken(cfg: ProviderConfig, token: string, timeoutMs = PROVIDER_MS): Promise<boolean> {
   if (!cfg.revokeUrl) return false;
   try {
     if (cfg.slack) {
       // auth.revoke is a Web API method, not RFC 7009.
-      const res = await fetch(cfg.revokeUrl, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+      const res = await outboundFetch(cfg.revokeUrl, { method: "POST", headers: { authorization: `Bearer ${token}` } }, timeoutMs, "provider's revoke endpoint");
       return res.ok && ((await res.json()) as { ok?: boolean }).ok === true;
     }
-    await client(cfg, null).revokeToken(cfg.revokeUrl, token);
+    await withDeadline(client(cfg, null).revokeToken(cfg.revokeUrl, token), timeoutMs, "provider's revoke endpoint");
     return true;
   } catch {
     return false;
   }
 }
 
-export async function fetchUserinfo(cfg: ProviderConfig, accessToken: string): Promise<unknown> {
+export async function fetchUserinfo(cfg: ProviderConfig, accessToken: string, timeoutMs = PROVIDER_MS): Promise<unknown> {
   if (!cfg.userinfoUrl) throw new AppError("upstream_error", "The provider has no userinfo endpoint.");
   const headers: Record<string, string> = { authorization: `Bearer ${accessToken}`, accept: "application/json", "user-agent": "keystroke" };
   const init: RequestInit = cfg.userinfoQuery
     ? { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ query: cfg.userinfoQuery }) }
     : { method: "GET", headers };
-  let res: Response;
-  try {
-    res = await fetch(cfg.userinfoUrl, init);
-  } catch {
-    throw new AppError("upstream_error", "The provider's userinfo endpoint could not be reached.");
-  }
+  const res = await outboundFetch(cfg.userinfoUrl, init, timeoutMs, "provider's userinfo endpoint");
   if (!res.ok) throw new AppError("upstream_error", `The provider's userinfo endpoint answered HTTP ${res.status}.`);
-  return res.json();
+  return withDeadline(res.json(), timeoutMs, "provider's userinfo endpoint");
 }
 
 /** The bot id of a Slack bot token (oauth.v2.access does not carry it). */
-export async function slackAuthTest(slackApiUrl: string, botToken: string): Promise<{ botId: string; userId: string; teamId: string }> {
-  const res = await fetch(`${slackApiUrl}/auth.test`, { method: "POST", headers: { authorization: `Bearer ${botToken}` } });
+export async function slackAuthTest(slackApiUrl: string, botToken: string, timeoutMs: number = OUTBOUND_TIMEOUTS.slack): Promise<{ botId: string; userId: string; teamId: string }> {
+  const res = await outboundFetch(`${slackApiUrl}/auth.test`, { method: "POST", headers: { authorization: `Bearer ${botToken}` } }, timeoutMs, "Slack Web API");
   const d = (await res.json().catch(() => ({}))) as { ok?: boolean; bot_id?: string; user_id?: string; team_id?: string; error?: string };
   if (d.ok !== true || !d.bot_id) throw new AppError("upstream_error", `Slack auth.test failed: ${d.error ?? "no bot id"}.`);
   return { botId: d.bot_id, userId: d.user_id ?? "", teamId: d.team_id ?? "" };
@@ -137,14 +141,14 @@ export function githubSignInUrl(cfg: PlatformGitHub, state: string): URL {
 export async function githubVerifiedEmails(cfg: PlatformGitHub, code: string): Promise<string[]> {
   let accessToken: string;
   try {
-    accessToken = (await new GitHub(cfg.clientId, cfg.clientSecret, cfg.redirectUri).validateAuthorizationCode(code)).accessToken();
+    accessToken = (await withDeadline(new GitHub(cfg.clientId, cfg.clientSecret, cfg.redirectUri).validateAuthorizationCode(code), PROVIDER_MS, "GitHub token endpoint")).accessToken();
   } catch (e) {
     throw providerError(e, "GitHub sign-in");
   }
   const headers = { authorization: `Bearer ${accessToken}`, accept: "application/vnd.github+json", "user-agent": "keystroke" };
   let res: Response;
   try {
-    res = await fetch(`${GITHUB_API}/user/emails`, { headers });
+    res = await outboundFetch(`${GITHUB_API}/user/emails`, { headers }, PROVIDER_MS, "GitHub API");
   } catch {
     throw new AppError("upstream_error", "GitHub could not be reached to read your email addresses.", { fix: "Try signing in again." });
   }

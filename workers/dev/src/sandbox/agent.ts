@@ -7,6 +7,8 @@ import { sandboxState, type SandboxEnv } from "./slack-fake";
  * holding the agent's slug and the message. A delay simulates a slow agent (the bench sets 10 s):
  * `?delay_ms=`, the `x-sandbox-delay-ms` header, or a stored default per agent or for all
  * (`POST /_sandbox/agent/config {delay_ms, agent?}`, kept in the sandbox store).
+ * Like a real runtime it takes calls only with `Authorization: Bearer <AGENT_RUNTIME_TOKEN>`
+ * (the dev worker's var; the api worker sends the same value from .dev.vars).
  */
 const MAX_DELAY_MS = 120_000;
 
@@ -16,6 +18,10 @@ const Config = z.strictObject({ delay_ms: z.number().int().min(0).max(MAX_DELAY_
 export const sandboxAgent = new Hono<{ Bindings: SandboxEnv }>();
 
 sandboxAgent.post("/agents/:agent/messages", async (c) => {
+  const expected = c.env?.AGENT_RUNTIME_TOKEN;
+  if (!expected || c.req.header("authorization") !== `Bearer ${expected}`) {
+    return c.json({ error: { code: "unauthorized", message: "The agent runtime takes calls with its bearer token only." } }, 401);
+  }
   const agent = c.req.param("agent");
   const body = Message.safeParse(await c.req.json().catch(() => null));
   if (!body.success) return c.json({ error: { code: "invalid_request", message: "Expected {session_id, text, ...}.", details: { field: body.error.issues[0]?.path.join(".") || "body" } } }, 400);

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 import { getApp } from "../../../../lib/catalog";
 import { Page, STYLES } from "../../../api/src/web/layout";
 import { SandboxProvider, userinfo } from "./oauth-provider";
@@ -13,6 +14,9 @@ export const sandboxOAuth = new Hono<{ Bindings: SandboxEnv }>();
  * once per isolate and written after every request that may have changed something.
  */
 let restored = false;
+// The platform's page headers, except form-action: a provider's consent form posts, then
+// redirects back to the platform's callback (another origin when the sandbox is configured so).
+sandboxOAuth.use("*", secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], frameAncestors: ["'none'"] }, referrerPolicy: "same-origin", xFrameOptions: "DENY" }));
 sandboxOAuth.use("*", async (c, next) => {
   const store = c.env?.SANDBOX?.getByName("sandbox");
   if (store && !restored) {
@@ -25,6 +29,37 @@ sandboxOAuth.use("*", async (c, next) => {
 });
 
 sandboxOAuth.get("/static/app.css", (c) => c.body(STYLES, 200, { "content-type": "text/css" }));
+
+/**
+ * Fault switch (memory only): `POST /_sandbox/oauth/faults {hang_refresh: true}` makes every
+ * refresh_token grant wait unanswered, as a provider that hangs; `{hang_refresh: false}` answers
+ * the parked ones (their refresh happens then) and every later one at once. With
+ * `answer_after_ms` a parked grant is also answered on its own after that long (a slow provider).
+ */
+let hangRefresh = false;
+let answerAfterMs: number | null = null;
+const parked: (() => void)[] = [];
+sandboxOAuth.post("/faults", async (c) => {
+  const body = (await c.req.json().catch(() => ({}))) as { hang_refresh?: unknown; answer_after_ms?: unknown };
+  if (typeof body.hang_refresh === "boolean") {
+    hangRefresh = body.hang_refresh;
+    answerAfterMs = typeof body.answer_after_ms === "number" && body.answer_after_ms > 0 ? body.answer_after_ms : null;
+    if (!hangRefresh) for (const go of parked.splice(0)) go();
+  }
+  return c.json({ hang_refresh: hangRefresh, answer_after_ms: answerAfterMs, parked: parked.length });
+});
+
+function park(): Promise<void> {
+  return new Promise<void>((go) => {
+    const release = () => {
+      const i = parked.indexOf(release);
+      if (i >= 0) parked.splice(i, 1);
+      go();
+    };
+    parked.push(release);
+    if (answerAfterMs !== null) setTimeout(release, answerAfterMs);
+  });
+}
 
 sandboxOAuth.get("/stats", (c) => c.json(provider.stats));
 /** Test control: `{next_access_token_ttl: seconds}` for the next token issued. */
@@ -80,6 +115,7 @@ sandboxOAuth.post("/:slug/token", async (c) => {
   const basic = c.req.header("authorization")?.match(/^Basic (.+)$/)?.[1];
   const clientId = basic ? atob(basic).split(":")[0]! : form.get("client_id");
   const grant = form.get("grant_type");
+  if (grant === "refresh_token" && hangRefresh) await park();
   const answer = grant === "authorization_code" ? await provider.exchange(form, clientId, Date.now())
     : grant === "refresh_token" ? provider.refresh(form, Date.now())
     : { status: 400, body: { error: "unsupported_grant_type" } };

@@ -105,6 +105,8 @@ export const memorySandbox = new MemorySandbox();
 export interface SandboxEnv {
   /** The dev worker's SandboxStore (workers/dev/wrangler.toml); absent in tests. */
   SANDBOX?: DurableObjectNamespace<import("./store").SandboxStore>;
+  /** The echo agent's expected bearer (workers/dev/wrangler.toml; tests: TEST_BINDINGS). */
+  AGENT_RUNTIME_TOKEN?: string;
 }
 
 export function sandboxState(env: SandboxEnv | undefined): SandboxState {
