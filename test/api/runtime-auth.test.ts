@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hashToken, newToken, tokenPreview } from "../../lib/tokens";
-import { call, expectError, seed, uid, vaultOf, vaultSql, type CallResult, type Seed } from "./helpers";
+import { call, expectError, provisionWithTokens, seed, uid, vaultSql, type CallResult, type Seed } from "./helpers";
 
 let s: Seed;
 let apiKey: string;
@@ -28,12 +28,12 @@ const memberCalls = (token: string) => [
   call("GET", "/v1/consumers?kind=workflow&target=wf-auth", { token }),
 ];
 
-/** Provisions a second org the way sign-up and the dev seed do, with a runtime token of its own. */
+/** Provisions a second org as the dev seed does (test/api/helpers.ts), with a runtime token of its own. */
 async function provisionOther(): Promise<{ id: string; runtime: string; owner: string }> {
   const org = await env.DIRECTORY.getByName("global").ensureOrg("other", "Other");
   const runtime = newToken("rt", org.id);
   const owner = newToken("user", org.id);
-  await vaultOf(org.id).provision({
+  await provisionWithTokens({
     org: { id: org.id, slug: org.slug, name: org.name },
     members: [{ email: "olga@other.test", name: "Olga", role: "owner" }],
     projects: [{ slug: "support", name: "Support", members: [] }],

@@ -140,8 +140,13 @@ export async function webSession(email: string) {
     return { status: res.status, location: res.headers.get("location"), text: await res.text() };
   };
   await request("GET", "/signin");
-  const csrf = jar.get("ks_csrf")!;
-  const signed = await request("POST", "/signin", { csrf, email, next: "/apps" });
+  const signed = await request("POST", "/signin", { csrf: jar.get("ks_csrf")!, email, next: "/apps" });
   if (signed.status !== 303) throw new Error(`dev sign-in answered ${signed.status}`);
-  return { request, csrf };
+  // Signed in, the CSRF value is bound to the session; the sign-in answer mirrors it in the cookie.
+  return {
+    request,
+    get csrf() {
+      return jar.get("ks_csrf")!;
+    },
+  };
 }

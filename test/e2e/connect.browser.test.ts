@@ -62,7 +62,9 @@ const githubCredentials = async () =>
 
 /** From the Apps page: a new connect session for github, project support ticked, on to the sandbox. */
 async function continueToSandbox(): Promise<string> {
+  // The link asks first (a GET starts nothing); its button posts and opens the new session's form.
   await page.goto(`${baseUrl}/connect?app=github`);
+  await page.getByRole("button", { name: "Connect GitHub" }).click();
   await expect.poll(() => new URL(page.url()).pathname).toMatch(/^\/connect\/cs_[a-z2-7]{20}$/);
   const session = new URL(page.url()).pathname.split("/")[2]!;
   expect(await page.locator("h1").textContent()).toBe("Connect GitHub");

@@ -91,7 +91,8 @@ describe("the web app in a browser", () => {
     await page.getByLabel("Search apps").fill("exa");
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForURL(/\/catalog\?search=exa/);
-    await page.getByRole("link", { name: "Connect Exa" }).click();
+    // A form button, not a link: starting a connect session is a POST (issue 11, item 13).
+    await page.getByRole("button", { name: "Connect Exa" }).click();
     await page.waitForURL(/\/connect\/cs_/);
     // An owner's form starts at the widest scope; she picks two projects instead.
     await expect(page.getByLabel("The whole organization").isChecked()).resolves.toBe(true);
@@ -261,7 +262,11 @@ describe("the web app in a browser", () => {
   it("filters the audit log by action and by credential", async () => {
     await page.goto("/audit");
     await shot(page, "audit");
-    // At phone width the rows stack: nothing scrolls sideways, action codes stay whole.
+    // At phone width the rows stack: nothing scrolls sideways (not even a detail with a long slug
+    // that has no break opportunity), and action codes stay whole.
+    const long = await api("POST", "/v1/credentials", alice, { app: "exa", slug: `a_long_slug_with_underscores_that_never_breaks_${suffix}`, fields: { apiKey: `exa-long-${suffix}-0123456789abcdef` }, targets: [{ type: "project", project: "support" }] });
+    expect(long.status).toBe(200);
+    await page.reload();
     await page.setViewportSize({ width: 390, height: 844 });
     await expect(page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).resolves.toBe(true);
     const action = page.locator("tbody tr code.action").first();

@@ -2,12 +2,15 @@ import { Hono } from "hono";
 import { AppError } from "../../../lib/errors";
 import type { SlackEnv } from "./env";
 import { handleSlackEvent } from "./events";
+import { noStoreByDefault } from "../../api/src/http/security";
 
 export type { SlackEnv };
 
 /** The slack-events worker: /slack/events (Slack's Request URL) and a health route. */
 const app = new Hono<{ Bindings: SlackEnv }>();
 
+// Its answers (errors above all) are never cached; it serves no pages, so no page headers.
+app.use("*", noStoreByDefault);
 app.get("/slack/health", (c) => c.json({ ok: true, worker: "slack-events" }));
 app.post("/slack/events", handleSlackEvent);
 

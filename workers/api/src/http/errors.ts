@@ -7,7 +7,8 @@ import { AppError, invalidField } from "../../../../lib/errors";
 export function renderError(err: unknown, c: Context): Response {
   const appError = toAppError(err);
   if (appError.code === "internal") console.error("internal error", err instanceof Error ? err.name : typeof err, c.req.method, c.req.routePath);
-  return c.json({ error: appError.toBody() }, appError.httpStatus as 400);
+  // Never cached (issue 11, item 10): an error answers one caller at one moment.
+  return c.json({ error: appError.toBody() }, appError.httpStatus as 400, { "cache-control": "no-store" });
 }
 
 function toAppError(err: unknown): AppError {

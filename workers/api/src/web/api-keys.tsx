@@ -30,7 +30,7 @@ async function render(c: Context<ApiEnv>, s: WebSession, opts: { created?: ApiKe
       {opts.created ? (
         <div class="card" role="status" data-testid="new-key">
           <p><strong>Key “{opts.created.name}” created.</strong> Copy it now: it is shown only this once and cannot be recovered.</p>
-          <p style="font-weight:600;margin-bottom:.2rem">Your new key</p>
+          <p class="lead">Your new key</p>
           <code id="new-key-value" class="secret-once">{opts.created.key}</code>
           <p class="muted small">Use it as <code>Authorization: Bearer &lt;key&gt;</code>, or <code>KEYSTROKE_TOKEN</code> for the CLI.</p>
         </div>

@@ -171,7 +171,7 @@ function BindingRow({ s, b }: { s: WebSession; b: ChannelBinding }) {
               <input type="hidden" name="channel" value={b.channel} />
               <input type="hidden" name="project" value={b.project ?? ""} />
               <input type="hidden" name="change" value="mode" />
-              <label class="small" for={`m-${b.channel}`} style="margin:0">Mode</label>
+              <label class="small flush" for={`m-${b.channel}`}>Mode</label>
               <ModeSelect id={`m-${b.channel}`} value={b.mode} />
               <button class="secondary small" type="submit">Save</button>
             </form>

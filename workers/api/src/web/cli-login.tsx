@@ -70,7 +70,7 @@ function Ask({ login, s, error }: { login: CliLoginView; s: WebSession; error?: 
           </p>
           <button type="submit">Approve</button>
         </form>
-        <form method="post" action={`/cli-login/${login.id}`} style="margin-top:.75rem">
+        <form method="post" action={`/cli-login/${login.id}`} class="spaced">
           <Csrf value={s.csrf} />
           <input type="hidden" name="decision" value="deny" />
           <button type="submit" class="danger">Deny</button> <span class="small muted">No code needed: deny anything you did not start.</span>
