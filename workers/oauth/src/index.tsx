@@ -62,11 +62,11 @@ const SESSION_ID = /^cs_[a-z2-7]{20}$/;
  * Every browser error of this worker: the product's page with the reason, the fix and a way back
  * (to the form while the connect session can still be completed, else to the catalog and Apps).
  */
-async function failurePage(c: C, error: ErrorBody, status: number, formOf?: string) {
+async function failurePage(c: C, error: ErrorBody, status: number, formOf?: string, heading = "The connection did not complete") {
   const back = formOf && SESSION_ID.test(formOf) ? `/connect/${formOf}` : null;
   return c.html(
-    <Page title="Connection failed" nav={await navFor(c)}>
-      <h1>The connection did not complete</h1>
+    <Page title={status === 404 ? "Not found" : "Connection failed"} nav={await navFor(c)}>
+      <h1>{heading}</h1>
       <ErrorBanner error={error} />
       <p class="actions">
         {back ? <a class="button" href={back}>Back to the form</a> : <a class="button" href="/catalog">Connect an app</a>}
@@ -206,7 +206,7 @@ app.get("/oauth/callback", async (c) => {
 const wantsJson = (c: C) => !(c.req.header("accept") ?? "").includes("text/html") && (c.req.header("accept") ?? "").includes("application/json");
 app.notFound((c) => {
   const error: ErrorBody = { code: "not_found", message: `There is no page ${new URL(c.req.url).pathname}.`, fix: "Check the address, or go back to the Apps page." };
-  return wantsJson(c) ? c.json({ error }, 404) : failurePage(c, error, 404);
+  return wantsJson(c) ? c.json({ error }, 404) : failurePage(c, error, 404, undefined, "Page not found");
 });
 app.onError((e, c) => {
   const status = e instanceof AppError ? e.httpStatus : 500;

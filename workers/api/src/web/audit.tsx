@@ -113,7 +113,7 @@ auditPages.get("/audit", async (c) => {
               <tr data-action={e.action} data-seq={e.seq}>
                 <td data-label="When"><When at={e.at} /></td>
                 <td data-label="Actor">
-                  {e.actor_email ?? (e.actor ? emails.get(e.actor) ?? e.actor : <span class="muted">{e.actor_kind === "rt" ? "runtime" : "system"}</span>)}
+                  {e.actor_email ?? (e.actor_kind === "rt" || e.actor_kind === "system" || !e.actor ? <span class="muted">{e.actor_kind === "rt" ? "runtime" : "system"}</span> : emails.get(e.actor) ?? e.actor)}
                   {e.actor_kind === "key" ? <span class="muted small"> (API key)</span> : null}
                 </td>
                 <td data-label="Action"><code class="action">{e.action}</code></td>

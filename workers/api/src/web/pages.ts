@@ -111,7 +111,7 @@ export function webError(err: unknown, c: Context): Response | Promise<Response>
   const status = statusOf(body);
   const fix = fixForWeb(body);
   return c.html(
-    html`<!doctype html><html lang="en"><head><meta charset="utf-8" /><meta name="viewport" content="width=device-width, initial-scale=1" /><title>Error · Keystroke</title><link rel="icon" href="/static/icon.svg" /><link rel="stylesheet" href="/static/app.css" /></head><body><header><a class="brand" href="/apps">Keystroke</a></header><main id="main"><h1>Something went wrong</h1><div class="banner error" role="alert"><div>${body.message}</div>${fix ? html`<div class="fix">${fix.text}${fix.href ? html` <a href="${fix.href}">${fix.link}</a>` : ""}</div>` : ""}</div><a class="button" href="/apps">Back to Apps</a></main></body></html>`,
+    html`<!doctype html><html lang="en"><head><meta charset="utf-8" /><meta name="viewport" content="width=device-width, initial-scale=1" /><title>Error · Keystroke</title><link rel="icon" href="/static/icon.svg" /><link rel="stylesheet" href="/static/app.css" /></head><body><header><a class="brand" href="/apps">Keystroke</a></header><main id="main"><h1>${body.code === "not_found" ? "Not found" : "Something went wrong"}</h1><div class="banner error" role="alert"><div>${body.message}</div>${fix ? html`<div class="fix">${fix.text}${fix.href ? html` <a href="${fix.href}">${fix.link}</a>` : ""}</div>` : ""}</div><a class="button" href="/apps">Back to Apps</a></main></body></html>`,
     status,
   );
 }
