@@ -139,10 +139,12 @@ const ABANDON_AFTER_MS = 120_000;
  * refresh token may be rotated away by then) or ABANDON_AFTER_MS passes.
  */
 export function ensureFresh(ctx: VaultContext, env: OAuthEnv, credentialId: string, inflight: InFlight, asOf = Date.now()): Promise<void> {
+  const row = selectCredentials(ctx, "id = ?", credentialId)[0];
+  // Checked before joining one in flight too: a caller whose token is still good (the alarm refreshes
+  // early) never waits on a slow provider.
+  if (!row || row.kind !== "oauth" || row.status !== "active" || !needsRefresh(row.expires_at, asOf)) return Promise.resolve();
   let running = inflight.get(credentialId);
   if (!running) {
-    const row = selectCredentials(ctx, "id = ?", credentialId)[0];
-    if (!row || row.kind !== "oauth" || row.status !== "active" || !needsRefresh(row.expires_at, asOf)) return Promise.resolve();
     const p = refresh(ctx, env, row);
     running = p;
     inflight.set(credentialId, p);

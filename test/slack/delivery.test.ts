@@ -1,7 +1,8 @@
-import { reset } from "cloudflare:test";
+import { reset, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { routeKvKey } from "../../lib/slack/routing";
+import { sandboxAgent } from "../../workers/dev/src/sandbox/agent";
 import { drain, expectAck, fakeSlack, fixture, inbox, mockOutbound, postEvent, posted, seed, vaultOf, vaultSql } from "./helpers";
 
 /** Delivery from the vault's alarm: retries, Retry-After, Slack's errors as state, ordering, listen modes. */
@@ -241,5 +242,75 @@ describe("routing", () => {
     });
     expect(r).toMatchObject({ ok: false, status: 409, error: { code: "conflict" } });
     expect(JSON.stringify(r)).not.toContain("xoxb-sandbox-other");
+  });
+});
+
+/** Sets keys of the vault instance's env (the DO runs in this isolate). */
+const setVaultEnv = (orgId: string, extra: Record<string, string | undefined>) =>
+  runInDurableObject(vaultOf(orgId), (instance) => {
+    const vault = instance as unknown as { env: Record<string, unknown> };
+    vault.env = { ...vault.env, ...extra };
+  });
+
+describe("the agent runtime's shared secret (issue 11 item 13)", () => {
+  it("every agent call carries Authorization: Bearer <AGENT_RUNTIME_TOKEN>; without the secret configured nothing is sent", async () => {
+    const auth: (string | null)[] = [];
+    const out = mockOutbound((req) => {
+      if (req.url.includes("/_sandbox/agent/agents/")) auth.push(req.headers.get("authorization"));
+      return undefined;
+    });
+    const s = await seed();
+    expectAck(await postEvent(message().raw));
+    await drain(s.org.id);
+    expect(auth).toEqual([`Bearer ${env.AGENT_RUNTIME_TOKEN}`]);
+    expect(await posted()).toHaveLength(1);
+
+    // The echo agent refuses a call without it, as a real runtime would.
+    const anonymous = await sandboxAgent.fetch(new Request("http://localhost/agents/x/messages", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ session_id: "s", text: "hi" }) }), env);
+    expect(anonymous.status).toBe(401);
+
+    await setVaultEnv(s.org.id, { AGENT_RUNTIME_TOKEN: "" });
+    expectAck(await postEvent(message().raw));
+    await drain(s.org.id);
+    expect((await inbox(s.org.id))[1]).toMatchObject({ status: "failed", last_error: "agent_runtime_token_not_configured" });
+    expect(out.agentCalls()).toHaveLength(1);
+  });
+});
+
+describe("a provider that hangs (issue 11 item 6)", () => {
+  it("a token refresh whose endpoint never answers does not hold up Slack replies", async () => {
+    let refreshCalls = 0;
+    let unblock: (r: Response) => void = () => undefined;
+    const hanging = new Promise<Response>((r) => { unblock = r; });
+    mockOutbound((req) => {
+      if (new URL(req.url).pathname === "/_sandbox/oauth/slack/token") {
+        refreshCalls++;
+        return hanging;
+      }
+      return undefined;
+    });
+    const s = await seed();
+    await setVaultEnv(s.org.id, { OUTBOUND_TIMEOUT_MS: "2000" });
+    // A rotating bot token due for the alarm's refresh (within 10 minutes) but still valid to post with.
+    const installed = await vaultOf(s.org.id).installSlack({
+      appId: "A0AB2AGNT7", teamId: "T0AB1CD2EF", enterpriseId: null, isEnterpriseInstall: false,
+      botUserId: "U0AB3BOT01", botId: "B0AB3BOT01", botToken: "xoxe.xoxb-hang-1", botRefreshToken: "xoxe-refresh-hang-1",
+      botTokenExpiresAt: Date.now() + 8 * 60_000, scopes: ["chat:write"],
+    });
+    expect(installed.ok).toBe(true);
+    try {
+      expectAck(await postEvent(message().raw));
+      const started = Date.now();
+      const alarm = runDurableObjectAlarm(vaultOf(s.org.id));
+      // The reply goes out while the refresh still hangs (it gives up only after 2 s).
+      await vi.waitFor(async () => expect(await posted()).toHaveLength(1), { timeout: 1_500, interval: 20 });
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(refreshCalls).toBe(1);
+      await alarm;
+      // The alarm itself ends once the refresh times out; the credential is not marked.
+      expect(await vaultSql(s.org.id, `SELECT status FROM credentials WHERE app = 'slack'`)).toEqual([{ status: "active" }]);
+    } finally {
+      unblock(new Response("gone", { status: 503 }));
+    }
   });
 });
