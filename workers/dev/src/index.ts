@@ -16,17 +16,14 @@ export interface DevEnv extends SeedEnv {
   PUBLIC_URL?: string;
 }
 
-/** The Hosts a browser may reach this stack by: loopback names on its own port, nothing a DNS record can point. */
-function allowedHosts(publicUrl: string | undefined): Set<string> | null {
-  if (!publicUrl) return null;
-  let port: string;
-  try {
-    const u = new URL(publicUrl);
-    port = u.port || (u.protocol === "https:" ? "443" : "80");
-  } catch {
-    return null;
-  }
-  return new Set(["localhost", "127.0.0.1", "[::1]"].map((h) => `${h}:${port}`));
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+const portOf = (u: URL) => u.port || (u.protocol === "https:" ? "443" : "80");
+
+const parse = (url: string): URL | null => (URL.canParse(url) ? new URL(url) : null);
+
+/** Whether `got` is how a browser may reach this stack: a loopback name on its own port, nothing a DNS record can point. */
+function hostAllowed(got: URL | null, want: URL): boolean {
+  return got !== null && LOOPBACK.has(got.hostname) && portOf(got) === portOf(want);
 }
 
 /**
@@ -39,12 +36,12 @@ const app = new Hono<{ Bindings: DevEnv }>();
 // 127.0.0.1 reaches this port with its own Host. Only loopback Hosts on our port get through, so
 // every worker behind the gateway (the api, oauth and slack-events) sees only those.
 app.use("*", async (c, next) => {
-  const allowed = allowedHosts(c.env.PUBLIC_URL);
-  if (!allowed) return c.json({ error: { code: "internal", message: "PUBLIC_URL is not set for the dev gateway.", fix: "Start the stack with `npm run dev`." } }, 500);
-  const host = (c.req.header("host") ?? "").toLowerCase();
-  if (!allowed.has(host) || !allowed.has(new URL(c.req.url).host)) {
-    const [first] = allowed;
-    return c.json({ error: { code: "forbidden", message: `This local stack answers only to the Host ${first} (or 127.0.0.1, [::1] on that port).`, fix: `Open ${c.env.PUBLIC_URL}.`, details: { field: "host" } } }, 403);
+  const want = parse(c.env.PUBLIC_URL ?? "");
+  if (!want) return c.json({ error: { code: "internal", message: "PUBLIC_URL is not set for the dev gateway.", fix: "Start the stack with `npm run dev`." } }, 500);
+  // The Host header and the URL workerd built from it must both be loopback on our port.
+  const host = parse(`${want.protocol}//${c.req.header("host") ?? ""}`);
+  if (!hostAllowed(host, want) || !hostAllowed(parse(c.req.url), want)) {
+    return c.json({ error: { code: "forbidden", message: `This local stack answers only to localhost, 127.0.0.1 or [::1] on port ${portOf(want)}.`, fix: `Open ${want.origin}.`, details: { field: "host" } } }, 403);
   }
   await next();
 });
