@@ -255,7 +255,8 @@ export class OrgVault extends DurableObject<Env> {
     return this.#member(token, async (ctx, actor, p) => {
       const st = consumedState(ctx, p, stateHash);
       const spec = slackInstallSpec(data, p.member);
-      spec.botId = (await slackAuthTest(outbound(ctx, this.env).slackApiUrl, spec.botToken)).botId;
+      const out = outbound(ctx, this.env);
+      spec.botId = (await slackAuthTest(out.slackApiUrl, spec.botToken, out.timeouts.slack)).botId;
       const r = await installSlack(() => this.#context(), this.env, spec);
       ctx.storage.transactionSync(() => finishSession({ ...ctx, now: Date.now() }, actor, st.session, { ids: [r.credential] }));
       // A rotating bot token (Slack token rotation) is refreshed by the alarm like any OAuth token.

@@ -1,4 +1,4 @@
-import { reset } from "cloudflare:test";
+import { reset, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { drain, expectAck, fakeSlack, fixture, mockOutbound, postEvent, posted, seed, vaultOf, vaultSql } from "./helpers";
 
@@ -47,5 +47,35 @@ describe("a rotating bot token", () => {
     expect(await posted()).toHaveLength(1);
     const [cred] = await vaultSql(s.org.id, `SELECT expires_at FROM credentials WHERE app = 'slack' AND status = 'active'`);
     expect(Number(cred!.expires_at)).toBeGreaterThan(Date.now() + 11 * 3600_000);
+  });
+});
+
+describe("a rotating bot token whose refresh hangs (issue 11 item 6)", () => {
+  it("an expired token is not posted with (Slack would answer token_expired): the message waits for a retry; nothing is disabled", async () => {
+    let unblock: (r: Response) => void = () => undefined;
+    const hanging = new Promise<Response>((r) => { unblock = r; });
+    const out = mockOutbound((req) => (new URL(req.url).pathname === "/_sandbox/oauth/slack/token" ? hanging : undefined));
+    const s = await seed();
+    await runInDurableObject(vaultOf(s.org.id), (instance) => {
+      const vault = instance as unknown as { env: Record<string, unknown> };
+      vault.env = { ...vault.env, OUTBOUND_TIMEOUT_MS: "300" };
+    });
+    const installed = await vaultOf(s.org.id).installSlack({
+      appId: "A0AB2AGNT7", teamId: "T0AB1CD2EF", enterpriseId: null, isEnterpriseInstall: false,
+      botUserId: "U0AB3BOT01", botId: "B0AB3BOT01", botToken: "xoxe.xoxb-expired-1", botRefreshToken: "xoxe-refresh-expired-1",
+      botTokenExpiresAt: Date.now() - 1_000, scopes: ["chat:write"],
+    });
+    expect(installed.ok).toBe(true);
+    try {
+      expectAck(await postEvent(fixture("message_channel.json")));
+      await drain(s.org.id, 4_000);
+      expect(await vaultSql(s.org.id, `SELECT status, last_error FROM slack_inbox`)).toEqual([{ status: "pending", last_error: "slack_token_refresh_failed" }]);
+      expect(out.slackCalls()).not.toContain("chat.postMessage");
+      expect(await posted()).toEqual([]);
+      expect(await vaultSql(s.org.id, `SELECT status FROM slack_installations`)).toEqual([{ status: "active" }]);
+      expect(await vaultSql(s.org.id, `SELECT status FROM credentials WHERE app = 'slack'`)).toEqual([{ status: "active" }]);
+    } finally {
+      unblock(new Response("gone", { status: 503 }));
+    }
   });
 });
