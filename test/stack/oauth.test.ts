@@ -172,6 +172,31 @@ describe("failure paths: rejected, nothing stored", () => {
   });
 });
 
+describe("connect names and failures after consent (issue 11 item 9)", () => {
+  it("a name taken at the target is refused on the form (409) and the session stays open; a refused account's new grant is revoked upstream", async () => {
+    const { credential: c } = await connect("google", "named", "taken-name", ["project:support"]);
+    expect(c.ref).toBe("google/project/support/taken-name");
+    const id = await newSession(baseUrl, alice, { app: "google" });
+    expect((await aliceWeb.fetch(`/connect/${id}`)).status).toBe(200);
+    const refused = await aliceWeb.post("/oauth/start", { csrf: aliceWeb.csrf, session: id, target: "project:support", name: "Taken name" });
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain("google/project/support/taken-name");
+    expect((await session(id)).status).toBe("pending");
+    const other = await dance(aliceWeb, id, { targets: ["project:support"], login: "named2", name: "other-name" });
+    expect(other.callback.status, other.text).toBe(303);
+    expect((await session(id)).credentials[0].ref).toBe("google/project/support/other-name");
+
+    // A reconnect signed in as another account: refused, and that account's new tokens do not stay live upstream.
+    const before = await sandbox.stats(baseUrl);
+    const wrong = await newSession(baseUrl, alice, { app: "google", reconnect: c.ref });
+    const d = await dance(aliceWeb, wrong, { targets: ["project:support"], login: "interloper" });
+    expect(d.callback.status).toBe(409);
+    expect((await session(wrong)).status).toBe("failed");
+    expect((await sandbox.stats(baseUrl)).revoked).toBe(before.revoked + 1);
+    expect((await audit("connect.revoke_upstream")).find((e) => e.target === wrong)).toMatchObject({ outcome: "ok" });
+  });
+});
+
 describe("reconnect", () => {
   it("keeps the id, default flag and assignments, with new tokens; another account is refused unless an admin allows it", async () => {
     const { credential: c } = await connect("gitlab", "recon", "main", ["org"]);
