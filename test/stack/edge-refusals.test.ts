@@ -63,6 +63,19 @@ describe("forged org ids write nothing (item 4)", () => {
     expect(sqliteFiles()).toEqual(before);
   });
 
+  it("vaultStub is the only way into a vault: no worker or Durable Object addresses VAULT itself", () => {
+    const offenders: string[] = [];
+    for (const dir of ["workers", "durable-objects"]) {
+      for (const e of readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+        if (!e.isFile() || !/\.tsx?$/.test(e.name)) continue;
+        const file = path.relative(ROOT, path.join(e.parentPath, e.name));
+        if (file === path.join("durable-objects", "vault-stub.ts")) continue;
+        if (/\bVAULT\.(get|idFromName|idFromString|getByName)\(/.test(readFileSync(path.join(ROOT, file), "utf8"))) offenders.push(file);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
   it("an id with a genuine tag that was never provisioned answers 401 and gets no schema", async () => {
     // The stack's own ORG_ID_KEY (scripts/dev.mjs keeps it in .dev.vars): past the first line of
     // defence, to the second. workerd itself creates an empty database for any instance touched
