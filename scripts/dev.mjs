@@ -123,7 +123,12 @@ async function waitForHealth() {
 try {
   await waitForHealth();
   const res = await fetch(`${base}/dev/seed`, { method: "POST" });
-  if (!res.ok) throw new Error(`POST /dev/seed answered ${res.status}: ${await res.text()}`);
+  if (!res.ok) {
+    const text = await res.text();
+    let message = text;
+    try { message = JSON.parse(text).error.message ?? text; } catch {}
+    throw new Error(`The demo seed failed (${res.status}): ${message}`);
+  }
   const seed = await res.json();
   console.log(devBanner({ base, stateDir, seed }));
   if (process.env.KEYSTROKE_SEED_FILE) writeFileSync(process.env.KEYSTROKE_SEED_FILE, JSON.stringify(seed));
