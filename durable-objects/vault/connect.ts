@@ -209,7 +209,8 @@ export async function beginOAuth(ctx: VaultContext, actor: Actor, p: Principal, 
     scopes = targetScopes(ctx, actor, p, choice.targets, "connect.start");
   }
   const name = choice.name ?? row.name;
-  if (!row.reconnect_id && name) refuseTakenName(ctx, app, name, scopes);
+  // A Slack install names its credential after the workspace, not the form's name.
+  if (!row.reconnect_id && name && !app.channel) refuseTakenName(ctx, app, name, scopes);
   const verifier = state.verifier ? await seal(ctx.ring, ctx.orgId, state.verifier, stateAad(ctx.orgId, state.hash)) : null;
   pruneConnect(ctx);
   ctx.sql.exec(

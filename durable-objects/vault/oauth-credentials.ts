@@ -260,7 +260,13 @@ export async function revokeNewGrant(ctx: VaultContext, env: OAuthEnv, actor: Ac
   const inUse = g.account !== null && ctx.sql.exec(
     `SELECT 1 FROM credentials WHERE app = ? AND kind = 'oauth' AND status != 'revoked' AND json_extract(account, '$.id') = ? LIMIT 1`, g.app, g.account,
   ).toArray().length > 0;
-  const skipped = g.app === "slack" ? "slack_bot_token" : inUse ? "account_in_use" : null;
+  let revokable = false;
+  try {
+    revokable = providerConfigFor(ctx, env, g.app).revokeUrl !== null;
+  } catch {
+    // Not configured (any more): nothing to call.
+  }
+  const skipped = g.app === "slack" ? "slack_bot_token" : inUse ? "account_in_use" : !revokable ? "no_revoke_endpoint" : null;
   const revoked = skipped ? false : await revokeUpstream(ctx, env, g.app, g.tokens);
   writeAudit({ ...ctx, now: Date.now() }, actor, {
     action: "connect.revoke_upstream",
