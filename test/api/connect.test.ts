@@ -44,7 +44,7 @@ beforeEach(async () => {
   fail = null;
   await runInDurableObject(vaultOf(s.org.id), (instance) => {
     const vault = instance as unknown as { env: Record<string, unknown> };
-    vault.env = { ...vault.env, OUTBOUND_TIMEOUT_MS: undefined, AGENT_RUNTIME_TOKEN: undefined, OAUTH_CLIENTS: JSON.stringify({ github: { id: "keystroke-dev", secret: "keystroke-dev-secret" }, gitlab: { id: "keystroke-dev", secret: "keystroke-dev-secret" } }) };
+    vault.env = { ...vault.env, OUTBOUND_TIMEOUT_MS: undefined, OAUTH_CLIENTS: JSON.stringify({ github: { id: "keystroke-dev", secret: "keystroke-dev-secret" }, gitlab: { id: "keystroke-dev", secret: "keystroke-dev-secret" } }) };
   });
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const req = new Request(input as RequestInfo, init);
