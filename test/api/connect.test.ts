@@ -33,7 +33,7 @@ const UPSTREAM: Record<string, string> = {
 const AUTHORIZE: Record<string, string> = { github: "https://github.com/login/oauth/authorize", gitlab: "https://gitlab.com/oauth/authorize" };
 /** Calls that reached the fake provider, by sandbox path; `fail` answers instead of the sandbox. */
 let hits: string[] = [];
-let fail: ((path: string) => Response | Promise<Response> | null) | null = null;
+let fail: ((path: string, req: Request) => Response | Promise<Response> | null) | null = null;
 
 beforeAll(async () => {
   s = await seed();
@@ -51,7 +51,7 @@ beforeEach(async () => {
     const path = UPSTREAM[req.url.split("?")[0]!];
     if (!path) return new Response("unexpected upstream call", { status: 599 });
     hits.push(path);
-    const failed = fail ? await fail(path) : null;
+    const failed = fail ? await fail(path, req.clone()) : null;
     return failed ?? sandboxOAuth.fetch(new Request(`http://sandbox.test${path}`, req));
   });
 });
@@ -296,6 +296,36 @@ describe("a token endpoint that never answers (issue 11 item 6)", () => {
     expect((await openSecret(s.org.id, cred.id)).accessToken).toBe(reconnected);
     const refreshes = await call("GET", `/v1/audit?action=credential.refresh&credential=${cred.id}`, { token: s.alice });
     expect(refreshes.body.entries).toEqual([]);
+  });
+});
+
+describe("the alarm with a provider that hangs (issue 11 item 6)", () => {
+  it("one credential's refresh that never answers delays neither the alarm nor the other credentials' refreshes", async () => {
+    await setVaultEnv({ OUTBOUND_TIMEOUT_MS: "300" });
+    const connectDue = async (ttl: number) => {
+      const id = await newSession("github");
+      provider.nextAccessTtl = ttl;
+      expect((await oauth(await toCallback(id, `due-${uid(6)}`))).status).toBe(303);
+      return (await getSession(id)).credentials[0];
+    };
+    const stuck = await connectDue(7 * 60); // soonest expiry: refreshed first
+    const other = await connectDue(8 * 60);
+    const stuckToken = (await openSecret(s.org.id, stuck.id)).refreshToken!;
+    fail = async (p, req) => {
+      if (!p.endsWith("/token") || new URLSearchParams(await req.text()).get("refresh_token") !== stuckToken) return null;
+      return new Promise<Response>(() => undefined); // never answers
+    };
+    const started = Date.now();
+    expect(await runDurableObjectAlarm(vaultOf(s.org.id))).toBe(true);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const rows = Object.fromEntries((await vaultSql(s.org.id, `SELECT id, status, expires_at FROM credentials WHERE id IN (?, ?)`, stuck.id, other.id)).map((r) => [r.id, r]));
+    expect(rows[stuck.id]).toMatchObject({ status: "active", expires_at: Date.parse(stuck.expires_at) });
+    expect(rows[other.id]!.status).toBe("active");
+    expect(Number(rows[other.id]!.expires_at)).toBeGreaterThan(Date.now() + 50 * 60_000);
+    // The stuck one is looked at again soon, not forgotten.
+    const next = await runInDurableObject(vaultOf(s.org.id), (_i, state) => state.storage.getAlarm());
+    expect(next).not.toBeNull();
+    expect(next!).toBeLessThan(Date.now() + 60_000);
   });
 });
 
