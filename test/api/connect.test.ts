@@ -33,7 +33,7 @@ const UPSTREAM: Record<string, string> = {
 const AUTHORIZE: Record<string, string> = { github: "https://github.com/login/oauth/authorize", gitlab: "https://gitlab.com/oauth/authorize" };
 /** Calls that reached the fake provider, by sandbox path; `fail` answers instead of the sandbox. */
 let hits: string[] = [];
-let fail: ((path: string, req: Request) => Response | Promise<Response> | null) | null = null;
+let fail: ((path: string, req: Request) => Response | Promise<Response | null> | null) | null = null;
 
 beforeAll(async () => {
   s = await seed();
