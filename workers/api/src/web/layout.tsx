@@ -80,9 +80,22 @@ dl.kv dd { margin:0; }
 .lead { font-weight:600; margin-bottom:.2rem; }
 .filters > div.wide { max-width:28rem; flex-basis:20rem; }
 .spaced { margin-top:.75rem; }
-/* Action codes are words (credential.set_default): never broken inside; long details wrap instead. */
-table.audit code.action { overflow-wrap:normal; word-break:normal; white-space:nowrap; }
+/* The audit log: action codes are read whole (credential.set_default); every other value
+   (emails, refs, ids, JSON details) may wrap anywhere inside fixed columns, so nothing widens the
+   table. Its seven columns stack into cards below 70rem, earlier than other tables. */
+table.audit { table-layout:fixed; }
+table.audit th:nth-child(1) { width:11rem; } table.audit th:nth-child(2) { width:14%; } table.audit th:nth-child(3) { width:12rem; }
+table.audit th:nth-child(4) { width:5rem; } table.audit th:nth-child(5) { width:15%; } table.audit th:nth-child(6) { width:14%; }
 table.audit td { overflow-wrap:anywhere; }
+table.audit code.action { overflow-wrap:normal; word-break:normal; white-space:nowrap; }
+@media (max-width: 70rem) {
+  table.audit, table.audit thead, table.audit tbody, table.audit tr, table.audit th, table.audit td { display:block; }
+  table.audit { border:none; background:transparent; }
+  table.audit thead { position:absolute; left:-9999px; }
+  table.audit tr { background:var(--card); border:1px solid var(--line); border-radius:8px; margin-bottom:.6rem; padding:.4rem 0; }
+  table.audit td { border:none; padding:.2rem .75rem; }
+  table.audit td[data-label]::before { content: attr(data-label) ": "; color:var(--muted); font-size:.85rem; }
+}
 @media (max-width: 44rem) {
   main { margin-top:1rem; }
   table, thead, tbody, tr, th, td { display:block; }
