@@ -160,7 +160,7 @@ export function ensureFresh(ctx: VaultContext, env: OAuthEnv, credentialId: stri
 
 async function refresh(ctx: VaultContext, env: OAuthEnv, row: CredentialRow): Promise<void> {
   // Read before anything awaits: a reconnect (or Slack reinstall) bumps it, and then our answer is stale.
-  const generation = Number(ctx.sql.exec(`SELECT token_generation FROM credentials WHERE id = ?`, row.id).one().token_generation);
+  const generation = tokenGeneration(ctx, row.id);
   const fields = await openFields(ctx, row.id);
   if (!fields.refreshToken) {
     markNeedsReauth(ctx, row, "the access token expired and the provider gave no refresh token");
