@@ -299,6 +299,21 @@ describe("a token endpoint that never answers (issue 11 item 6)", () => {
   });
 });
 
+describe("a code exchange that never answers (issue 11 item 6)", () => {
+  it("the callback answers 502 within the timeout and fails the session; nothing is stored", async () => {
+    const id = await newSession("github");
+    const callback = await toCallback(id, `hang-${uid(6)}`);
+    const before = await credentialRows();
+    fail = (p) => (p.endsWith("/token") ? new Promise<Response>(() => undefined) : null);
+    const started = Date.now();
+    const res = await oauthWorker.fetch(new Request(ORIGIN + callback, { headers: { cookie: cookie() } }), { ...env, OUTBOUND_TIMEOUT_MS: "300" });
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(res.status).toBe(502);
+    expect(await getSession(id)).toMatchObject({ status: "failed", error: "The provider's token endpoint did not answer within 0.3 s. Nothing was stored." });
+    expect(await credentialRows()).toEqual(before);
+  });
+});
+
 describe("the alarm with a provider that hangs (issue 11 item 6)", () => {
   it("one credential's refresh that never answers delays neither the alarm nor the other credentials' refreshes", async () => {
     await setVaultEnv({ OUTBOUND_TIMEOUT_MS: "300" });
