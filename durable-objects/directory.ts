@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { newOrgId } from "../lib/tokens";
-import type { Env } from "../workers/api/src/env";
+import type { VaultEnv } from "./env";
 import { migrate, type Migration } from "./vault/schema";
 
 /**
@@ -23,8 +23,8 @@ const DIRECTORY_MIGRATIONS: readonly Migration[] = [
 const OrgRow = z.object({ id: z.string(), slug: z.string(), name: z.string() });
 export type DirectoryOrg = z.infer<typeof OrgRow>;
 
-export class Directory extends DurableObject<Env> {
-  constructor(ctx: DurableObjectState, env: Env) {
+export class Directory extends DurableObject<VaultEnv> {
+  constructor(ctx: DurableObjectState, env: VaultEnv) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage, DIRECTORY_MIGRATIONS));
   }

@@ -5,7 +5,7 @@ import type { TokenKind } from "../lib/schemas/common";
 import type { AuditQuery } from "../lib/schemas/audit";
 import type { ListCredentialsQuery, RotateCredentialBody, SetCredentialsBody, UpdateCredentialBody } from "../lib/schemas/credentials";
 import { hashToken } from "../lib/tokens";
-import type { Env } from "../workers/api/src/env";
+import type { VaultEnv } from "./env";
 import type { ConsumerKind, DeleteAssignmentBody, ExplainBody, PutAssignmentBody, RuntimeEvent, RuntimeResolveBody } from "../lib/schemas/resolution";
 import type { ConnectChoice, CreateConnectSessionBody } from "../lib/schemas/connect";
 import type { CreateCliLoginBody } from "../lib/schemas/cli";
@@ -33,7 +33,7 @@ import { runDelivery } from "./vault/slack/delivery";
 import { parseHandoff, receiveSlackEvent } from "./vault/slack/inbox";
 import { installSlack, releaseRoute } from "./vault/slack/install";
 import { slackInstallSpec } from "./vault/slack/oauth-install";
-import { slackAuthTest } from "../workers/oauth/src/provider-client";
+import { slackAuthTest } from "../providers/oauth-client";
 import { outbound } from "./vault/outbound";
 import { DevSlackSeed, needsInstall, seedChannels } from "./vault/slack/dev-seed";
 import { routeKeyOf } from "../lib/slack/routing";
@@ -47,14 +47,14 @@ const RESEAL_BATCH = 200;
  * audit log. Every public method is an RPC that authenticates the caller's token, does its work
  * in one SQLite transaction and answers a VaultResult. Domain logic lives in ./vault/*.
  */
-export class OrgVault extends DurableObject<Env> {
+export class OrgVault extends DurableObject<VaultEnv> {
   #ring: Keyring | null = null;
   /** Token refreshes in flight, one per credential (single-flight; see vault/oauth-credentials.ts). */
   #refreshing: InFlight = new Map();
   /** Whether provision() ever ran here; until then every call is "no such org" and nothing is written. */
   #provisioned = false;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: VaultEnv) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       // Provisioning creates the schema: an instance for an id that was never provisioned writes nothing.

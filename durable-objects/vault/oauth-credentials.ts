@@ -6,14 +6,14 @@ import { isAdmin, type Principal } from "../../lib/permissions";
 import type { Account } from "../../lib/schemas/credentials";
 import { slugify } from "../../lib/fields";
 import { newId } from "../../lib/tokens";
-import { refreshTokens, revokeToken } from "../../workers/oauth/src/provider-client";
+import { refreshTokens, revokeToken } from "../../providers/oauth-client";
 import { writeAudit } from "./audit";
 import type { Actor, VaultContext } from "./context";
 import { rowScope, scopeKey, scopeLabel, selectCredentials, type CredentialRow } from "./credential-rows";
 import { openFields } from "./credentials";
 import { finishSession, type ConsumedState } from "./connect";
 import { outbound, type OutboundEnv } from "./outbound";
-import { timeoutFor, withDeadline } from "./outbound-fetch";
+import { timeoutFor, withDeadline } from "../../providers/outbound-fetch";
 
 export interface OAuthEnv extends OutboundEnv {
   OAUTH_CLIENTS?: string;

@@ -1,7 +1,7 @@
 import { sandboxOverrides, type ProviderOverrides } from "../../lib/catalog";
 import type { VaultContext } from "./context";
 import { AppError } from "../../lib/errors";
-import { timeoutFor, type TimeoutEnv } from "./outbound-fetch";
+import { timeoutFor, type TimeoutEnv } from "../../providers/outbound-fetch";
 
 /**
  * Where the vault's outbound calls go: Slack's Web API, the agent runtime, and OAuth providers.
@@ -23,7 +23,7 @@ export interface Outbound {
   slackApiUrl: string;
   agentRuntimeUrl: string | null;
   agentRuntimeToken: string | null;
-  /** Per-call deadlines in ms (outbound-fetch.ts). */
+  /** Per-call deadlines in ms (providers/outbound-fetch.ts). */
   timeouts: { provider: number; slack: number; agent: number };
   providerOverrides(appSlug: string): ProviderOverrides;
 }

@@ -3,13 +3,13 @@ import { AppError, invalidField } from "../../../lib/errors";
 import { InstallSlackSpec, type RouteKey, type SlackInstallationView } from "../../../lib/schemas/slack";
 import { routeKeyOf, routeKvKey } from "../../../lib/slack/routing";
 import { newId } from "../../../lib/tokens";
-import type { Env } from "../../../workers/api/src/env";
+import type { VaultEnv } from "../../env";
 import { writeAudit } from "../audit";
 import type { VaultContext } from "../context";
 import { selectCredentials } from "../credential-rows";
 import { installationByRoute, toInstallationView } from "./rows";
 
-export type RouteEnv = Pick<Env, "DIRECTORY" | "ROUTES">;
+export type RouteEnv = Pick<VaultEnv, "DIRECTORY" | "ROUTES">;
 
 /** Pause reasons that an install (or reinstall) clears: they were about the installation, not the channel. */
 const INSTALL_PAUSES = ["uninstalled", "tokens_revoked", "installation_disabled"];

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AgentMessageReply, type AgentMessageRequest } from "../../../lib/schemas/slack";
 import { retryableStatus, retryAfterMs } from "../../../lib/slack/retry";
-import { isTimeout, outboundFetch } from "../outbound-fetch";
+import { isTimeout, outboundFetch } from "../../../providers/outbound-fetch";
 
 /**
  * The vault's two outbound calls for Slack delivery: the agent runtime and Slack's Web API.

@@ -12,8 +12,8 @@ import { ErrorBanner, ICON, ICON_PATH, Page, STYLES } from "../../api/src/web/la
 import { csrfBinding, csrfToken, csrfValid, sessionToken } from "../../api/src/web/session";
 import { noStoreByDefault, securityHeaders } from "../../api/src/http/security";
 import { ConnectForm, postedValues } from "../../api/src/web/connect";
-import { authorizationUrl, exchangeCode, fetchUserinfo, generateCodeVerifier, generateState } from "./provider-client";
-import { timeoutFor } from "../../../durable-objects/vault/outbound-fetch";
+import { authorizationUrl, exchangeCode, fetchUserinfo, generateCodeVerifier, generateState } from "../../../providers/oauth-client";
+import { timeoutFor } from "../../../providers/outbound-fetch";
 import type { NewGrant } from "../../../durable-objects/vault/oauth-credentials";
 
 export interface OAuthEnv {
@@ -24,7 +24,7 @@ export interface OAuthEnv {
   PUBLIC_URL?: string;
   /** "true" only in local dev (workers/oauth/.dev.vars): then, without PUBLIC_URL, the request's loopback origin. */
   DEV_MODE?: string;
-  /** Optional cap (ms) on provider call timeouts (durable-objects/vault/outbound-fetch.ts). */
+  /** Optional cap (ms) on provider call timeouts (providers/outbound-fetch.ts). */
   OUTBOUND_TIMEOUT_MS?: string;
 }
 type C = Context<{ Bindings: OAuthEnv }>;

@@ -3,7 +3,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { AppError } from "../../../../lib/errors";
 import { constantTimeEqual } from "../../../../lib/tokens";
 import { vaultStub } from "../../../../durable-objects/vault-stub";
-import { generateState, githubSignInUrl, githubVerifiedEmails, type PlatformGitHub } from "../../../oauth/src/provider-client";
+import { generateState, githubSignInUrl, githubVerifiedEmails, type PlatformGitHub } from "../../../../providers/oauth-client";
 import { publicUrl, type ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, Page } from "./layout";
 import { asErrorBody } from "./pages";
@@ -110,7 +110,7 @@ signin.post("/signout", async (c) => {
   return c.redirect("/signin", 303);
 });
 
-// ---- Sign in with GitHub (the platform's own OAuth app, through arctic in provider-client.ts) ----
+// ---- Sign in with GitHub (the platform's own OAuth app, through arctic in providers/oauth-client.ts) ----
 
 const STATE_COOKIE = "ks_gh_state";
 const STATE_PATH = "/signin/github";

@@ -16,9 +16,9 @@ import {
   generateCodeVerifier,
   generateState,
 } from "arctic";
-import { AppError } from "../../../lib/errors";
-import type { ProviderConfig } from "../../../lib/oauth";
-import { OUTBOUND_TIMEOUTS, outboundFetch, withDeadline } from "../../../durable-objects/vault/outbound-fetch";
+import { AppError } from "../lib/errors";
+import type { ProviderConfig } from "../lib/oauth";
+import { OUTBOUND_TIMEOUTS, outboundFetch, withDeadline } from "./outbound-fetch";
 
 export { generateCodeVerifier, generateState };
 

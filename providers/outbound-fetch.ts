@@ -1,4 +1,4 @@
-import { AppError } from "../../lib/errors";
+import { AppError } from "../lib/errors";
 
 /**
  * The one wrapper every outbound call of the product goes through (OAuth providers, Slack's Web

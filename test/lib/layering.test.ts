@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { sourceImports, type ImportEdge } from "../support/source-imports.mjs";
+
+/**
+ * Issue 12: imports point down (workers -> durable-objects -> providers/lib), and the seams stay
+ * where DESIGN.md section 1 draws them. A cheap scan of the source tree's import specifiers.
+ */
+type Edge = ImportEdge;
+const all = sourceImports(["lib", "providers", "durable-objects", "workers", "cli"]);
+const show = (es: Edge[]) => es.map((e) => `${e.file} imports ${e.spec}`);
+
+describe("layering", () => {
+  it("sees the tree (the scan itself works)", () => {
+    expect(all.some((e) => e.file.startsWith("providers/") && e.spec === "arctic")).toBe(true);
+    expect(all.some((e) => e.file.startsWith("durable-objects/") && e.target?.startsWith("providers/"))).toBe(true);
+  });
+
+  it("arctic is imported only under providers/", () => {
+    expect(show(all.filter((e) => e.spec === "arctic" && !e.file.startsWith("providers/")))).toEqual([]);
+  });
+
+  it("nothing under lib/, providers/ or durable-objects/ imports a worker", () => {
+    const up = all.filter((e) => /^(lib|providers|durable-objects)\//.test(e.file) && e.target?.startsWith("workers/"));
+    expect(show(up)).toEqual([]);
+  });
+
+  it("providers/ imports only lib/ and itself", () => {
+    const bad = all.filter((e) => e.file.startsWith("providers/") && e.target !== null && !/^(lib|providers)\//.test(e.target));
+    expect(show(bad)).toEqual([]);
+  });
+});
