@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { newOrgId } from "../lib/tokens";
 import type { VaultEnv } from "./env";
-import { migrate, type Migration } from "./vault/schema";
+import { migrate, type Migration } from "./migrations";
 
 /**
  * The one global Directory (named "global"): org slugs, which orgs a person belongs to, and

@@ -22,11 +22,13 @@ import { deleteAssignment, listAssignments, listConsumers, putAssignment, record
 import { explain, runtimeResolve } from "./vault/resolution";
 import { queryAudit } from "./vault/audit";
 import { authenticate, requirePrincipal, WEB_SESSION_TOKEN_NAME, WEB_SESSION_TTL_MS } from "./vault/auth";
-import type { Actor, VaultContext, VaultResult } from "./vault/context";
+import type { Actor, VaultContext } from "./vault/context";
+import type { VaultResult } from "../lib/rpc";
 import { getCredential, listCredentials, revokeCredential, rotateCredential, setCredentials, updateCredential } from "./vault/credentials";
 import { createApiKey, listApiKeys, listMembers, listProjects, me, memberByEmail, mintMemberToken, provision, readOrg, revokeApiKey, revokeMyToken, listMyTokens, revokeOwnToken, type ProvisionSpec } from "./vault/identity";
 import { isAdmin } from "../lib/permissions";
-import { VAULT_MIGRATIONS, hasSchema, migrate } from "./vault/schema";
+import { VAULT_MIGRATIONS } from "./vault/schema";
+import { hasSchema, migrate } from "./migrations";
 import type { BindChannelBody, HandoffAnswer, InstallSlackSpec, SessionsQuery, SlackInstallationView } from "../lib/schemas/slack";
 import { availableChannels, bindChannel, listChannels, listSessions, unbindChannel } from "./vault/slack/channels";
 import { runDelivery } from "./vault/slack/delivery";

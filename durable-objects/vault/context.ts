@@ -1,5 +1,4 @@
 import type { Keyring } from "../../lib/crypto";
-import type { ErrorBody } from "../../lib/errors";
 import type { Principal } from "../../lib/permissions";
 import type { TokenKind } from "../../lib/schemas/common";
 
@@ -18,8 +17,5 @@ export interface Actor {
   tokenId: string;
   principal: Principal | null;
 }
-
-/** RPC answers carry errors as data: Workers RPC keeps only an Error's message. */
-export type VaultResult<T> = { ok: true; value: T } | { ok: false; error: ErrorBody; status: number };
 
 export const iso = (ms: number | null | undefined): string | null => (ms == null ? null : new Date(ms).toISOString());

@@ -28,4 +28,14 @@ describe("layering", () => {
     const bad = all.filter((e) => e.file.startsWith("providers/") && e.target !== null && !/^(lib|providers)\//.test(e.target));
     expect(show(bad)).toEqual([]);
   });
+
+  it("the RPC result type and the migration runner sit where both sides may import them", () => {
+    // Workers read VaultResult from lib/rpc.ts, never from the vault's internals; the Directory
+    // migrates with durable-objects/migrations.ts, never through the vault's schema module.
+    const bad = all.filter((e) =>
+      (e.file.startsWith("workers/") && e.target === "durable-objects/vault/context") ||
+      (e.file === "durable-objects/directory.ts" && e.target?.startsWith("durable-objects/vault/")));
+    expect(show(bad)).toEqual([]);
+    expect(all.some((e) => e.file.startsWith("workers/") && e.target === "lib/rpc")).toBe(true);
+  });
 });

@@ -1,4 +1,4 @@
-import type { Migration } from "../schema";
+import type { Migration } from "../../migrations";
 
 /**
  * Vault schema version 5: the Slack gateway (issue 6). docs/storage.md describes every table.

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { AppError } from "../../../lib/errors";
 import { SlackHandoff, type HandoffAnswer } from "../../../lib/schemas/slack";
-import type { VaultResult } from "../../../durable-objects/vault/context";
+import type { VaultResult } from "../../../lib/rpc";
 import { vaultStub } from "../../../durable-objects/vault-stub";
 import { classify, Envelope, routeKeysOf, toHandoff } from "../../../lib/slack/envelope";
 import { verifySlackSignature } from "../../../lib/slack/signature";

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { AppError } from "../../../../lib/errors";
 import { parseToken } from "../../../../lib/tokens";
 import { platformOrigin } from "../../../../lib/origin";
-import type { VaultResult } from "../../../../durable-objects/vault/context";
+import type { VaultResult } from "../../../../lib/rpc";
 import { vaultStub } from "../../../../durable-objects/vault-stub";
 import type { Env } from "../env";
 import { remedy } from "../../../../lib/fixes";

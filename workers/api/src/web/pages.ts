@@ -4,7 +4,7 @@ import type { ErrorBody } from "../../../../lib/errors";
 import { AppError } from "../../../../lib/errors";
 import type { Principal } from "../../../../lib/permissions";
 import type { ProjectRole } from "../../../../lib/schemas/common";
-import type { VaultResult } from "../../../../durable-objects/vault/context";
+import type { VaultResult } from "../../../../lib/rpc";
 import type { ApiEnv } from "../http/vault";
 import { csrfToken, csrfValid, sessionToken, setSession, vaultOfSession } from "./session";
 import { fixForWeb } from "../../../../lib/fixes";

@@ -1,0 +1,8 @@
+import type { ErrorBody } from "./errors";
+
+/**
+ * What every vault RPC answers. Errors travel as data because Workers RPC keeps only an Error's
+ * message; the worker turns `error` back into an AppError (workers/api/src/http/vault.ts unwrap)
+ * or renders it. Here, not in the vault, so callers need none of the vault's internals.
+ */
+export type VaultResult<T> = { ok: true; value: T } | { ok: false; error: ErrorBody; status: number };
