@@ -4,7 +4,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vite
 import oauthWorker from "../../workers/oauth/src/index";
 import { provider, sandboxOAuth } from "../../workers/dev/src/sandbox/oauth";
 import { call, openSecret, providerLink, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
-import { sessionCsrf } from "../../workers/api/src/web/session";
+import { sessionCsrf } from "../../workers/shared/session";
 
 /**
  * The connect flow in workerd, for what the stack cannot reach: expiry (the clock is moved by
@@ -18,7 +18,7 @@ import { sessionCsrf } from "../../workers/api/src/web/session";
  * test env; its pages read the same session and CSRF cookies as in production.
  */
 let s: Seed;
-/** Alice's session-bound CSRF value (workers/api/src/web/session.ts), set once she is seeded. */
+/** Alice's session-bound CSRF value (workers/shared/session.ts), set once she is seeded. */
 let CSRF = "";
 const ORIGIN = "http://localhost:8787";
 

@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import oauthWorker from "../../workers/oauth/src/index";
-import { sessionCsrf } from "../../workers/api/src/web/session";
+import { sessionCsrf } from "../../workers/shared/session";
 import { call, seed, uid, vaultOf, type Seed } from "./helpers";
 
 /**
@@ -12,7 +12,7 @@ import { call, seed, uid, vaultOf, type Seed } from "./helpers";
  */
 let s: Seed;
 
-/** The form value of a signed-in page: bound to the session (workers/api/src/web/session.ts). */
+/** The form value of a signed-in page: bound to the session (workers/shared/session.ts). */
 const csrfOf = (token: string) => sessionCsrf(token);
 
 async function page(method: string, path: string, token: string, form?: Record<string, string | string[]>) {

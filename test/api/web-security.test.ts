@@ -4,7 +4,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../workers/api/src/index";
 import oauthWorker from "../../workers/oauth/src/index";
 import slackWorker from "../../workers/slack-events/src/index";
-import { sessionCsrf } from "../../workers/api/src/web/session";
+import { sessionCsrf } from "../../workers/shared/session";
 import { hashToken, tokenPreview, newToken } from "../../lib/tokens";
 import type { OrgVault } from "../../durable-objects/org-vault";
 import { call, providerLink, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";

@@ -3,7 +3,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../../workers/api/src/index";
 import { call, memberIds, seed, setCred, uid, vaultOf, vaultSql, type Seed } from "./helpers";
-import { sessionCsrf } from "../../workers/api/src/web/session";
+import { sessionCsrf } from "../../workers/shared/session";
 
 /**
  * The web app's page handlers inside workerd (fast; the browser walk-through is

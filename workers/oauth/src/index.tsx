@@ -8,10 +8,10 @@ import { ConnectChoice, targetsFromForm } from "../../../lib/schemas/connect";
 import { ZodError } from "zod";
 import { hashToken, parseToken } from "../../../lib/tokens";
 import { platformOrigin } from "../../../lib/origin";
-import { ErrorBanner, ICON, ICON_PATH, Page, STYLES } from "../../api/src/web/layout";
-import { csrfBinding, csrfToken, csrfValid, sessionToken } from "../../api/src/web/session";
-import { noStoreByDefault, securityHeaders } from "../../api/src/http/security";
-import { ConnectForm, postedValues } from "../../api/src/web/connect";
+import { ErrorBanner, ICON, ICON_PATH, Page, STYLES } from "../../shared/layout";
+import { csrfBinding, csrfToken, csrfValid, sessionToken } from "../../shared/session";
+import { noStoreByDefault, securityHeaders } from "../../shared/security";
+import { ConnectForm, postedValues } from "../../shared/connect-form";
 import { authorizationUrl, exchangeCode, fetchUserinfo, generateCodeVerifier, generateState } from "../../../providers/oauth-client";
 import { timeoutFor } from "../../../providers/outbound-fetch";
 import type { NewGrant } from "../../../durable-objects/vault/oauth-credentials";
@@ -36,7 +36,7 @@ type C = Context<{ Bindings: OAuthEnv }>;
  */
 const app = new Hono<{ Bindings: OAuthEnv }>();
 
-// The same page headers and no-store as the api worker (workers/api/src/http/security.ts), and the session's CSRF value.
+// The same page headers and no-store as the api worker (workers/shared/security.ts), and the session's CSRF value.
 app.use("*", securityHeaders, noStoreByDefault, csrfBinding);
 
 const origin = (c: C) => platformOrigin(c.env, c.req.url);

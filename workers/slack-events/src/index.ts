@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { AppError } from "../../../lib/errors";
 import type { SlackEnv } from "./env";
 import { handleSlackEvent } from "./events";
-import { noStoreByDefault } from "../../api/src/http/security";
+import { noStoreByDefault } from "../../shared/security";
 
 export type { SlackEnv };
 

@@ -3,7 +3,7 @@ import type { ErrorBody } from "../../../../lib/errors";
 import { isAdmin } from "../../../../lib/permissions";
 import { CreateApiKeyBody, type ApiKey } from "../../../../lib/schemas/identity";
 import type { ApiEnv } from "../http/vault";
-import { Csrf, ErrorBanner, OkBanner, Page, When } from "./layout";
+import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
 import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, statusOf, text, webError, type WebSession } from "./pages";
 
 /**

@@ -5,7 +5,7 @@ import type { AppSummary } from "../../../../lib/schemas/apps";
 import { Fields } from "../../../../lib/schemas/common";
 import { ListCredentialsQuery, UpdateCredentialBody, type Credential } from "../../../../lib/schemas/credentials";
 import { publicUrl, type ApiEnv } from "../http/vault";
-import { Csrf, ErrorBanner, OkBanner, Page, When } from "./layout";
+import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
 import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, statusOf, text, webError, type WebSession } from "./pages";
 
 /**

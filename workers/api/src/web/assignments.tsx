@@ -5,7 +5,7 @@ import { SLUG_PATTERN } from "../../../../lib/schemas/common";
 import type { Credential } from "../../../../lib/schemas/credentials";
 import { ConsumerKind, DeleteAssignmentBody, PutAssignmentBody, type AssignmentView, type ConsumerView, type ExplainResult } from "../../../../lib/schemas/resolution";
 import { publicUrl, type ApiEnv } from "../http/vault";
-import { Csrf, ErrorBanner, FixLine, OkBanner, Page, When } from "./layout";
+import { Csrf, ErrorBanner, FixLine, OkBanner, Page, When } from "../../../shared/layout";
 import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, text, webError, type WebSession } from "./pages";
 
 /**

@@ -3,7 +3,7 @@ import type { ErrorBody } from "../../../../lib/errors";
 import { isAdmin } from "../../../../lib/permissions";
 import { AuditQuery, type AuditEntry } from "../../../../lib/schemas/audit";
 import type { ApiEnv } from "../http/vault";
-import { ErrorBanner, Page, When } from "./layout";
+import { ErrorBanner, Page, When } from "../../../shared/layout";
 import { navOf, pageValue, requireSession, webError } from "./pages";
 
 /**

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { ApiEnv } from "../http/vault";
-import { Csrf, ErrorBanner, Page } from "./layout";
+import { Csrf, ErrorBanner, Page } from "../../../shared/layout";
 import { navOf, pageValue, requireSession } from "./pages";
 
 /** "Connect an app": the searchable catalog (and the org's custom apps), leading into the connect flow. */

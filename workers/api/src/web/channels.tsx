@@ -4,7 +4,7 @@ import { can } from "../../../../lib/permissions";
 import { SLUG_PATTERN, type Scope } from "../../../../lib/schemas/common";
 import { BindChannelBody, ChannelRef, ListenMode, type AvailableChannel, type ChannelBinding } from "../../../../lib/schemas/slack";
 import type { ApiEnv } from "../http/vault";
-import { Csrf, ErrorBanner, OkBanner, Page } from "./layout";
+import { Csrf, ErrorBanner, OkBanner, Page } from "../../../shared/layout";
 import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, statusOf, text, webError, type WebSession } from "./pages";
 
 /**

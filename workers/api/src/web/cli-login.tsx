@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { CLI_TOKEN_TTL_MAX_S, CliLoginId, DecideCliLoginBody, type CliLoginView } from "../../../../lib/schemas/cli";
 import type { ErrorBody } from "../../../../lib/errors";
 import type { ApiEnv } from "../http/vault";
-import { Csrf, ErrorBanner, Page, When } from "./layout";
+import { Csrf, ErrorBanner, Page, When } from "../../../shared/layout";
 import { FORM_EXPIRED, formOf, pageValue, requireSession, text, type WebSession } from "./pages";
 
 /**

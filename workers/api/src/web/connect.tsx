@@ -4,82 +4,13 @@ import { ConnectChoice, targetsFromForm } from "../../../../lib/schemas/connect"
 import type { ErrorBody } from "../../../../lib/errors";
 import { Fields } from "../../../../lib/schemas/common";
 import { publicUrl, type ApiEnv } from "../http/vault";
-import { Csrf, ErrorBanner, Page } from "./layout";
-import { csrfValid } from "./session";
+import { Csrf, ErrorBanner, Page } from "../../../shared/layout";
+import { csrfValid } from "../../../shared/session";
+import { ConnectForm, defaultValues, postedValues } from "../../../shared/connect-form";
 import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, statusOf, text, type WebSession } from "./pages";
 
 /** The connect flow's pages (SPEC section 6), shared by the web button, the CLI and MCP links. */
 export const connectPages = new Hono<ApiEnv>();
-
-/** What the member chose (kept when the form comes back with an error; never the secret fields). */
-export interface ConnectValues {
-  targets: string[];
-  name: string;
-}
-
-/**
- * The first choice offered: the project the member came from, else the widest scope they may use
- * (the org for owners and admins, "only me" for builders), so a plain submit always has a target.
- */
-export function defaultValues(o: ConnectOptions, project?: string): ConnectValues {
-  const target = project && o.targets.projects.includes(project) ? `project:${project}` : o.targets.org ? "org" : o.targets.user ? "user" : o.targets.projects[0] ? `project:${o.targets.projects[0]}` : "user";
-  return { targets: [target], name: "" };
-}
-
-/** The form's choice as it was posted, to show it again. */
-export function postedValues(form: Record<string, unknown>): ConnectValues {
-  return { targets: ([] as unknown[]).concat(form.target ?? []).filter((v): v is string => typeof v === "string"), name: typeof form.name === "string" ? form.name.slice(0, 200) : "" };
-}
-
-/** The connect form; the oauth worker renders it too, when /oauth/start refuses a choice. */
-export function ConnectForm({ o, s, error, values }: { o: ConnectOptions; s: Pick<WebSession, "email" | "role" | "csrf">; error?: ErrorBody | null; values?: ConnectValues }) {
-  const oauth = o.app.kind === "oauth";
-  const action = oauth ? "/oauth/start" : `/connect/${o.session.id}`;
-  const v = values ?? defaultValues(o);
-  const on = (t: string) => v.targets.includes(t);
-  return (
-    <Page title={`Connect ${o.app.name}`} nav={navOf(s, "/catalog")}>
-      <h1>{o.session.reconnect ? `Reconnect ${o.session.reconnect}` : `Connect ${o.app.name}`}</h1>
-      <ErrorBanner error={error} />
-      <form method="post" action={action} class="card">
-        <input type="hidden" name="csrf" value={s.csrf} />
-        <input type="hidden" name="session" value={o.session.id} />
-        {o.fixed_target ? (
-          <p>
-            New tokens go into the same credential, at <strong>{o.fixed_target}</strong>.
-            <input type="hidden" name="target" value={o.fixed_target.replace(/^user:.*$/, "user")} />
-          </p>
-        ) : (
-          <fieldset>
-            <legend>Where will it be available?</legend>
-            {o.targets.org ? (
-              <label><input type="checkbox" name="target" value="org" checked={on("org")} /> The whole organization</label>
-            ) : null}
-            <label><input type="checkbox" name="target" value="user" checked={on("user")} /> Only me</label>
-            {o.targets.projects.map((p) => (
-              <label><input type="checkbox" name="target" value={`project:${p}`} checked={on(`project:${p}`)} /> Project {p}</label>
-            ))}
-          </fieldset>
-        )}
-        {o.fixed_target ? null : (
-          <>
-            <label for="name">Name (optional)</label>
-            <input id="name" type="text" name="name" placeholder="work" maxlength={200} value={v.name} />
-          </>
-        )}
-        {o.app.fields.map((f) => (
-          <>
-            <label for={`f-${f.name}`}>{f.label}{f.optional ? " (optional)" : ""}</label>
-            <input id={`f-${f.name}`} type={f.secret ? "password" : "text"} name={`field.${f.name}`} autocomplete="off" required={!f.optional} />
-          </>
-        ))}
-        <p>
-          <button type="submit">{oauth ? `Continue to ${o.app.name}` : "Save"}</button>
-        </p>
-      </form>
-    </Page>
-  );
-}
 
 function Ended({ o, s }: { o: ConnectOptions; s: WebSession }) {
   return (

@@ -6,7 +6,7 @@ import type { Principal } from "../../../../lib/permissions";
 import type { ProjectRole } from "../../../../lib/schemas/common";
 import type { VaultResult } from "../../../../lib/rpc";
 import type { ApiEnv } from "../http/vault";
-import { csrfToken, csrfValid, sessionToken, setSession, vaultOfSession } from "./session";
+import { csrfToken, csrfValid, sessionToken, setSession, vaultOfSession } from "../../../shared/session";
 import { fixForWeb } from "../../../../lib/fixes";
 
 /** A signed-in page's context: the session token, its vault, who the member is and the CSRF value. */

@@ -5,9 +5,9 @@ import { constantTimeEqual } from "../../../../lib/tokens";
 import { vaultStub } from "../../../../durable-objects/vault-stub";
 import { generateState, githubSignInUrl, githubVerifiedEmails, type PlatformGitHub } from "../../../../providers/oauth-client";
 import { publicUrl, type ApiEnv } from "../http/vault";
-import { Csrf, ErrorBanner, Page } from "./layout";
+import { Csrf, ErrorBanner, Page } from "../../../shared/layout";
 import { asErrorBody } from "./pages";
-import { clearSession, csrfToken, csrfValid, sessionToken, startSession, vaultOfSession } from "./session";
+import { clearSession, csrfToken, csrfValid, sessionToken, startSession, vaultOfSession } from "../../../shared/session";
 
 /**
  * Where to go after sign-in: only a page of this platform. `next` is read as a URL against the

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { getApp } from "../../../../lib/catalog";
-import { Page, STYLES } from "../../../api/src/web/layout";
+import { Page, STYLES } from "../../../shared/layout";
 import { SandboxProvider, userinfo } from "./oauth-provider";
 import type { SandboxEnv } from "./slack-fake";
 

@@ -1,5 +1,5 @@
 import type { Child } from "hono/jsx";
-import { fixForWeb, type Fixable } from "../../../../lib/fixes";
+import { fixForWeb, type Fixable } from "../../lib/fixes";
 
 /**
  * The one small stylesheet of the web app: system fonts, calm colours with accessible contrast

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
-import { constantTimeEqual, parseToken } from "../../../../lib/tokens";
-import { vaultStub, type VaultBindings } from "../../../../durable-objects/vault-stub";
+import { constantTimeEqual, parseToken } from "../../lib/tokens";
+import { vaultStub, type VaultBindings } from "../../durable-objects/vault-stub";
 
 /**
  * The browser session: an HttpOnly cookie holding a member token (`ks_user_…`), so the page
