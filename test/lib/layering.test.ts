@@ -38,4 +38,15 @@ describe("layering", () => {
     expect(show(bad)).toEqual([]);
     expect(all.some((e) => e.file.startsWith("workers/") && e.target === "lib/rpc")).toBe(true);
   });
+
+  it("no folder of workers/ imports another, except the shared web kit (workers/shared)", () => {
+    const folder = (path: string) => /^workers\/([^/]+)\//.exec(path)?.[1];
+    const across = all.filter((e) => {
+      const from = folder(e.file);
+      const to = e.target ? folder(e.target + "/") ?? folder(e.target) : undefined;
+      return from !== undefined && to !== undefined && to !== from && to !== "shared";
+    });
+    expect(show(across)).toEqual([]);
+    expect(all.some((e) => e.file.startsWith("workers/oauth/") && e.target?.startsWith("workers/shared/"))).toBe(true);
+  });
 });
