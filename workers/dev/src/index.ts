@@ -1,4 +1,6 @@
 import { Hono } from "hono";
+import type { ErrorBody } from "../../../lib/errors";
+import { errorPage, wantsHtml } from "../../shared/error-page";
 import { BenchOrgBody, createBenchOrg } from "./bench-org";
 import { sandboxOAuth } from "./sandbox/oauth";
 import { sandboxAgent } from "./sandbox/agent";
@@ -41,7 +43,8 @@ app.use("*", async (c, next) => {
   // The Host header and the URL workerd built from it must both be loopback on our port.
   const host = parse(`${want.protocol}//${c.req.header("host") ?? ""}`);
   if (!hostAllowed(host, want) || !hostAllowed(parse(c.req.url), want)) {
-    return c.json({ error: { code: "forbidden", message: `This local stack answers only to localhost, 127.0.0.1 or [::1] on port ${portOf(want)}.`, fix: `Open ${want.origin}.`, details: { field: "host" } } }, 403);
+    const error: ErrorBody = { code: "forbidden", message: `This local stack answers only to localhost, 127.0.0.1 or [::1] on port ${portOf(want)}.`, fix: `Open ${want.origin}.`, details: { field: "host" } };
+    return wantsHtml(c) ? errorPage(c, error) : c.json({ error }, 403);
   }
   await next();
 });
@@ -70,6 +73,9 @@ app.all("*", (c) => {
 });
 
 // Dev only: the message is for the developer at the terminal (scripts/dev.mjs prints it).
-app.onError((e, c) => c.json({ error: { code: "internal", message: e instanceof Error ? e.message : "The dev gateway failed." } }, 500));
+app.onError((e, c) => {
+  const error: ErrorBody = { code: "internal", message: e instanceof Error ? e.message : "The dev gateway failed." };
+  return wantsHtml(c) ? errorPage(c, error) : c.json({ error }, 500);
+});
 
 export default app;

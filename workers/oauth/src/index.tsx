@@ -8,7 +8,8 @@ import { ConnectChoice, targetsFromForm } from "../../../lib/schemas/connect";
 import { ZodError } from "zod";
 import { hashToken, parseToken } from "../../../lib/tokens";
 import { platformOrigin } from "../../../lib/origin";
-import { ErrorBanner, ICON, ICON_PATH, Page, STYLES } from "../../shared/layout";
+import { ICON, ICON_PATH, STYLES } from "../../shared/layout";
+import { errorBodyOf, errorPage } from "../../shared/error-page";
 import { csrfBinding, csrfToken, csrfValid, sessionToken } from "../../shared/session";
 import { noStoreByDefault, securityHeaders } from "../../shared/security";
 import { ConnectForm, postedValues } from "../../shared/connect-form";
@@ -64,20 +65,21 @@ const SESSION_ID = /^cs_[a-z2-7]{20}$/;
  */
 async function failurePage(c: C, error: ErrorBody, status: number, formOf?: string, heading = "The connection did not complete") {
   const back = formOf && SESSION_ID.test(formOf) ? `/connect/${formOf}` : null;
-  return c.html(
-    <Page title={status === 404 ? "Not found" : "Connection failed"} nav={await navFor(c)}>
-      <h1>{heading}</h1>
-      <ErrorBanner error={error} />
-      <p class="actions">
+  return errorPage(c, error, {
+    status,
+    heading,
+    title: status === 404 ? "Not found" : "Connection failed",
+    nav: await navFor(c),
+    actions: (
+      <>
         {back ? <a class="button" href={back}>Back to the form</a> : <a class="button" href="/catalog">Connect an app</a>}
         <a class="button secondary" href="/apps">Back to Apps</a>
-      </p>
-    </Page>,
-    status as 400,
-  );
+      </>
+    ),
+  });
 }
 
-const bodyOf = (e: unknown): ErrorBody => (e instanceof AppError ? e.toBody() : { code: "internal", message: "Something went wrong while connecting." });
+const bodyOf = (e: unknown): ErrorBody => errorBodyOf(e, "Something went wrong while connecting.");
 
 app.get("/oauth/health", (c) => c.json({ ok: true, worker: "oauth" }));
 app.get("/static/app.css", (c) => c.body(STYLES, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }));

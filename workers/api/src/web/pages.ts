@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { html } from "hono/html";
 import type { ErrorBody } from "../../../../lib/errors";
 import { AppError } from "../../../../lib/errors";
 import type { Principal } from "../../../../lib/permissions";
@@ -7,7 +6,7 @@ import type { ProjectRole } from "../../../../lib/schemas/common";
 import type { VaultResult } from "../../../../lib/rpc";
 import type { ApiEnv } from "../http/vault";
 import { csrfToken, csrfValid, sessionToken, setSession, vaultOfSession } from "../../../shared/session";
-import { fixForWeb } from "../../../../lib/fixes";
+import { errorPage } from "../../../shared/error-page";
 
 /** A signed-in page's context: the session token, its vault, who the member is and the CSRF value. */
 export interface WebSession {
@@ -108,12 +107,7 @@ export function texts(form: Form, name: string): string[] {
 export function webError(err: unknown, c: Context): Response | Promise<Response> {
   const body = asErrorBody(err);
   if (body.code === "internal") console.error("web page error", err instanceof Error ? err.name : typeof err, c.req.method, c.req.routePath);
-  const status = statusOf(body);
-  const fix = fixForWeb(body);
-  return c.html(
-    html`<!doctype html><html lang="en"><head><meta charset="utf-8" /><meta name="viewport" content="width=device-width, initial-scale=1" /><title>Error · Keystroke</title><link rel="icon" href="/static/icon.svg" /><link rel="stylesheet" href="/static/app.css" /></head><body><header><a class="brand" href="/apps">Keystroke</a></header><main id="main"><h1>${body.code === "not_found" ? "Not found" : "Something went wrong"}</h1><div class="banner error" role="alert"><div>${body.message}</div>${fix ? html`<div class="fix">${fix.text}${fix.href ? html` <a href="${fix.href}">${fix.link}</a>` : ""}</div>` : ""}</div><a class="button" href="/apps">Back to Apps</a></main></body></html>`,
-    status,
-  );
+  return errorPage(c, body, { status: err instanceof AppError ? err.httpStatus : undefined });
 }
 
 /** Whether a request is a browser asking for a page (for HTML 404s outside the API). */
