@@ -10,20 +10,20 @@ import type { ConsumerKind, DeleteAssignmentBody, ExplainBody, PutAssignmentBody
 import type { ConnectChoice, CreateConnectSessionBody } from "../lib/schemas/connect";
 import type { CreateCliLoginBody } from "../lib/schemas/cli";
 import { createCliLogin, decideCliLogin, pollCliLogin, revokeCliToken, viewCliLogin, type CliLoginDecision, type LoginOrigin } from "./vault/cli-logins";
-import type { Account } from "../lib/schemas/credentials";
-import type { TokenSet } from "../lib/oauth";
 import { deleteCustomApp, listApps, updateCustomApp } from "./vault/apps";
 import type { UpdateCustomAppBody } from "../lib/schemas/apps";
-import { beginOAuth, completeWithFields, connectOptions, consumedState, consumeState, createSession, failSession, finishSession, getSession, sessionOf } from "./vault/connect";
-import { ensureFresh, nextRefreshAt, providerConfigFor, refreshDue, revokeNewGrant, revokeUpstream, storeConnection, type InFlight, type NewGrant } from "./vault/oauth-credentials";
-import { bulkLoad, type BulkLoadSpec } from "./vault/bulk";
-import { setSandboxUrl } from "./vault/outbound";
+import { completeWithFields, connectOptions, createSession, getSession } from "./vault/connect";
+import { beginConnect, finishConnect, type ConnectBegun, type ConnectCallback } from "./vault/oauth-connect";
+import { ensureFresh, nextRefreshAt, refreshDue, revokeUpstream, type InFlight } from "./vault/oauth-credentials";
+import { DevTools } from "./vault/dev-tools";
 import { deleteAssignment, listAssignments, listConsumers, putAssignment, recordEvent, registerAgentTools } from "./vault/assignments";
 import { explain, runtimeResolve } from "./vault/resolution";
+import { apiKeysPage, appsPage, assignmentsPage, auditPage, catalogPage, channelsPage, cliLoginPage, connectPage, decideCliLoginOnPage, credentialPage, part, type AppsPageQuery, type AssignmentsView, type PageViewer } from "./vault/pages";
 import { queryAudit } from "./vault/audit";
 import { authenticate, requirePrincipal, WEB_SESSION_TOKEN_NAME, WEB_SESSION_TTL_MS } from "./vault/auth";
 import type { Actor, VaultContext } from "./vault/context";
-import type { VaultResult } from "../lib/rpc";
+import type { ConnectAnswer, VaultResult } from "../lib/rpc";
+import type { Me } from "../lib/schemas/identity";
 import { getCredential, listCredentials, revokeCredential, rotateCredential, setCredentials, updateCredential } from "./vault/credentials";
 import { createApiKey, listApiKeys, listMembers, listProjects, me, memberByEmail, mintMemberToken, provision, readOrg, revokeApiKey, revokeMyToken, listMyTokens, revokeOwnToken, type ProvisionSpec } from "./vault/identity";
 import { isAdmin } from "../lib/permissions";
@@ -34,11 +34,6 @@ import { availableChannels, bindChannel, listChannels, listSessions, unbindChann
 import { runDelivery } from "./vault/slack/delivery";
 import { parseHandoff, receiveSlackEvent } from "./vault/slack/inbox";
 import { installSlack, releaseRoute } from "./vault/slack/install";
-import { slackInstallSpec } from "./vault/slack/oauth-install";
-import { slackAuthTest } from "../providers/oauth-client";
-import { outbound } from "./vault/outbound";
-import { DevSlackSeed, needsInstall, seedChannels } from "./vault/slack/dev-seed";
-import { routeKeyOf } from "../lib/slack/routing";
 
 const MEMBER: readonly TokenKind[] = ["user", "key"];
 const RUNTIME: readonly TokenKind[] = ["rt"];
@@ -110,6 +105,14 @@ export class OrgVault extends DurableObject<VaultEnv> {
     return this.#run(token, MEMBER, (ctx, actor) => fn(ctx, actor, requirePrincipal(actor)));
   }
 
+  /** A web page: the session's token (member tokens only) and the page's data, with who is signed in, in one call. */
+  #page<T extends object>(token: string, fn: (ctx: VaultContext, actor: Actor, p: NonNullable<Actor["principal"]>) => T | Promise<T>): Promise<VaultResult<T & PageViewer>> {
+    return this.#run(token, ["user"], async (ctx, actor) => {
+      const viewer = me(ctx, actor);
+      return { ...(await fn(ctx, actor, requirePrincipal(actor))), viewer };
+    });
+  }
+
   // ---- provisioning (called by bound workers only: sign-up and the dev seed) ----
 
   async provision(spec: ProvisionSpec): Promise<void> {
@@ -124,28 +127,17 @@ export class OrgVault extends DurableObject<VaultEnv> {
     this.#provisioned = true;
   }
 
-  /** Dev only (DEV_MODE): point this org's providers, Slack and agent runtime at the local sandbox. */
-  async devConfigure(settings: { sandboxUrl: string }) {
-    if (this.env.DEV_MODE !== "true") throw new Error("devConfigure is only available in dev mode");
-    setSandboxUrl(this.#context(), settings.sandboxUrl);
-  }
-
-  /** Dev and bench only (DEV_MODE): bulk rows for the 10,000-credential benchmark. */
-  async devBulkLoad(spec: BulkLoadSpec) {
-    if (this.env.DEV_MODE !== "true") throw new Error("devBulkLoad is only available in dev mode");
-    return bulkLoad(this.#context(), spec);
+  /**
+   * Dev only: the dev worker's and the dev sign-in's tools for this org (vault/dev-tools.ts), kept
+   * out of this class. Refused without DEV_MODE, so production has no way to them.
+   */
+  openDevTools(): DevTools {
+    if (this.env.DEV_MODE !== "true") throw new AppError("forbidden", "Dev tools are only available in dev mode (DEV_MODE).");
+    return new DevTools({ context: () => this.#context(), env: this.env, asResult: (fn) => this.#asResult(fn) });
   }
 
   // ---- identity ----
 
-  /** Dev only (DEV_MODE): the sign-in page's "pick a seeded user". */
-  async devSignIn(email: string) {
-    if (this.env.DEV_MODE !== "true") return { ok: false as const, error: { code: "forbidden" as const, message: "Dev sign-in is off." }, status: 403 };
-    const ctx = this.#context();
-    const member = memberByEmail(ctx, email);
-    if (!member) return { ok: false as const, error: { code: "not_found" as const, message: "No such member." }, status: 404 };
-    return { ok: true as const, value: await mintMemberToken(ctx, member.id, `${WEB_SESSION_TOKEN_NAME} (dev)`, WEB_SESSION_TTL_MS) };
-  }
   signOut(token: string) {
     return this.#run(token, ["user"], (ctx, actor) => revokeOwnToken(ctx, actor));
   }
@@ -227,58 +219,34 @@ export class OrgVault extends DurableObject<VaultEnv> {
   completeConnectWithFields(token: string, id: string, choice: ConnectChoice, fields: Record<string, string>) {
     return this.#member(token, async (ctx, actor, p) => ({ credentials: await completeWithFields(ctx, actor, p, id, choice, fields) }));
   }
-  /** The oauth worker, before redirecting to the provider: records the state and answers the provider. */
-  beginOAuth(token: string, id: string, choice: ConnectChoice, state: { hash: string; verifier: string | null; redirectUri: string }) {
-    return this.#member(token, async (ctx, actor, p) => {
-      const row = await beginOAuth(ctx, actor, p, id, choice, state);
-      return { config: providerConfigFor(ctx, this.env, row.app) };
-    });
-  }
-  /** The oauth worker, on the callback: consumes the state (single use). */
-  consumeOAuthState(token: string, stateHash: string) {
-    return this.#member(token, async (ctx, _a, p) => {
-      const st = await consumeState(ctx, p, stateHash);
-      return { session: st.session.id, app: st.session.app, verifier: st.verifier, redirectUri: st.redirectUri, config: providerConfigFor(ctx, this.env, st.session.app) };
-    });
-  }
-  /** The oauth worker, after the code exchange: stores the connection at the chosen targets. */
-  completeOAuth(token: string, stateHash: string, tokens: TokenSet, account: Account) {
-    return this.#member(token, async (ctx, actor, p) => {
-      const credentials = await storeConnection(ctx, actor, p, consumedState(ctx, p, stateHash), tokens, account);
-      await this.#wakeAt(nextRefreshAt(ctx));
-      return { credentials };
-    });
+  /**
+   * The oauth worker's /oauth/start: records the state (hashed) and the PKCE verifier (sealed) and
+   * answers only the provider's authorization URL (vault/oauth-connect.ts).
+   */
+  beginConnect(token: string, id: string, choice: ConnectChoice, redirectUri: string): Promise<ConnectAnswer<ConnectBegun>> {
+    return this.#connectStep(token, (ctx, actor, p) => beginConnect(ctx, this.env, actor, p, id, choice, redirectUri));
   }
   /**
-   * The oauth worker, after a Slack bot install's code exchange: reads the bot id (auth.test),
-   * records the installation and its route, and completes the session with its credential.
+   * The oauth worker's /oauth/callback: consumes the state (single use: it authenticates the
+   * callback with the session), exchanges the code, stores the connection or the Slack install
+   * and ends the session; answers where the browser goes next.
    */
-  completeSlackInstall(token: string, stateHash: string, data: Record<string, string | number | boolean | null | Record<string, string | number | boolean | null>>) {
-    return this.#member(token, async (ctx, actor, p) => {
-      const st = consumedState(ctx, p, stateHash);
-      const spec = slackInstallSpec(data, p.member);
-      const out = outbound(ctx, this.env);
-      spec.botId = (await slackAuthTest(out.slackApiUrl, spec.botToken, out.timeouts.slack)).botId;
-      const r = await installSlack(() => this.#context(), this.env, spec);
-      ctx.storage.transactionSync(() => finishSession({ ...ctx, now: Date.now() }, actor, st.session, { ids: [r.credential] }));
-      // A rotating bot token (Slack token rotation) is refreshed by the alarm like any OAuth token.
-      await this.#wakeAt(nextRefreshAt(ctx));
-      return { installation: r.id, credentials: [r.credential] };
+  finishConnect(token: string, callback: ConnectCallback): Promise<ConnectAnswer<{ redirect: string }>> {
+    return this.#connectStep(token, async (_c, actor, p) => {
+      const { session } = await finishConnect(() => this.#context(), this.env, actor, p, callback);
+      // New tokens (and a rotating Slack bot token) are refreshed by the alarm.
+      await this.#wakeAt(nextRefreshAt(this.#context()));
+      return { redirect: `/apps?connected=${session}` };
     });
   }
-
-  /** The oauth worker, when the provider or the exchange failed: the session ends failed, nothing stored. */
-  failOAuth(token: string, stateHash: string, reason: string, grant?: NewGrant) {
-    return this.#member(token, async (ctx, actor, p) => {
-      const raw = ctx.sql.exec(`SELECT session_id FROM oauth_states WHERE state_hash = ?`, stateHash).toArray()[0];
-      if (raw) {
-        const session = sessionOf(ctx, p, String(raw.session_id));
-        failSession(ctx, actor, session.id, reason);
-      }
-      // Tokens the provider issued for this failed connect (even when the vault already failed the session).
-      const revoked = grant ? await revokeNewGrant(ctx, this.env, actor, { ...grant, session: sessionOf(ctx, p, grant.session).id }) : null;
-      return { failed: raw !== undefined, revoked_upstream: revoked };
+  /** A member call whose failure also names the viewer (the error page's header), so a connect step is one call. */
+  async #connectStep<T>(token: string, fn: (ctx: VaultContext, actor: Actor, p: NonNullable<Actor["principal"]>) => Promise<T>): Promise<ConnectAnswer<T>> {
+    const seen: { viewer: Me | null } = { viewer: null };
+    const r = await this.#member(token, (ctx, actor, p) => {
+      seen.viewer = me(ctx, actor);
+      return fn(ctx, actor, p);
     });
+    return r.ok ? r : { ...r, viewer: seen.viewer };
   }
 
   // ---- resolution, assignments, consumers ----
@@ -361,22 +329,6 @@ export class OrgVault extends DurableObject<VaultEnv> {
     });
   }
 
-  /** Dev only (DEV_MODE): the seed's sandbox workspace: installs it unless active, then channels and bindings. */
-  async devSeedSlack(seed: DevSlackSeed): Promise<VaultResult<{ installed: boolean }>> {
-    if (this.env.DEV_MODE !== "true") throw new Error("devSeedSlack is only available in dev mode");
-    return this.#unauthenticated(async (ctx) => {
-      const parsed = DevSlackSeed.parse(seed);
-      const route = routeKeyOf(parsed.install);
-      const installed = needsInstall(ctx, route);
-      if (installed) {
-        const r = await installSlack(() => this.#context(), this.env, parsed.install);
-        if (r.status !== "active") throw new Error("the sandbox install did not take");
-      }
-      seedChannels(this.#context(), route, parsed);
-      return { installed };
-    });
-  }
-
   channels(token: string) {
     return this.#member(token, (ctx, _a, p) => listChannels(ctx, p));
   }
@@ -402,6 +354,48 @@ export class OrgVault extends DurableObject<VaultEnv> {
       console.error("slack alarm work failed", e instanceof Error ? e.name : typeof e);
       return Date.now() + 30_000;
     }
+  }
+
+  // ---- web pages: one call per page, with who is signed in (vault/pages.ts) ----
+
+  loadAppsPage(token: string, q: AppsPageQuery, publicUrl: string) {
+    return this.#page(token, (ctx, _a, p) => appsPage(ctx, p, q, publicUrl));
+  }
+  /** A credential's rename, rotate and revoke pages. */
+  loadCredentialPage(token: string, id: string) {
+    return this.#page(token, (ctx, _a, p) => credentialPage(ctx, p, id));
+  }
+  /** The catalog and the "Connect <app>" page. */
+  loadCatalogPage(token: string, search?: string) {
+    return this.#page(token, (ctx, _a, p) => catalogPage(ctx, p, search));
+  }
+  loadConnectPage(token: string, id: string, publicUrl: string) {
+    return this.#page(token, (ctx, _a, p) => connectPage(ctx, p, id, publicUrl));
+  }
+  loadAssignmentsPage(token: string, view: AssignmentsView, publicUrl: string) {
+    return this.#page(token, (ctx, _a, p) => assignmentsPage(ctx, p, view, publicUrl));
+  }
+  loadChannelsPage(token: string, agent: string) {
+    return this.#page(token, (ctx, actor, p) => channelsPage(() => this.#context(), this.env, p, agent, me(ctx, actor).projects.map((x) => x.slug)));
+  }
+  loadApiKeysPage(token: string) {
+    return this.#page(token, (ctx, _a, p) => apiKeysPage(ctx, p));
+  }
+  /** The create form: the new key (shown once) and the page that shows it, in one call. */
+  createApiKeyOnPage(token: string, name: string) {
+    return this.#page(token, async (ctx, actor, p) => {
+      const created = await part(() => createApiKey(ctx, actor, p, name, hashToken));
+      return { created, ...(await apiKeysPage(ctx, p)) };
+    });
+  }
+  loadAuditPage(token: string, q: AuditQuery | null) {
+    return this.#page(token, (ctx, _a, p) => auditPage(ctx, p, q));
+  }
+  loadCliLoginPage(token: string, id: string | null) {
+    return this.#page(token, (ctx) => cliLoginPage(ctx, id));
+  }
+  decideCliLoginOnPage(token: string, id: string, decision: CliLoginDecision) {
+    return this.#page(token, (ctx, actor, p) => decideCliLoginOnPage(ctx, actor, p, id, decision));
   }
 
   // ---- web ----

@@ -20,9 +20,30 @@ const secure = (c: Context) => new URL(c.req.url).protocol === "https:";
 const prefix = (c: Context) => (secure(c) ? ("host" as const) : undefined);
 const cookieOptions = (c: Context) => ({ httpOnly: true, sameSite: "Lax" as const, secure: secure(c), path: "/", prefix: prefix(c) });
 
-export function sessionToken(c: Context): string | null {
+/** What the session cookie says, read once per request by `webSession`: a member token and its org, not yet checked by the vault. */
+export interface SessionCookie {
+  token: string;
+  orgId: string;
+}
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** Set by the `webSession` middleware on every request of the api and oauth workers. */
+    session: SessionCookie | null;
+  }
+}
+
+function readSession(c: Context): SessionCookie | null {
   const raw = getCookie(c, SESSION_COOKIE, prefix(c));
-  return raw && parseToken(raw)?.kind === "user" ? raw : null;
+  const parsed = raw ? parseToken(raw) : null;
+  return raw && parsed?.kind === "user" ? { token: raw, orgId: parsed.orgId } : null;
+}
+
+/** The session's token as `webSession` read it; fails closed without the middleware. */
+export function sessionToken(c: Context): string | null {
+  const session = c.get("session");
+  if (session === undefined) throw new Error("webSession middleware is not installed");
+  return session?.token ?? null;
 }
 
 export function setSession(c: Context, token: string): void {
@@ -46,7 +67,7 @@ export function clearSession(c: Context): void {
  * a value from one session is refused in every other and a cross-site form cannot compute it.
  * Before sign-in (the sign-in form itself) it is a double submit: a random value in an HttpOnly
  * SameSite cookie, repeated in the form. The session-bound value is mirrored in the same cookie
- * for clients that read it there. Web Crypto is async, so `csrfBinding` (a middleware on both
+ * for clients that read it there. Web Crypto is async, so `webSession` (the middleware on both
  * workers) computes it once per request and the page code reads it synchronously.
  */
 const csrfOfRequest = new WeakMap<Request, string | null>();
@@ -58,16 +79,22 @@ export async function sessionCsrf(token: string): Promise<string> {
   return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export const csrfBinding = createMiddleware(async (c, next) => {
-  const token = sessionToken(c);
-  csrfOfRequest.set(c.req.raw, token ? await sessionCsrf(token) : null);
+/**
+ * The one session middleware of every browser-facing worker (api, oauth): reads the session
+ * cookie once into `c.var.session` and computes its bound CSRF value. Pages read both from here;
+ * the vault call of the page is what checks the token.
+ */
+export const webSession = createMiddleware(async (c, next) => {
+  const session = readSession(c);
+  c.set("session", session);
+  csrfOfRequest.set(c.req.raw, session ? await sessionCsrf(session.token) : null);
   await next();
 });
 
 /** The session's bound value, or null before sign-in; fails closed without the middleware. */
 function boundCsrf(c: Context): string | null {
   const bound = csrfOfRequest.get(c.req.raw);
-  if (bound === undefined) throw new Error("csrfBinding middleware is not installed");
+  if (bound === undefined) throw new Error("webSession middleware is not installed");
   return bound;
 }
 

@@ -2,7 +2,7 @@ import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../../../lib/errors";
 import { renderError } from "./http/errors";
 import { noStoreByDefault, securityHeaders } from "../../shared/security";
-import { csrfBinding } from "../../shared/session";
+import { webSession } from "../../shared/session";
 import { publicUrl, unwrap, vaultFor } from "./http/vault";
 import { router } from "./http/openapi";
 import { openApiDocument } from "./api-document";
@@ -36,7 +36,7 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const app = router();
 
 // Security headers and no-store on every answer, pages and errors alike; the CSRF value of a session.
-app.use("*", securityHeaders, noStoreByDefault, csrfBinding);
+app.use("*", securityHeaders, noStoreByDefault, webSession);
 app.use(
   "*",
   bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new AppError("invalid_request", "The body is too large.", { details: { field: "body" }, status: 413 }); } }),

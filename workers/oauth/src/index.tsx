@@ -10,7 +10,7 @@ import { hashToken, parseToken } from "../../../lib/tokens";
 import { platformOrigin } from "../../../lib/origin";
 import { ICON, ICON_PATH, STYLES } from "../../shared/layout";
 import { errorBodyOf, errorPage } from "../../shared/error-page";
-import { csrfBinding, csrfToken, csrfValid, sessionToken } from "../../shared/session";
+import { csrfToken, csrfValid, sessionToken, webSession } from "../../shared/session";
 import { noStoreByDefault, securityHeaders } from "../../shared/security";
 import { ConnectForm, postedValues } from "../../shared/connect-form";
 import { authorizationUrl, exchangeCode, fetchUserinfo, generateCodeVerifier, generateState } from "../../../providers/oauth-client";
@@ -38,7 +38,7 @@ type C = Context<{ Bindings: OAuthEnv }>;
 const app = new Hono<{ Bindings: OAuthEnv }>();
 
 // The same page headers and no-store as the api worker (workers/shared/security.ts), and the session's CSRF value.
-app.use("*", securityHeaders, noStoreByDefault, csrfBinding);
+app.use("*", securityHeaders, noStoreByDefault, webSession);
 
 const origin = (c: C) => platformOrigin(c.env, c.req.url);
 const redirectUri = (c: C) => `${origin(c)}/oauth/callback`;

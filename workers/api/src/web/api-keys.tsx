@@ -4,7 +4,8 @@ import { isAdmin } from "../../../../lib/permissions";
 import { CreateApiKeyBody, type ApiKey } from "../../../../lib/schemas/identity";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
-import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, statusOf, text, webError, type WebSession } from "./pages";
+import type { ApiKeysPage } from "../../../../durable-objects/vault/pages";
+import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, webError, type WebSession } from "./pages";
 
 /**
  * API keys (SPEC section 7): create (the key is shown once, in the answer to the form post, never
@@ -14,11 +15,10 @@ import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, statusOf, text,
 export const apiKeyPages = new Hono<ApiEnv>();
 apiKeyPages.onError(webError);
 
-async function render(c: Context<ApiEnv>, s: WebSession, opts: { created?: ApiKey & { key: string }; ok?: string | null; error?: ErrorBody | null; name?: string } = {}, status = 200) {
-  const list = pageValue(await s.vault.listApiKeys(s.token));
+function render(c: Context<ApiEnv>, s: WebSession, page: ApiKeysPage, opts: { created?: ApiKey & { key: string }; ok?: string | null; error?: ErrorBody | null; name?: string } = {}, status = 200) {
+  const list = pageValue(page.keys);
   const admin = isAdmin(s.principal);
-  const members = admin ? await s.vault.members(s.token) : null;
-  const emails = new Map(members?.ok ? members.value.members.map((m) => [m.id, m.email]) : []);
+  const emails = new Map(page.members.map((m) => [m.id, m.email]));
   // The answer that carries a new key must not be cached anywhere.
   if (opts.created) c.header("cache-control", "no-store");
   return c.html(
@@ -76,31 +76,33 @@ async function render(c: Context<ApiEnv>, s: WebSession, opts: { created?: ApiKe
   );
 }
 
-apiKeyPages.get("/api-keys", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
-  return render(c, s, { ok: c.req.query("done") === "revoked" ? "The key is revoked: requests that use it are refused from now on." : null });
-});
+/** The page again, with a banner (one vault call). */
+async function again(c: Context<ApiEnv>, opts: Parameters<typeof render>[3], status: number) {
+  const loaded = await loadPage(c, (vault, token) => vault.loadApiKeysPage(token));
+  return loaded instanceof Response ? loaded : render(c, loaded.s, loaded.page, opts, status);
+}
+
+apiKeyPages.get("/api-keys", (c) => again(c, { ok: c.req.query("done") === "revoked" ? "The key is revoked: requests that use it are refused from now on." : null }, 200));
 
 apiKeyPages.post("/api-keys", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const form = await formOf(c);
-  if (!form) return render(c, s, { error: FORM_EXPIRED }, 403);
+  if (!form) return again(c, { error: FORM_EXPIRED }, 403);
   const body = CreateApiKeyBody.safeParse({ name: text(form, "name") });
-  if (!body.success) return render(c, s, { error: { code: "invalid_request", message: `The name ${body.error.issues[0]?.message ?? "is invalid"}.`, fix: "Give the key a name you will recognise later." } }, 400);
-  const r = pageValue(await s.vault.createApiKey(s.token, body.data.name));
-  if (r.error) return render(c, s, { error: r.error, name: body.data.name }, statusOf(r.error));
+  if (!body.success) return again(c, { error: { code: "invalid_request", message: `The name ${body.error.issues[0]?.message ?? "is invalid"}.`, fix: "Give the key a name you will recognise later." } }, 400);
+  // The action and the page that shows its answer, in one vault call.
+  const loaded = await loadPage(c, (vault, token) => vault.createApiKeyOnPage(token, body.data.name));
+  if (loaded instanceof Response) return loaded;
+  const r = pageValue(loaded.page.created);
+  if (r.error) return render(c, loaded.s, loaded.page, { error: r.error, name: body.data.name }, statusOf(r.error));
   // Not a redirect: the key is in this one answer and nowhere else (not in a URL, not on reload).
-  return render(c, s, { created: r.value });
+  return render(c, loaded.s, loaded.page, { created: r.value });
 });
 
 apiKeyPages.post("/api-keys/:id/revoke", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const form = await formOf(c);
-  if (!form) return render(c, s, { error: FORM_EXPIRED }, 403);
-  const r = pageValue(await s.vault.revokeApiKey(s.token, c.req.param("id")));
-  if (r.error) return render(c, s, { error: r.error }, statusOf(r.error));
+  if (!form) return again(c, { error: FORM_EXPIRED }, 403);
+  const r = await act(c, (vault, token) => vault.revokeApiKey(token, c.req.param("id")));
+  if (r instanceof Response) return r;
+  if (!r.ok) return again(c, { error: r.error }, statusOf(r.error));
   return c.redirect("/api-keys?done=revoked", 303);
 });

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { can } from "../../../../lib/permissions";
 import type { ErrorBody } from "../../../../lib/errors";
 import type { AppSummary } from "../../../../lib/schemas/apps";
@@ -6,7 +6,8 @@ import { Fields } from "../../../../lib/schemas/common";
 import { ListCredentialsQuery, UpdateCredentialBody, type Credential } from "../../../../lib/schemas/credentials";
 import { publicUrl, type ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
-import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, statusOf, text, webError, type WebSession } from "./pages";
+import type { Member } from "../../../../lib/schemas/identity";
+import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, webError, type WebSession } from "./pages";
 
 /**
  * The Apps page (SPEC section 7): one row per credential instance, filters by app, scope and
@@ -91,24 +92,24 @@ function Row({ s, x, members }: { s: WebSession; x: Credential; members: Members
   );
 }
 
-async function membersOf(s: WebSession): Promise<Members> {
-  const r = await s.vault.members(s.token);
-  return new Map(r.ok ? r.value.members.map((m) => [m.id, m.email]) : []);
-}
+const emailsOf = (members: Member[]): Members => new Map(members.map((m) => [m.id, m.email]));
 
 appsPages.get("/", (c) => c.redirect("/apps", 303));
 
 appsPages.get("/apps", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const raw = { app: c.req.query("app") || undefined, scope: c.req.query("scope") || undefined, status: c.req.query("status") || undefined };
   const query = ListCredentialsQuery.safeParse(raw);
   const filterError: ErrorBody | null = query.success ? null : { code: "invalid_request", message: `The ${String(query.error.issues[0]?.path[0] ?? "")} filter is not one of the listed values.`, fix: "Pick a value from the lists, or clear the filters." };
-  const all = pageValue(await s.vault.listCredentials(s.token, {}));
-  const filtered = query.success && (raw.app || raw.scope || raw.status) ? pageValue(await s.vault.listCredentials(s.token, query.data)) : all;
-  const members = await membersOf(s);
   const connected = c.req.query("connected");
-  const session = connected && /^cs_[a-z2-7]{20}$/.test(connected) ? await s.vault.getConnectSession(s.token, connected, publicUrl(c)) : null;
+  const loaded = await loadPage(c, (vault, token) =>
+    vault.loadAppsPage(token, { filter: query.success && (raw.app || raw.scope || raw.status) ? query.data : null, connected: connected && /^cs_[a-z2-7]{20}$/.test(connected) ? connected : null }, publicUrl(c)),
+  );
+  if (loaded instanceof Response) return loaded;
+  const { s, page } = loaded;
+  const all = pageValue(page.all);
+  const filtered = pageValue(page.filtered);
+  const members = emailsOf(page.members);
+  const session = page.session;
   const done = c.req.query("done");
   const doneRef = c.req.query("ref") ?? "";
   const apps = [...new Set((all.value?.credentials ?? []).map((x) => x.app))].sort();
@@ -176,8 +177,11 @@ appsPages.get("/apps", async (c) => {
 
 // ---- one credential: rename, set default, rotate, reconnect, revoke ----
 
-async function credentialOf(s: WebSession, id: string) {
-  return pageValue(await s.vault.getCredential(s.token, id));
+/** One credential's page data in one vault call: the credential, the member emails and its app. */
+async function credentialOf(c: Context<ApiEnv>, id: string) {
+  const loaded = await loadPage(c, (vault, token) => vault.loadCredentialPage(token, id));
+  if (loaded instanceof Response) return loaded;
+  return { s: loaded.s, x: pageValue(loaded.page.credential), members: emailsOf(loaded.page.members), app: loaded.page.app };
 }
 
 function Problem({ s, title, error, back = "/apps" }: { s: WebSession; title: string; error: ErrorBody; back?: string }) {
@@ -218,20 +222,20 @@ function RenameForm({ s, x, error, values }: { s: WebSession; x: Credential; err
 }
 
 appsPages.get("/apps/:id/rename", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
-  const x = await credentialOf(s, c.req.param("id"));
+  const loaded = await credentialOf(c, c.req.param("id"));
+  if (loaded instanceof Response) return loaded;
+  const { s, x } = loaded;
   if (x.error) return c.html(<Problem s={s} title="Rename" error={x.error} />, statusOf(x.error));
   if (!rowActions(s, x.value).rename) return c.html(<Problem s={s} title="Rename" error={NOT_ALLOWED("rename", x.value)} />, 403);
   return c.html(<RenameForm s={s} x={x.value} />);
 });
 
 appsPages.post("/apps/:id/rename", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const form = await formOf(c);
+  const loaded = await credentialOf(c, c.req.param("id"));
+  if (loaded instanceof Response) return loaded;
+  const { s, x } = loaded;
   if (!form) return c.html(<Problem s={s} title="Rename" error={FORM_EXPIRED} />, 403);
-  const x = await credentialOf(s, c.req.param("id"));
   if (x.error) return c.html(<Problem s={s} title="Rename" error={x.error} />, statusOf(x.error));
   const values = { name: text(form, "name"), slug: text(form, "slug") };
   const body: Record<string, string> = {};
@@ -244,25 +248,26 @@ appsPages.post("/apps/:id/rename", async (c) => {
     const field = String(issue?.path[0] ?? "name");
     return c.html(<RenameForm s={s} x={x.value} values={values} error={{ code: "invalid_request", message: `The ${field === "slug" ? "slug" : "display name"} ${issue?.message ?? "is invalid"}.`, fix: "Correct it and save again." }} />, 400);
   }
-  const r = pageValue(await s.vault.updateCredential(s.token, x.value.id, parsed.data));
-  if (r.error) return c.html(<RenameForm s={s} x={x.value} values={values} error={r.error} />, statusOf(r.error));
+  const r = await act(c, (vault, token) => vault.updateCredential(token, x.value.id, parsed.data));
+  if (r instanceof Response) return r;
+  if (!r.ok) return c.html(<RenameForm s={s} x={x.value} values={values} error={r.error} />, statusOf(r.error));
   return c.redirect(doneUrl("renamed", r.value.ref), 303);
 });
 
+/** A one-button action: one vault call; only a refusal loads the page again to show why. */
+async function problem(c: Context<ApiEnv>, title: string, error: ErrorBody, status: number) {
+  const loaded = await credentialOf(c, c.req.param("id") ?? "");
+  return loaded instanceof Response ? loaded : c.html(<Problem s={loaded.s} title={title} error={error} />, status as 400);
+}
+
 appsPages.post("/apps/:id/default", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const form = await formOf(c);
-  if (!form) return c.html(<Problem s={s} title="Set default" error={FORM_EXPIRED} />, 403);
-  const r = pageValue(await s.vault.updateCredential(s.token, c.req.param("id"), { default: true }));
-  if (r.error) return c.html(<Problem s={s} title="Set default" error={r.error} />, statusOf(r.error));
+  if (!form) return problem(c, "Set default", FORM_EXPIRED, 403);
+  const r = await act(c, (vault, token) => vault.updateCredential(token, c.req.param("id"), { default: true }));
+  if (r instanceof Response) return r;
+  if (!r.ok) return problem(c, "Set default", r.error, statusOf(r.error));
   return c.redirect(doneUrl("default", r.value.ref), 303);
 });
-
-async function appOf(s: WebSession, slug: string): Promise<AppSummary | null> {
-  const r = await s.vault.apps(s.token, slug);
-  return r.ok ? r.value.apps.find((a) => a.slug === slug) ?? null : null;
-}
 
 function RotateForm({ s, x, app, error }: { s: WebSession; x: Credential; app: AppSummary; error?: ErrorBody | null }) {
   const fields = app.fields ?? [];
@@ -292,30 +297,32 @@ function RotateForm({ s, x, app, error }: { s: WebSession; x: Credential; app: A
   );
 }
 
-async function rotatable(s: WebSession, id: string): Promise<{ x: Credential; app: AppSummary } | { error: ErrorBody; status: number }> {
-  const x = await credentialOf(s, id);
+type Loaded = Exclude<Awaited<ReturnType<typeof credentialOf>>, Response>;
+
+function rotatable({ s, x, app }: Loaded): { x: Credential; app: AppSummary } | { error: ErrorBody; status: number } {
   if (x.error) return { error: x.error, status: statusOf(x.error) };
   if (x.value.kind !== "api_key") return { error: { code: "invalid_request", message: `${x.value.ref} is an OAuth connection; its tokens rotate themselves.`, fix: "Use Reconnect on the Apps page instead." }, status: 400 };
   if (!rowActions(s, x.value).rotate) return { error: NOT_ALLOWED("rotate", x.value), status: 403 };
-  const app = await appOf(s, x.value.app);
   if (!app?.fields?.length) return { error: { code: "not_found", message: `The app ${x.value.app} is not in the catalog any more.`, fix: "Its fields are not known to this page: replace the secret through the API (POST /v1/credentials/{ref}/rotate), or revoke it and store a new one." }, status: 404 };
   return { x: x.value, app };
 }
 
 appsPages.get("/apps/:id/rotate", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
-  const r = await rotatable(s, c.req.param("id"));
+  const loaded = await credentialOf(c, c.req.param("id"));
+  if (loaded instanceof Response) return loaded;
+  const { s } = loaded;
+  const r = rotatable(loaded);
   if ("error" in r) return c.html(<Problem s={s} title="Rotate" error={r.error} />, r.status as 400);
   return c.html(<RotateForm s={s} x={r.x} app={r.app} />);
 });
 
 appsPages.post("/apps/:id/rotate", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const form = await formOf(c);
+  const loaded = await credentialOf(c, c.req.param("id"));
+  if (loaded instanceof Response) return loaded;
+  const { s } = loaded;
   if (!form) return c.html(<Problem s={s} title="Rotate" error={FORM_EXPIRED} />, 403);
-  const r = await rotatable(s, c.req.param("id"));
+  const r = rotatable(loaded);
   if ("error" in r) return c.html(<Problem s={s} title="Rotate" error={r.error} />, r.status as 400);
   const fields: Record<string, string> = {};
   for (const f of r.app.fields ?? []) {
@@ -328,28 +335,30 @@ appsPages.post("/apps/:id/rotate", async (c) => {
     const message = Object.keys(fields).length === 0 ? "Paste the new secret." : `Check ${String(issue?.path[0] ?? "the fields")}: ${issue?.message ?? "invalid"}.`;
     return c.html(<RotateForm s={s} x={r.x} app={r.app} error={{ code: "invalid_request", message, fix: "Fill in at least one field." }} />, 400);
   }
-  const done = pageValue(await s.vault.rotateCredential(s.token, r.x.id, { fields: checked.data }));
-  if (done.error) return c.html(<RotateForm s={s} x={r.x} app={r.app} error={done.error} />, statusOf(done.error));
+  const done = await act(c, (vault, token) => vault.rotateCredential(token, r.x.id, { fields: checked.data }));
+  if (done instanceof Response) return done;
+  if (!done.ok) return c.html(<RotateForm s={s} x={r.x} app={r.app} error={done.error} />, statusOf(done.error));
   return c.redirect(doneUrl("rotated", done.value.ref), 303);
 });
 
 /** OAuth: a connect session that puts new tokens into the same credential, then its page. */
 appsPages.post("/apps/:id/reconnect", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const form = await formOf(c);
+  const loaded = await credentialOf(c, c.req.param("id"));
+  if (loaded instanceof Response) return loaded;
+  const { s, x } = loaded;
   if (!form) return c.html(<Problem s={s} title="Reconnect" error={FORM_EXPIRED} />, 403);
-  const x = await credentialOf(s, c.req.param("id"));
   if (x.error) return c.html(<Problem s={s} title="Reconnect" error={x.error} />, statusOf(x.error));
-  const r = pageValue(await s.vault.createConnectSession(s.token, { app: x.value.app, reconnect: x.value.id }, publicUrl(c)));
-  if (r.error) return c.html(<Problem s={s} title="Reconnect" error={r.error} />, statusOf(r.error));
+  const r = await act(c, (vault, token) => vault.createConnectSession(token, { app: x.value.app, reconnect: x.value.id }, publicUrl(c)));
+  if (r instanceof Response) return r;
+  if (!r.ok) return c.html(<Problem s={s} title="Reconnect" error={r.error} />, statusOf(r.error));
   return c.redirect(`/connect/${r.value.id}`, 303);
 });
 
 appsPages.get("/apps/:id/revoke", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
-  const x = await credentialOf(s, c.req.param("id"));
+  const loaded = await credentialOf(c, c.req.param("id"));
+  if (loaded instanceof Response) return loaded;
+  const { s, x } = loaded;
   if (x.error) return c.html(<Problem s={s} title="Revoke" error={x.error} />, statusOf(x.error));
   if (x.value.status === "revoked") return c.html(<Problem s={s} title="Revoke" error={{ code: "conflict", message: `${x.value.ref} is already revoked.` }} />, 409);
   if (!rowActions(s, x.value).revoke) return c.html(<Problem s={s} title="Revoke" error={NOT_ALLOWED("revoke", x.value)} />, 403);
@@ -361,7 +370,7 @@ appsPages.get("/apps/:id/revoke", async (c) => {
         <dl class="kv">
           <dt>App</dt><dd>{v.app}</dd>
           <dt>Name</dt><dd>{v.name} <code>{v.slug}</code></dd>
-          <dt>Scope</dt><dd>{scopeText(v, await membersOf(s), s.principal.member)}</dd>
+          <dt>Scope</dt><dd>{scopeText(v, loaded.members, s.principal.member)}</dd>
           {v.account ? <><dt>Account</dt><dd>{v.account.email ?? v.account.name ?? v.account.id}</dd></> : null}
           {v.preview ? <><dt>Preview</dt><dd><code>{v.preview}</code></dd></> : null}
         </dl>
@@ -381,12 +390,11 @@ appsPages.get("/apps/:id/revoke", async (c) => {
 });
 
 appsPages.post("/apps/:id/revoke", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const form = await formOf(c);
-  if (!form) return c.html(<Problem s={s} title="Revoke" error={FORM_EXPIRED} />, 403);
-  const r = pageValue(await s.vault.revokeCredential(s.token, c.req.param("id")));
-  if (r.error) return c.html(<Problem s={s} title="Revoke" error={r.error} />, statusOf(r.error));
+  if (!form) return problem(c, "Revoke", FORM_EXPIRED, 403);
+  const r = await act(c, (vault, token) => vault.revokeCredential(token, c.req.param("id")));
+  if (r instanceof Response) return r;
+  if (!r.ok) return problem(c, "Revoke", r.error, statusOf(r.error));
   return c.redirect(doneUrl("revoked", r.value.ref), 303);
 });
 

@@ -6,7 +6,8 @@ import type { Credential } from "../../../../lib/schemas/credentials";
 import { ConsumerKind, DeleteAssignmentBody, PutAssignmentBody, type AssignmentView, type ConsumerView, type ExplainResult } from "../../../../lib/schemas/resolution";
 import { publicUrl, type ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, FixLine, OkBanner, Page, When } from "../../../shared/layout";
-import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, text, webError, type WebSession } from "./pages";
+import type { AssignmentsPage } from "../../../../durable-objects/vault/pages";
+import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, text, webError } from "./pages";
 
 /**
  * Assignments per workflow, agent and poll (SPEC sections 4 and 7): the target's consumers and
@@ -97,31 +98,11 @@ interface Loaded {
   error: ErrorBody | null;
 }
 
-async function load(c: Context<ApiEnv>, s: WebSession, v: View & { kind: ConsumerKind }): Promise<Loaded> {
-  const [consumers, assignments, creds] = await Promise.all([
-    s.vault.consumers(s.token, v.kind, v.target),
-    s.vault.assignments(s.token, { kind: v.kind, target: v.target }),
-    s.vault.listCredentials(s.token, {}),
-  ]);
-  const cs = pageValue(consumers);
-  const as = pageValue(assignments);
-  const credentials = pageValue(creds).value?.credentials ?? [];
-  const list = as.value?.assignments ?? [];
-  const apps = [...new Set([...list.map((a) => a.app), ...(v.app ? [v.app] : [])])].sort();
-  const explained = new Map<string, ExplainResult[] | ErrorBody>();
-  if (apps.length && cs.value) {
-    await Promise.all(
-      cs.value.consumers.map(async (consumer) => {
-        const r = await s.vault.explain(
-          s.token,
-          { ...(v.project ? { project: v.project } : {}), consumer: { kind: v.kind, target: v.target, id: consumer.id }, requirements: apps.map((app) => ({ app })) },
-          publicUrl(c),
-        );
-        explained.set(consumer.id, r.ok ? r.value.results : r.error);
-      }),
-    );
-  }
-  return { consumers: cs.value?.consumers ?? [], assignments: list, apps, explained, credentials, error: cs.error ?? as.error };
+/** The chosen target's part of the page, as the vault answered it (explain for every consumer in the same call). */
+function loaded(t: NonNullable<AssignmentsPage["target"]>, credentials: Credential[]): Loaded {
+  const cs = pageValue(t.consumers);
+  const as = pageValue(t.assignments);
+  return { consumers: cs.value?.consumers ?? [], assignments: as.value?.assignments ?? [], apps: t.apps, explained: t.explained, credentials, error: cs.error ?? as.error };
 }
 
 const HINT: Record<ConsumerKind, string> = {
@@ -130,11 +111,15 @@ const HINT: Record<ConsumerKind, string> = {
   poll: "Poll consumers come only from assignments: assign with the action slug, or to every action with *.",
 };
 
-async function render(c: Context<ApiEnv>, s: WebSession, v: View, banner: { ok?: string | null; error?: ErrorBody | null } = {}, status = 200) {
-  const all = v.kind && v.target ? null : pageValue(await s.vault.assignments(s.token, {}));
-  const data = v.kind && v.target ? await load(c, s, { ...v, kind: v.kind }) : null;
+/** The page in one vault call (loadAssignmentsPage), with a banner. */
+async function render(c: Context<ApiEnv>, v: View, banner: { ok?: string | null; error?: ErrorBody | null } = {}, status = 200) {
+  const got = await loadPage(c, (vault, token) => vault.loadAssignmentsPage(token, v, publicUrl(c)));
+  if (got instanceof Response) return got;
+  const { s, page } = got;
+  const all = page.all ? pageValue(page.all) : null;
+  const data = v.kind && v.target && page.target ? loaded(page.target, page.credentials) : null;
   const knownTargets = [...new Set((all?.value?.assignments ?? data?.assignments ?? []).map((a) => a.target))].sort();
-  const credentials = data ? data.credentials : pageValue(await s.vault.listCredentials(s.token, {})).value?.credentials ?? [];
+  const credentials = page.credentials;
   const credentialApps = [...new Set(credentials.map((x) => x.app))].sort();
   const assignable = credentials.filter((x) => x.status !== "revoked" && canPin(s.principal, x.scope));
   const label = v.kind && v.target ? `${v.kind} ${v.target}` : "";
@@ -297,12 +282,10 @@ async function render(c: Context<ApiEnv>, s: WebSession, v: View, banner: { ok?:
 }
 
 assignmentPages.get("/assignments", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const { view, error } = viewOf((k) => c.req.query(k));
   const done = c.req.query("done");
   const ok = done === "assigned" ? "Assigned." : done === "unassigned" ? "Unassigned." : null;
-  return render(c, s, view, { ok, error }, error ? 400 : 200);
+  return render(c, view, { ok, error }, error ? 400 : 200);
 });
 
 /** The view a form came from (its `app` field is the unassigned app, so the explained one travels as `explain`). */
@@ -311,31 +294,29 @@ function formView(form: Awaited<ReturnType<typeof formOf>> & object): View {
 }
 
 assignmentPages.post("/assignments/assign", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const form = await formOf(c);
-  if (!form) return render(c, s, { kind: null, target: "", project: "", app: "" }, { error: FORM_EXPIRED }, 403);
+  if (!form) return render(c, { kind: null, target: "", project: "", app: "" }, { error: FORM_EXPIRED }, 403);
   const v = formView(form);
   const consumer = text(form, "consumer_other") || text(form, "consumer") || "*";
   const body = PutAssignmentBody.safeParse({ kind: text(form, "kind"), target: text(form, "target"), consumer, credential: text(form, "credential") });
   if (!body.success) {
     const issue = body.error.issues[0];
-    return render(c, s, v, { error: { code: "invalid_request", message: `The ${String(issue?.path[0] ?? "form")} ${issue?.message ?? "is invalid"}.`, fix: "Correct it and assign again." } }, 400);
+    return render(c, v, { error: { code: "invalid_request", message: `The ${String(issue?.path[0] ?? "form")} ${issue?.message ?? "is invalid"}.`, fix: "Correct it and assign again." } }, 400);
   }
-  const r = pageValue(await s.vault.putAssignment(s.token, body.data));
-  if (r.error) return render(c, s, v, { error: r.error }, 400);
+  const r = await act(c, (vault, token) => vault.putAssignment(token, body.data));
+  if (r instanceof Response) return r;
+  if (!r.ok) return render(c, v, { error: r.error }, 400);
   return c.redirect(viewUrl(v, { done: "assigned" }), 303);
 });
 
 assignmentPages.post("/assignments/unassign", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const form = await formOf(c);
-  if (!form) return render(c, s, { kind: null, target: "", project: "", app: "" }, { error: FORM_EXPIRED }, 403);
+  if (!form) return render(c, { kind: null, target: "", project: "", app: "" }, { error: FORM_EXPIRED }, 403);
   const v = formView(form);
   const body = DeleteAssignmentBody.safeParse({ kind: text(form, "kind"), target: text(form, "target"), consumer: text(form, "consumer") || "*", app: text(form, "app") });
-  if (!body.success) return render(c, s, v, { error: { code: "invalid_request", message: "The unassign form is incomplete.", fix: "Reload the page and try again." } }, 400);
-  const r = pageValue(await s.vault.deleteAssignment(s.token, body.data));
-  if (r.error) return render(c, s, v, { error: r.error }, r.error.code === "not_found" ? 404 : 400);
+  if (!body.success) return render(c, v, { error: { code: "invalid_request", message: "The unassign form is incomplete.", fix: "Reload the page and try again." } }, 400);
+  const r = await act(c, (vault, token) => vault.deleteAssignment(token, body.data));
+  if (r instanceof Response) return r;
+  if (!r.ok) return render(c, v, { error: r.error }, r.error.code === "not_found" ? 404 : 400);
   return c.redirect(viewUrl(v, { done: "unassigned" }), 303);
 });

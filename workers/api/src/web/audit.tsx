@@ -4,7 +4,7 @@ import { isAdmin } from "../../../../lib/permissions";
 import { AuditQuery, type AuditEntry } from "../../../../lib/schemas/audit";
 import type { ApiEnv } from "../http/vault";
 import { ErrorBanner, Page, When } from "../../../shared/layout";
-import { navOf, pageValue, requireSession, webError } from "./pages";
+import { loadPage, navOf, pageValue, webError } from "./pages";
 
 /**
  * The audit log (SPEC section 7): newest first, filtered by action (exact, or a family with a
@@ -38,8 +38,6 @@ function detailText(d: AuditEntry["detail"]): string {
 }
 
 auditPages.get("/audit", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const f = { action: c.req.query("action")?.trim() ?? "", actor: c.req.query("actor") ?? "", credential: c.req.query("credential") ?? "", since: c.req.query("since") ?? "", cursor: c.req.query("cursor") ?? "" };
   const parsed = AuditQuery.safeParse({
     ...(f.action ? { action: f.action } : {}),
@@ -54,14 +52,12 @@ auditPages.get("/audit", async (c) => {
     const field = String(parsed.error.issues[0]?.path[0] ?? "filter");
     error = { code: "invalid_request", message: field === "since" ? "The time filter is not a date and time." : `The ${field} filter ${parsed.error.issues[0]?.message ?? "is invalid"}.`, fix: field === "since" ? "Pick a date and time (UTC), or clear the filter." : "Correct it or clear the filters." };
   }
-  const [page, members, creds] = await Promise.all([
-    parsed.success ? s.vault.audit(s.token, parsed.data) : Promise.resolve(null),
-    s.vault.members(s.token),
-    s.vault.listCredentials(s.token, {}),
-  ]);
-  const r = page ? pageValue(page) : null;
-  const emails = new Map(members.ok ? members.value.members.map((m) => [m.id, m.email]) : []);
-  const credentials = creds.ok ? creds.value.credentials : [];
+  const loaded = await loadPage(c, (vault, token) => vault.loadAuditPage(token, parsed.success ? parsed.data : null));
+  if (loaded instanceof Response) return loaded;
+  const { s, page } = loaded;
+  const r = page.entries ? pageValue(page.entries) : null;
+  const emails = new Map(page.members.map((m) => [m.id, m.email]));
+  const credentials = page.credentials;
   const refs = new Map(credentials.map((x) => [x.id, x.ref]));
   const admin = isAdmin(s.principal);
   const keep = new URLSearchParams();

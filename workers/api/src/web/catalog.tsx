@@ -1,16 +1,17 @@
 import { Hono } from "hono";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, Page } from "../../../shared/layout";
-import { navOf, pageValue, requireSession } from "./pages";
+import { loadPage, navOf, pageValue } from "./pages";
 
 /** "Connect an app": the searchable catalog (and the org's custom apps), leading into the connect flow. */
 export const catalogPages = new Hono<ApiEnv>();
 
 catalogPages.get("/catalog", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const search = (c.req.query("search") ?? "").slice(0, 100);
-  const r = pageValue(await s.vault.apps(s.token, search || undefined));
+  const loaded = await loadPage(c, (vault, token) => vault.loadCatalogPage(token, search || undefined));
+  if (loaded instanceof Response) return loaded;
+  const { s } = loaded;
+  const r = pageValue(loaded.page.apps);
   const apps = r.value?.apps ?? [];
   return c.html(
     <Page title="Connect an app" nav={navOf(s, "/catalog")}>

@@ -5,7 +5,8 @@ import { SLUG_PATTERN, type Scope } from "../../../../lib/schemas/common";
 import { BindChannelBody, ChannelRef, ListenMode, type AvailableChannel, type ChannelBinding } from "../../../../lib/schemas/slack";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page } from "../../../shared/layout";
-import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, statusOf, text, webError, type WebSession } from "./pages";
+import type { ChannelsPage } from "../../../../durable-objects/vault/pages";
+import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, webError, type WebSession } from "./pages";
 
 /**
  * The agent channels panel (SPEC sections 7 and 9): the Slack channels bound to an agent, binding
@@ -39,14 +40,21 @@ function ModeSelect({ id, value }: { id: string; value?: string }) {
   );
 }
 
-async function render(c: Context<ApiEnv>, s: WebSession, agent: string, banner: { ok?: string | null; error?: ErrorBody | null } = {}, status = 200) {
-  const list = pageValue(await s.vault.channels(s.token));
+/** The page (one vault call: loadChannelsPage), with a banner. */
+async function render(c: Context<ApiEnv>, agent: string, banner: { ok?: string | null; error?: ErrorBody | null } = {}, status = 200) {
+  const loaded = await loadPage(c, (vault, token) => vault.loadChannelsPage(token, agent));
+  return loaded instanceof Response ? loaded : show(c, loaded.s, loaded.page, agent, banner, status);
+}
+
+function show(c: Context<ApiEnv>, s: WebSession, page: ChannelsPage, agent: string, banner: { ok?: string | null; error?: ErrorBody | null }, status: number) {
+  const list = pageValue(page.list);
   const installed = (list.value?.installations.length ?? 0) > 0;
   const bindings = list.value?.channels ?? [];
   const agents = [...new Set(bindings.map((b) => b.agent))].sort();
   const mine = agent ? bindings.filter((b) => b.agent === agent) : [];
   const scopes = bindScopes(s);
-  const available = agent && installed && scopes.length ? pageValue(await s.vault.availableChannels(s.token)) : null;
+  // The vault loads these only when an agent is chosen and the member can bind somewhere (bindScopes).
+  const available = agent && installed && scopes.length && page.available ? pageValue(page.available) : null;
   const choices: AvailableChannel[] = (available?.value?.channels ?? []).filter((ch) => ch.bindable && ch.binding?.agent !== agent)
     // Free channels first: moving a channel away from another agent is the exception.
     .sort((a, b) => Number(a.binding !== null) - Number(b.binding !== null));
@@ -197,40 +205,36 @@ function agentOf(raw: string | undefined): { agent: string; error: ErrorBody | n
 }
 
 channelPages.get("/channels", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const { agent, error } = agentOf(c.req.query("agent"));
   const done = c.req.query("done");
-  return render(c, s, agent, { ok: done ? DONE[done] ?? null : null, error }, error ? 400 : 200);
+  return render(c, agent, { ok: done ? DONE[done] ?? null : null, error }, error ? 400 : 200);
 });
 
 channelPages.post("/channels/bind", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const form = await formOf(c);
-  if (!form) return render(c, s, "", { error: FORM_EXPIRED }, 403);
+  if (!form) return render(c, "", { error: FORM_EXPIRED }, 403);
   const { agent, error } = agentOf(text(form, "agent"));
-  if (error || !agent) return render(c, s, "", { error: error ?? { code: "invalid_request", message: "Name the agent." } }, 400);
+  if (error || !agent) return render(c, "", { error: error ?? { code: "invalid_request", message: "Name the agent." } }, 400);
   const project = text(form, "project");
   const body = BindChannelBody.safeParse({ channel: text(form, "channel"), agent, mode: text(form, "mode") || undefined, ...(project ? { project } : {}) });
   if (!body.success) {
     const issue = body.error.issues[0];
-    return render(c, s, agent, { error: { code: "invalid_request", message: `The ${String(issue?.path[0] ?? "form")} ${issue?.message ?? "is invalid"}.`, fix: "Pick a channel and a mode from the lists." } }, 400);
+    return render(c, agent, { error: { code: "invalid_request", message: `The ${String(issue?.path[0] ?? "form")} ${issue?.message ?? "is invalid"}.`, fix: "Pick a channel and a mode from the lists." } }, 400);
   }
-  const r = pageValue(await s.vault.bindChannel(s.token, body.data));
-  if (r.error) return render(c, s, agent, { error: r.error }, statusOf(r.error));
+  const r = await act(c, (vault, token) => vault.bindChannel(token, body.data));
+  if (r instanceof Response) return r;
+  if (!r.ok) return render(c, agent, { error: r.error }, statusOf(r.error));
   return c.redirect(agentUrl(agent, text(form, "change") === "mode" ? "mode" : "bound"), 303);
 });
 
 channelPages.post("/channels/unbind", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const form = await formOf(c);
-  if (!form) return render(c, s, "", { error: FORM_EXPIRED }, 403);
+  if (!form) return render(c, "", { error: FORM_EXPIRED }, 403);
   const { agent } = agentOf(text(form, "agent"));
   const channel = ChannelRef.safeParse(text(form, "channel"));
-  if (!channel.success) return render(c, s, agent, { error: { code: "invalid_request", message: "The unbind form names no channel.", fix: "Reload the page and try again." } }, 400);
-  const r = pageValue(await s.vault.unbindChannel(s.token, channel.data));
-  if (r.error) return render(c, s, agent, { error: r.error }, statusOf(r.error));
+  if (!channel.success) return render(c, agent, { error: { code: "invalid_request", message: "The unbind form names no channel.", fix: "Reload the page and try again." } }, 400);
+  const r = await act(c, (vault, token) => vault.unbindChannel(token, channel.data));
+  if (r instanceof Response) return r;
+  if (!r.ok) return render(c, agent, { error: r.error }, statusOf(r.error));
   return c.redirect(agent ? agentUrl(agent, "unbound") : "/channels?done=unbound", 303);
 });

@@ -3,7 +3,7 @@ import { CLI_TOKEN_TTL_MAX_S, CliLoginId, DecideCliLoginBody, type CliLoginView 
 import type { ErrorBody } from "../../../../lib/errors";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, Page, When } from "../../../shared/layout";
-import { FORM_EXPIRED, formOf, pageValue, requireSession, text, type WebSession } from "./pages";
+import { FORM_EXPIRED, formOf, loadPage, pageValue, text, type WebSession } from "./pages";
 
 /**
  * The CLI login approval page (SPEC sections 7 and 12): a signed-in member sees who asks (the
@@ -93,36 +93,43 @@ function Done({ s, title, message, error }: { s: WebSession; title: string; mess
 const GONE = { message: "This CLI login does not exist, has expired or was already used.", fix: "Run `keystroke auth login` again in your terminal." };
 
 cliLoginPage.get("/cli-login/:id", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const id = CliLoginId.safeParse(c.req.param("id"));
-  if (!id.success) return c.html(<Done s={s} title="Sign in the CLI" error={GONE} />, 404);
-  const r = pageValue(await s.vault.cliLogin(s.token, id.data));
+  const loaded = await loadPage(c, (vault, token) => vault.loadCliLoginPage(token, id.success ? id.data : null));
+  if (loaded instanceof Response) return loaded;
+  const { s } = loaded;
+  if (!id.success || !loaded.page.login) return c.html(<Done s={s} title="Sign in the CLI" error={GONE} />, 404);
+  const r = pageValue(loaded.page.login);
   if (r.error) return c.html(<Done s={s} title="Sign in the CLI" error={r.error.code === "not_found" ? GONE : r.error} />, r.error.code === "not_found" ? 404 : 403);
   return c.html(<Ask login={r.value} s={s} />);
 });
 
 cliLoginPage.post("/cli-login/:id", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const form = await formOf(c);
-  if (!form) return c.html(<Done s={s} title="Sign in the CLI" error={FORM_EXPIRED} />, 403);
   const id = CliLoginId.safeParse(c.req.param("id"));
-  const decision = text(form, "decision");
-  if (!id.success || (decision !== "approve" && decision !== "deny")) return c.html(<Done s={s} title="Sign in the CLI" error={{ message: "The form is incomplete.", fix: "Reload the page and try again." }} />, 400);
-  const ttl = Number(text(form, "token_ttl_seconds") || Number.NaN);
-  const body = DecideCliLoginBody.safeParse({ code: text(form, "code"), ...(Number.isInteger(ttl) ? { token_ttl_seconds: ttl } : {}) });
-  if (decision === "approve" && !body.success) {
-    const again = pageValue(await s.vault.cliLogin(s.token, id.data));
+  const decision = form ? text(form, "decision") : "";
+  const ttl = form ? Number(text(form, "token_ttl_seconds") || Number.NaN) : Number.NaN;
+  const body = DecideCliLoginBody.safeParse({ code: form ? text(form, "code") : "", ...(Number.isInteger(ttl) ? { token_ttl_seconds: ttl } : {}) });
+  const complete = form && id.success && (decision === "approve" || decision === "deny");
+  // One vault call whatever the outcome: the decision (with the login again after a refusal), or only the page.
+  if (!complete || (decision === "approve" && !body.success)) {
+    const loaded = await loadPage(c, (vault, token) => vault.loadCliLoginPage(token, complete ? id.data : null));
+    if (loaded instanceof Response) return loaded;
+    const { s } = loaded;
+    if (!form) return c.html(<Done s={s} title="Sign in the CLI" error={FORM_EXPIRED} />, 403);
+    if (!complete) return c.html(<Done s={s} title="Sign in the CLI" error={{ message: "The form is incomplete.", fix: "Reload the page and try again." }} />, 400);
+    const again = loaded.page.login ? pageValue(loaded.page.login) : null;
     const missing = { code: "invalid_request" as const, message: "Type the code your terminal shows.", details: { field: "code" } };
-    return c.html(again.value ? <Ask login={again.value} s={s} error={missing} /> : <Done s={s} title="Sign in the CLI" error={GONE} />, again.value ? 400 : 404);
+    return c.html(again?.value ? <Ask login={again.value} s={s} error={missing} /> : <Done s={s} title="Sign in the CLI" error={GONE} />, again?.value ? 400 : 404);
   }
-  const r = pageValue(await s.vault.decideCliLogin(s.token, id.data, decision === "approve" && body.success ? { approve: true, code: body.data.code, tokenTtlSeconds: body.data.token_ttl_seconds } : { approve: false }));
+  const loaded = await loadPage(c, (vault, token) => vault.decideCliLoginOnPage(token, id.data, decision === "approve" && body.success ? { approve: true, code: body.data.code, tokenTtlSeconds: body.data.token_ttl_seconds } : { approve: false }));
+  if (loaded instanceof Response) return loaded;
+  const { s } = loaded;
+  const r = pageValue(loaded.page.decided);
   if (r.error) {
     if (r.error.code === "not_found") return c.html(<Done s={s} title="Sign in the CLI" error={GONE} />, 404);
     // A wrong code: ask again while the login is still open (the vault counts the tries).
-    const again = pageValue(await s.vault.cliLogin(s.token, id.data));
-    return c.html(again.value ? <Ask login={again.value} s={s} error={r.error} /> : <Done s={s} title="CLI login ended" error={r.error} />, 400);
+    const again = loaded.page.login ? pageValue(loaded.page.login) : null;
+    return c.html(again?.value ? <Ask login={again.value} s={s} error={r.error} /> : <Done s={s} title="CLI login ended" error={r.error} />, 400);
   }
   return c.html(
     decision === "approve" ? (

@@ -7,7 +7,7 @@ import { publicUrl, type ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, Page } from "../../../shared/layout";
 import { csrfValid } from "../../../shared/session";
 import { ConnectForm, defaultValues, postedValues } from "../../../shared/connect-form";
-import { FORM_EXPIRED, formOf, navOf, pageValue, requireSession, statusOf, text, type WebSession } from "./pages";
+import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, type WebSession } from "./pages";
 
 /** The connect flow's pages (SPEC section 6), shared by the web button, the CLI and MCP links. */
 export const connectPages = new Hono<ApiEnv>();
@@ -28,11 +28,12 @@ function Ended({ o, s }: { o: ConnectOptions; s: WebSession }) {
  * posts (with the session's CSRF value) and that starts the connect session.
  */
 connectPages.get("/connect", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const slug = (c.req.query("app") ?? "").slice(0, 100);
   const project = (c.req.query("project") ?? "").slice(0, 100);
-  const listed = pageValue(await s.vault.apps(s.token, slug || undefined));
+  const loaded = await loadPage(c, (vault, token) => vault.loadCatalogPage(token, slug || undefined));
+  if (loaded instanceof Response) return loaded;
+  const { s } = loaded;
+  const listed = pageValue(loaded.page.apps);
   const app = listed.value?.apps.find((a) => a.slug === slug);
   const error: ErrorBody | null = listed.error ?? (app ? null : { code: "not_found", message: slug ? `There is no app \`${slug}\`.` : "No app was named.", fix: "Pick one in the catalog." });
   return c.html(
@@ -57,20 +58,26 @@ connectPages.get("/connect", async (c) => {
 
 /** The catalog's Connect button (and the page above): starts a connect session, then its form. */
 connectPages.post("/connect", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
+  // A refusal is shown on a page with the nav, which only a page load answers (one more call, only then).
+  const refused = async (error: ErrorBody, status: number) => {
+    const loaded = await loadPage(c, (vault, token) => vault.loadCatalogPage(token, "-"));
+    if (loaded instanceof Response) return loaded;
+    return c.html(<Page title="Connect" nav={navOf(loaded.s, "/catalog")}><h1>Connect an app</h1><ErrorBanner error={error} /><a class="button" href="/catalog">Open the catalog</a></Page>, status as 400);
+  };
   const form = await formOf(c);
-  if (!form) return c.html(<Page title="Connect" nav={navOf(s, "/catalog")}><h1>Connect an app</h1><ErrorBanner error={FORM_EXPIRED} /><a class="button" href="/catalog">Open the catalog</a></Page>, 403);
-  const r = pageValue(await s.vault.createConnectSession(s.token, { app: text(form, "app") }, publicUrl(c)));
-  if (r.error) return c.html(<Page title="Connect" nav={navOf(s, "/catalog")}><h1>Connect an app</h1><ErrorBanner error={r.error} /><a class="button" href="/catalog">Open the catalog</a></Page>, statusOf(r.error));
+  if (!form) return refused(FORM_EXPIRED, 403);
+  const r = await act(c, (vault, token) => vault.createConnectSession(token, { app: text(form, "app") }, publicUrl(c)));
+  if (r instanceof Response) return r;
+  if (!r.ok) return refused(r.error, statusOf(r.error));
   const project = text(form, "project");
   return c.redirect(`/connect/${r.value.id}${project ? `?project=${encodeURIComponent(project)}` : ""}`, 303);
 });
 
 connectPages.get("/connect/:id", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
-  const r = pageValue(await s.vault.connectOptions(s.token, c.req.param("id"), publicUrl(c)));
+  const loaded = await loadPage(c, (vault, token) => vault.loadConnectPage(token, c.req.param("id"), publicUrl(c)));
+  if (loaded instanceof Response) return loaded;
+  const { s } = loaded;
+  const r = pageValue(loaded.page.options);
   if (r.error) return c.html(<Page title="Connect" nav={navOf(s, "/catalog")}><ErrorBanner error={r.error} /></Page>, 404);
   if (r.value.session.status !== "pending") return c.html(<Ended o={r.value} s={s} />);
   return c.html(<ConnectForm o={r.value} s={s} values={defaultValues(r.value, c.req.query("project"))} />);
@@ -78,11 +85,12 @@ connectPages.get("/connect/:id", async (c) => {
 
 /** API-key apps complete here; OAuth apps post to /oauth/start instead. */
 connectPages.post("/connect/:id", async (c) => {
-  const s = await requireSession(c);
-  if (s instanceof Response) return s;
   const id = c.req.param("id");
+  const loaded = await loadPage(c, (vault, token) => vault.loadConnectPage(token, id, publicUrl(c)));
+  if (loaded instanceof Response) return loaded;
+  const { s } = loaded;
   const form = await c.req.parseBody({ all: true });
-  const options = pageValue(await s.vault.connectOptions(s.token, id, publicUrl(c)));
+  const options = pageValue(loaded.page.options);
   if (options.error) return c.html(<Page title="Connect" nav={navOf(s, "/catalog")}><ErrorBanner error={options.error} /></Page>, 404);
   const again = (error: ErrorBody, status: number) => c.html(<ConnectForm o={options.value} s={s} error={error} values={postedValues(form)} />, status as 400);
   if (!csrfValid(c, form.csrf)) return again({ code: "forbidden", message: "The form expired.", fix: "Submit it again." }, 403);
@@ -100,7 +108,8 @@ connectPages.post("/connect/:id", async (c) => {
   for (const [k, v] of Object.entries(form)) if (k.startsWith("field.") && typeof v === "string" && v !== "") fields[k.slice(6)] = v;
   const checked = Fields.safeParse(fields);
   if (!checked.success) return again({ code: "invalid_request", message: `Check ${String(checked.error.issues[0]?.path[0] ?? "the fields")}: ${checked.error.issues[0]?.message ?? "invalid"}.` }, 400);
-  const r = pageValue(await s.vault.completeConnectWithFields(s.token, id, choice.data, checked.data));
-  if (r.error) return again(r.error, r.error.code === "forbidden" ? 403 : 400);
+  const r = await act(c, (vault, token) => vault.completeConnectWithFields(token, id, choice.data, checked.data));
+  if (r instanceof Response) return r;
+  if (!r.ok) return again(r.error, r.error.code === "forbidden" ? 403 : 400);
   return c.redirect(`/apps?connected=${id}`, 303);
 });

@@ -1,8 +1,9 @@
 import type { Context } from "hono";
 import type { ErrorBody } from "../../../../lib/errors";
-import { AppError } from "../../../../lib/errors";
+import { AppError, httpStatusOf } from "../../../../lib/errors";
 import type { Principal } from "../../../../lib/permissions";
 import type { ProjectRole } from "../../../../lib/schemas/common";
+import type { Me } from "../../../../lib/schemas/identity";
 import type { VaultResult } from "../../../../lib/rpc";
 import type { ApiEnv } from "../http/vault";
 import { csrfToken, csrfValid, sessionToken, setSession, vaultOfSession } from "../../../shared/session";
@@ -21,22 +22,33 @@ export interface WebSession {
   projects: string[];
 }
 
-/** Signed-in pages: no session, or an expired one, goes to the sign-in page and comes back. */
-export async function requireSession(c: Context<ApiEnv>): Promise<WebSession | Response> {
+/** Where a signed-out browser goes: the sign-in page, then back here. */
+function signInAgain(c: Context<ApiEnv>): Response {
+  const url = new URL(c.req.url);
+  return c.redirect(`/signin?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
+}
+
+/** The session cookie's token and its vault, before any vault call; no cookie goes to sign-in. */
+export function signedIn(c: Context<ApiEnv>): { token: string; vault: ReturnType<typeof vaultOfSession> } | Response {
   const token = sessionToken(c);
-  const back = `/signin?next=${encodeURIComponent(new URL(c.req.url).pathname + new URL(c.req.url).search)}`;
-  if (!token) return c.redirect(back, 303);
-  const vault = vaultOfSession(c.env, token);
-  // A cookie naming an org nobody minted is refused before any vault (vaultStub): not signed in either.
-  const me = await vault.me(token).catch((e: unknown) => {
-    if (e instanceof AppError && e.code === "unauthorized") return null;
+  return token ? { token, vault: vaultOfSession(c.env, token) } : signInAgain(c);
+}
+
+/** A vault call from a page: a cookie naming an org nobody minted is refused before any vault (vaultStub), as data. */
+async function settle<T>(call: () => Promise<VaultResult<T>>): Promise<VaultResult<T>> {
+  try {
+    return await call();
+  } catch (e) {
+    if (e instanceof AppError && e.code === "unauthorized") return { ok: false, error: e.toBody(), status: 401 };
     throw e;
-  });
-  if (!me?.ok || !me.value.member) return c.redirect(back, 303);
-  setSession(c, token); // sliding: every page view renews the cookie (and the vault the token)
+  }
+}
+
+function sessionFrom(c: Context<ApiEnv>, token: string, vault: WebSession["vault"], viewer: Me): WebSession | null {
+  const member = viewer.member;
+  if (!member) return null;
   const projects: Record<string, ProjectRole> = {};
-  for (const p of me.value.projects) if (p.role) projects[p.slug] = p.role;
-  const member = me.value.member;
+  for (const p of viewer.projects) if (p.role) projects[p.slug] = p.role;
   return {
     token,
     vault,
@@ -44,8 +56,40 @@ export async function requireSession(c: Context<ApiEnv>): Promise<WebSession | R
     role: member.role,
     csrf: csrfToken(c),
     principal: { member: member.id, role: member.role, projects },
-    projects: me.value.projects.map((p) => p.slug),
+    projects: viewer.projects.map((p) => p.slug),
   };
+}
+
+/**
+ * A signed-in page: ONE vault call (`load`, a `load…Page` method of the vault) answers the page's
+ * data and who is signed in, inside one authentication (issue 12: one vault call per page). No
+ * session, or an expired one, goes to the sign-in page and comes back.
+ */
+export async function loadPage<T extends { viewer: Me }>(
+  c: Context<ApiEnv>,
+  load: (vault: WebSession["vault"], token: string) => Promise<VaultResult<T>>,
+): Promise<{ s: WebSession; page: T } | Response> {
+  const session = signedIn(c);
+  if (session instanceof Response) return session;
+  const r = await settle(() => load(session.vault, session.token));
+  if (!r.ok) return r.error.code === "unauthorized" || r.error.code === "forbidden" ? signInAgain(c) : webError(new AppError(r.error.code, r.error.message, { fix: r.error.fix }), c);
+  const s = sessionFrom(c, session.token, session.vault, r.value.viewer);
+  if (!s) return signInAgain(c);
+  setSession(c, session.token); // sliding: every page view renews the cookie (and the vault the token)
+  return { s, page: r.value };
+}
+
+/**
+ * A form's action, one vault call that authenticates the session itself: a refused session goes to
+ * sign-in, a done action slides the session; the answer is the caller's to redirect or re-render.
+ */
+export async function act<T>(c: Context<ApiEnv>, call: (vault: WebSession["vault"], token: string) => Promise<VaultResult<T>>): Promise<VaultResult<T> | Response> {
+  const session = signedIn(c);
+  if (session instanceof Response) return session;
+  const r = await settle(() => call(session.vault, session.token));
+  if (!r.ok && r.error.code === "unauthorized") return signInAgain(c);
+  if (r.ok) setSession(c, session.token);
+  return r;
 }
 
 /** The nav props of a signed-in page. */
@@ -62,7 +106,7 @@ export function asErrorBody(e: unknown): ErrorBody {
 
 /** The HTTP status of an error body, for pages that render it. */
 export function statusOf(e: ErrorBody): 400 | 401 | 403 | 404 | 409 | 429 | 500 | 502 {
-  return new AppError(e.code, e.message).httpStatus as 400;
+  return httpStatusOf(e.code) as 400;
 }
 
 export const FORM_EXPIRED: ErrorBody = {
