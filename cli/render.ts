@@ -3,11 +3,10 @@
  * so these are the only place human formatting lives. Nothing here ever sees a secret except the
  * `--reveal` fields, which only `printDecision` prints, and only when asked.
  */
+import { scopeLabel } from "../lib/refs";
 import type { Credential } from "../lib/schemas/credentials";
 import type { AssignmentView, ConsumerView, ExplainResult, RuntimeResult } from "../lib/schemas/resolution";
 import { printTable, when, type Io } from "./output";
-
-export const scopeText = (s: Credential["scope"]): string => (s.type === "org" ? "org" : s.type === "user" ? `user:${s.user}` : `project:${s.project}`);
 
 const accountText = (a: Credential["account"]): string => (a ? (a.email ?? a.name ?? a.id) : "-");
 
@@ -15,7 +14,7 @@ export function printCredentials(io: Io, creds: readonly Credential[]): void {
   printTable(
     io,
     ["REF", "NAME", "SCOPE", "DEFAULT", "STATUS", "ACCOUNT", "PREVIEW", "LAST USED"],
-    creds.map((c) => [c.ref, c.name, scopeText(c.scope), c.default ? "yes" : "", c.status, accountText(c.account), c.preview ?? "-", when(c.last_used_at)]),
+    creds.map((c) => [c.ref, c.name, scopeLabel(c.scope), c.default ? "yes" : "", c.status, accountText(c.account), c.preview ?? "-", when(c.last_used_at)]),
     "No credentials.",
   );
 }

@@ -92,3 +92,58 @@ export function httpStatusOf(code: ErrorCode): number {
 export function invalidField(field: string, message: string, fix?: string): AppError {
   return new AppError("invalid_request", message, { fix, details: { field } });
 }
+
+/** What the mapper reads of a zod 4 issue; structural, so any zod instance's errors fit (the API's comes through @hono/zod-openapi). */
+interface ZodIssueLike {
+  readonly code: string;
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+  readonly keys?: readonly string[];
+}
+
+/** `targets[1].project`: the API's way of naming a field inside a body. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("");
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const p of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+/** How a form words a bad field in its page's language; the code and details.field stay the mapper's. */
+export type SayInvalid = (field: string, problem: string) => { message: string; fix?: string };
+
+/**
+ * The one zod -> AppError mapper (API validation hook, vault, web forms, the CLI's local store):
+ * an invalid_request naming the first offending field in details.field, never the value. `input`
+ * is what was parsed (a field missing from it reads "is required": zod's own text is never
+ * inspected), `prefix` goes before the field (`query.`), `fallback` names a whole-input failure,
+ * and `say` lets a web form word the message (`problem` is zod's message for the issue).
+ */
+export function fromZodError(
+  error: { readonly issues: readonly ZodIssueLike[] },
+  opts: { input?: unknown; prefix?: string; fallback?: string; say?: SayInvalid } = {},
+): AppError {
+  const prefix = opts.prefix ?? "";
+  const issue = error.issues[0];
+  const path = issue?.path.length ? fieldPath(issue.path) : (opts.fallback ?? "body");
+  if (issue?.code === "unrecognized_keys") {
+    const keys = issue.keys ?? [];
+    // Nested unknown keys keep their parent's path: `targets[1].project`, not `project`.
+    const key = keys[0] === undefined ? path : issue.path.length ? `${path}.${keys[0]}` : keys[0];
+    return invalidField(prefix + key, `Unknown field \`${keys.join("`, `")}\`.`);
+  }
+  const field = prefix + path;
+  const missing = issue?.code === "invalid_type" && "input" in opts && valueAt(opts.input, issue.path) === undefined;
+  const problem = missing ? "is required" : (issue?.message ?? "is invalid");
+  if (opts.say) {
+    const { message, fix } = opts.say(field, problem);
+    return invalidField(field, message, fix);
+  }
+  return invalidField(field, `\`${field}\` ${problem.charAt(0).toLowerCase()}${problem.slice(1)}`);
+}

@@ -33,11 +33,15 @@ export type ProviderConfig = z.infer<typeof ProviderConfig>;
 /** `OAUTH_CLIENTS` secret: `{"github":{"id":"…","secret":"…"}, …}`. */
 export const OAuthClients = z.record(z.string(), z.object({ id: z.string().min(1), secret: z.string().min(1).nullable().optional() }));
 
-export const SANDBOX_CLIENT = { id: "keystroke-dev", secret: "keystroke-dev-secret" };
-
-export function providerConfig(app: OAuthApp, overrides: ProviderOverrides, clients: z.infer<typeof OAuthClients>, sandbox: boolean): ProviderConfig {
+/** `fallback` is the client for apps OAUTH_CLIENTS does not name (the caller's choice; none in production). */
+export function providerConfig(
+  app: OAuthApp,
+  overrides: ProviderOverrides,
+  clients: z.infer<typeof OAuthClients>,
+  fallback: { id: string; secret: string } | null = null,
+): ProviderConfig {
   const p = withProviderOverrides(app, overrides).provider;
-  const client = clients[app.slug] ?? (sandbox ? SANDBOX_CLIENT : undefined);
+  const client = clients[app.slug] ?? fallback ?? undefined;
   if (!client) {
     throw new AppError("invalid_request", `${app.name} is not configured on this platform yet.`, {
       fix: `An operator adds its OAuth client to OAUTH_CLIENTS (see README, Configuration).`,

@@ -9,12 +9,16 @@
  */
 import { AppError, invalidField } from "./errors";
 import type { CandidateCredential } from "./resolve";
+import { SLUG_PATTERN, type Scope } from "./schemas/common";
 
 export type RefScope = "org" | "user" | { project: string };
 export type CredentialRef = { id: string } | { app?: string; scope?: RefScope; slug: string };
 
-/** Same pattern as `SLUG_PATTERN` in schemas/common: credential, app and project slugs. */
-export const REF_SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** Credential, app and project slugs in a reference: the one slug rule of schemas/common. */
+const REF_SLUG_PATTERN = SLUG_PATTERN;
+
+/** A scope as one word (`org`, `user:<id>`, `project:<slug>`): audit targets, messages, the resolver's levels. */
+export const scopeLabel = (s: Scope): string => (s.type === "org" ? "org" : s.type === "user" ? `user:${s.user}` : `project:${s.project}`);
 /** What `newId("cred")` produces (lib/tokens.ts). */
 export const CREDENTIAL_ID_PATTERN = /^cred_[a-z2-7]{20}$/;
 

@@ -15,6 +15,7 @@
  * than one) -> ambiguous_credentials, which never falls through. The pick must be active, else
  * credential_unavailable. Nothing is picked by recency.
  */
+import type { z } from "zod";
 import {
   compareCredentials,
   findRefMatches,
@@ -23,21 +24,18 @@ import {
   parseRef,
   qualifyRefFix,
   refToString,
+  scopeLabel,
   unambiguousRef,
 } from "./refs";
+import type { Scope } from "./schemas/common";
+import type { Credential } from "./schemas/credentials";
+import type { ConsumerKind, ExplainBody, RequirementSchema, ResolveFailure, ResolveRefusalCode, Rule, Skipped } from "./schemas/resolution";
 
-export type Scope = { type: "org" } | { type: "user"; user: string } | { type: "project"; project: string };
-export type CredentialStatus = "active" | "needs_reauth" | "revoked";
-export interface CandidateCredential {
-  id: string;
-  app: string;
-  slug: string;
-  name: string;
-  scope: Scope;
-  default: boolean;
-  status: CredentialStatus;
-}
-export type ConsumerKind = "workflow" | "agent" | "poll";
+// Every type here is derived from lib/schemas: the zod schemas are the one source (test/lib/single-source.test.ts).
+export type { ConsumerKind, ResolveFailure, Rule, Scope, Skipped };
+export type { CredentialStatus } from "./schemas/credentials";
+/** What the resolver knows of a credential: the API shape's identity, scope and state, nothing else. */
+export type CandidateCredential = Pick<Credential, "id" | "app" | "slug" | "name" | "scope" | "default" | "status">;
 export interface Assignment {
   kind: ConsumerKind;
   target: string;
@@ -46,49 +44,15 @@ export interface Assignment {
   app: string;
   credentialId: string;
 }
-export interface RunContext {
-  project?: string;
-  /** The member the run acts for. */
-  user?: string;
-  consumer?: { kind: ConsumerKind; target: string; id: string };
-}
-export interface Requirement {
-  app: string;
-  scope?: "org" | "project" | "user";
-  /** A credential reference (lib/refs.ts). */
-  credential?: string;
-}
-
-export type Rule = "explicit" | "assignment" | "assignment_wildcard" | "pinned_scope" | "project" | "org";
-export interface Skipped {
-  credential: string;
-  id: string;
-  reason: string;
-}
+/** The run's context as the vault resolved it (members and projects by id); the member the run acts for is `user`. */
+export type RunContext = Omit<ExplainBody, "requirements">;
+export type Requirement = z.infer<typeof RequirementSchema>;
 export interface Decision {
   ok: true;
   credential: CandidateCredential;
   rule: Rule;
   explanation: string;
   skipped: Skipped[];
-}
-export type ResolveErrorCode = "missing_credentials" | "ambiguous_credentials" | "credential_unavailable";
-export interface ResolveFailure {
-  ok: false;
-  error: {
-    code: ResolveErrorCode;
-    message: string;
-    fix: string;
-    details: {
-      app: string;
-      tried?: string[];
-      candidates?: { credential: string; id: string }[];
-      credential?: string;
-      id?: string;
-      status?: string;
-      connect_url?: string;
-    };
-  };
 }
 export type ResolveResult = Decision | ResolveFailure;
 export interface ResolveInput {
@@ -117,7 +81,6 @@ export const revokedFix = (app: string): string =>
 export const USER_ONLY_REASON = "user credentials are used only when pinned or assigned";
 
 type Level = Scope;
-const labelOf = (s: Scope): string => (s.type === "org" ? "org" : s.type === "project" ? `project:${s.project}` : `user:${s.user}`);
 const atLevel = (c: CandidateCredential, l: Level): boolean =>
   c.scope.type === l.type &&
   (l.type === "org" ||
@@ -138,14 +101,14 @@ function pinApplies(a: Assignment, credentials: readonly CandidateCredential[], 
 
 function visibleLevels(ctx: RunContext): string[] {
   const out = ["org"];
-  if (ctx.project !== undefined) out.push(`project:${ctx.project}`);
-  if (ctx.user !== undefined) out.push(`user:${ctx.user}`);
+  if (ctx.project !== undefined) out.push(scopeLabel({ type: "project", project: ctx.project }));
+  if (ctx.user !== undefined) out.push(scopeLabel({ type: "user", user: ctx.user }));
   return out;
 }
 
 const candidate = (c: CandidateCredential) => ({ credential: formatRef(c), id: c.id });
 
-function fail(code: ResolveErrorCode, message: string, fix: string, details: ResolveFailure["error"]["details"]): ResolveFailure {
+function fail(code: ResolveRefusalCode, message: string, fix: string, details: ResolveFailure["error"]["details"]): ResolveFailure {
   return { ok: false, error: { code, message, fix, details } };
 }
 
@@ -168,9 +131,9 @@ function ambiguous(app: string, where: string, live: CandidateCredential[], defa
   });
 }
 
-type Pick = { kind: "none" } | { kind: "one"; credential: CandidateCredential; how: "only" | "default" } | { kind: "ambiguous"; failure: ResolveFailure };
+type LevelPick = { kind: "none" } | { kind: "one"; credential: CandidateCredential; how: "only" | "default" } | { kind: "ambiguous"; failure: ResolveFailure };
 
-function pickAtLevel(app: string, visible: readonly CandidateCredential[], level: Level): Pick {
+function pickAtLevel(app: string, visible: readonly CandidateCredential[], level: Level): LevelPick {
   const live = visible.filter((c) => atLevel(c, level) && c.status !== "revoked").sort(compareCredentials);
   const [first, ...more] = live;
   if (first === undefined) return { kind: "none" };
@@ -178,7 +141,7 @@ function pickAtLevel(app: string, visible: readonly CandidateCredential[], level
   const defaults = live.filter((c) => c.default);
   const [def] = defaults;
   if (def !== undefined && defaults.length === 1) return { kind: "one", credential: def, how: "default" };
-  return { kind: "ambiguous", failure: ambiguous(app, labelOf(level), live, defaults.length) };
+  return { kind: "ambiguous", failure: ambiguous(app, scopeLabel(level), live, defaults.length) };
 }
 
 /** Every visible credential of the app except the chosen one, with why it was passed over. */
@@ -300,7 +263,7 @@ export function resolve(input: ResolveInput): ResolveResult {
       }
       level = { type: "user", user: ctx.user };
     }
-    const label = labelOf(level);
+    const label = scopeLabel(level);
     const pick = pickAtLevel(app, visible, level);
     if (pick.kind === "ambiguous") return pick.failure;
     if (pick.kind === "none") {
@@ -324,7 +287,7 @@ export function resolve(input: ResolveInput): ResolveResult {
   const levels: Level[] = ctx.project !== undefined ? [{ type: "project", project: ctx.project }, { type: "org" }] : [{ type: "org" }];
   const tried: string[] = [];
   for (const level of levels) {
-    const label = labelOf(level);
+    const label = scopeLabel(level);
     tried.push(label);
     const pick = pickAtLevel(app, visible, level);
     if (pick.kind === "none") continue;

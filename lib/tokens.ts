@@ -4,10 +4,11 @@
  * Web Crypto only, so the same code runs in workerd and in Node.
  */
 import { AppError, invalidField } from "./errors";
+import { TokenKind } from "./schemas/common";
 
-export const TOKEN_KINDS = ["user", "key", "rt"] as const;
-/** user = member session/CLI token, key = API key, rt = runtime token. */
-export type TokenKind = (typeof TOKEN_KINDS)[number];
+/** user = member session/CLI token, key = API key, rt = runtime token (the schema is the one list). */
+export const TOKEN_KINDS = TokenKind.options;
+export type { TokenKind };
 
 /** No underscores, so the token splits unambiguously. */
 export const ORG_ID_PATTERN = /^[a-z0-9]{1,40}$/;

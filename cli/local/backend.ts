@@ -10,8 +10,8 @@
 import { appSummary, checkFields, previewOf } from "../../lib/fields";
 import { z } from "zod";
 import { CATALOG, customApp, getApp, searchApps, type App, type ApiKeyApp } from "../../lib/catalog";
-import { AppError, invalidField } from "../../lib/errors";
-import { findRefMatches, formatRef, matchRef, parseRef } from "../../lib/refs";
+import { AppError, fromZodError, invalidField } from "../../lib/errors";
+import { findRefMatches, formatRef, matchRef, parseRef, scopeLabel } from "../../lib/refs";
 import { missingFix, resolve, type CandidateCredential } from "../../lib/resolve";
 import type { AppSummary } from "../../lib/schemas/apps";
 import type { Scope } from "../../lib/schemas/common";
@@ -48,12 +48,9 @@ interface Row extends StoredCredential {
 function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const field = issue?.path.join(".") || "body";
-  throw invalidField(field, `\`${field}\` ${issue?.message ?? "is invalid"}`);
+  throw fromZodError(r.error, { input: value });
 }
 
-const scopeLabel = (s: Scope): string => (s.type === "org" ? "org" : s.type === "user" ? `user:${s.user}` : `project:${s.project}`);
 const sameScope = (a: Scope, b: Scope): boolean => scopeLabel(a) === scopeLabel(b);
 const candidate = (r: Row): CandidateCredential => ({ id: r.id, app: r.app, slug: r.slug, name: r.name, scope: r.scope, default: r.default, status: r.status });
 

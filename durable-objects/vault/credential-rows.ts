@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { formatRef } from "../../lib/refs";
+import { formatRef, scopeLabel } from "../../lib/refs";
 import type { CandidateCredential } from "../../lib/resolve";
 import type { Scope } from "../../lib/schemas/common";
 import { Account, CredentialKind, CredentialStatus, type Credential } from "../../lib/schemas/credentials";
@@ -42,9 +42,8 @@ export function scopeKey(scope: Scope): { type: Scope["type"]; id: string } {
   return { type: "project", id: scope.project };
 }
 
-export function scopeLabel(scope: Scope): string {
-  return scope.type === "org" ? "org" : scope.type === "user" ? `user:${scope.user}` : `project:${scope.project}`;
-}
+/** The one scope label (lib/refs), re-exported for the vault modules that label rows. */
+export { scopeLabel };
 
 export function toCandidate(row: CredentialRow): CandidateCredential {
   return { id: row.id, app: row.app, slug: row.slug, name: row.name, scope: rowScope(row), default: row.is_default === 1, status: row.status };

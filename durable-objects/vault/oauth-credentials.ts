@@ -24,7 +24,7 @@ export function providerConfigFor(ctx: Pick<VaultContext, "sql">, env: OAuthEnv,
   const app = getApp(slug);
   if (!app || app.kind !== "oauth") throw new AppError("invalid_request", `\`${slug}\` is not an OAuth app.`, { details: { field: "app" } });
   const out = outbound(ctx, env);
-  return providerConfig(app, out.providerOverrides(slug), parseClients(env.OAUTH_CLIENTS), out.sandboxUrl !== null);
+  return providerConfig(app, out.providerOverrides(slug), parseClients(env.OAUTH_CLIENTS), out.fallbackClient);
 }
 
 async function sealTokens(ctx: VaultContext, id: string, t: TokenSet): Promise<[string, string][]> {
@@ -50,7 +50,7 @@ function freeSlug(taken: Set<string>, base: string): string {
 
 /**
  * Picks the slug for a new connection: the given name, else `default`, else the account's name.
- * The connect form refuses a name already taken at a target (beginOAuth); one taken while the
+ * The connect form refuses a name already taken at a target (saveState); one taken while the
  * member was at the provider gets the next free `-2` suffix instead of failing after consent.
  */
 function slugFor(rowsAtTarget: CredentialRow[], name: string | null, account: Account): string {
@@ -241,7 +241,7 @@ export function nextRefreshAt(ctx: Pick<VaultContext, "sql">): number | null {
   return next === null ? null : Math.max(Date.now() + 30_000, next - 6 * 60_000);
 }
 
-/** Tokens a callback got from the provider but did not store (the oauth worker's failOAuth). */
+/** Tokens a callback got from the provider but did not store (oauth-connect.ts finishConnect). */
 export interface NewGrant {
   session: string;
   app: string;

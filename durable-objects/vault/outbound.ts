@@ -1,4 +1,4 @@
-import { sandboxOverrides, type ProviderOverrides } from "../../lib/catalog";
+import type { ProviderOverrides } from "../../lib/catalog";
 import type { VaultContext } from "./context";
 import { AppError } from "../../lib/errors";
 import { timeoutFor, type TimeoutEnv } from "../../providers/outbound-fetch";
@@ -26,6 +26,24 @@ export interface Outbound {
   /** Per-call deadlines in ms (providers/outbound-fetch.ts). */
   timeouts: { provider: number; slack: number; agent: number };
   providerOverrides(appSlug: string): ProviderOverrides;
+  /** The OAuth client for apps OAUTH_CLIENTS does not name: the sandbox's in dev, none otherwise. */
+  fallbackClient: { id: string; secret: string } | null;
+}
+
+/** The client id and secret the sandbox's fake providers accept (workers/dev/src/sandbox). */
+export const SANDBOX_CLIENT = { id: "keystroke-dev", secret: "keystroke-dev-secret" };
+
+export type SandboxOverrides = Required<Pick<ProviderOverrides, "authorizeUrl" | "tokenUrl" | "revokeUrl" | "userinfoUrl">>;
+
+/** The embedded fake provider's endpoints for `slug` (DESIGN section 5), e.g. baseUrl "http://localhost:8787". */
+export function sandboxOverrides(baseUrl: string, slug: string): SandboxOverrides {
+  const base = `${baseUrl.replace(/\/+$/, "")}/_sandbox/oauth/${slug}`;
+  return {
+    authorizeUrl: `${base}/authorize`,
+    tokenUrl: `${base}/token`,
+    revokeUrl: `${base}/revoke`,
+    userinfoUrl: `${base}/userinfo`,
+  };
 }
 
 /** The sandbox is always this machine: a seed can never point an org's traffic at another host. */
@@ -50,5 +68,6 @@ export function outbound(ctx: Pick<VaultContext, "sql">, env: OutboundEnv): Outb
     agentRuntimeToken: env.AGENT_RUNTIME_TOKEN || null,
     timeouts: { provider: timeoutFor(env, "provider"), slack: timeoutFor(env, "slack"), agent: timeoutFor(env, "agent") },
     providerOverrides: (slug) => (stored ? sandboxOverrides(stored, slug) : {}),
+    fallbackClient: stored ? SANDBOX_CLIENT : null,
   };
 }

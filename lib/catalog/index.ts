@@ -10,7 +10,7 @@ import { OAUTH_APPS_MORE } from "./oauth-apps-more";
 import { App, ApiKeyApp, CUSTOM_FIELD_NAME_RE, OAuthProvider, Slug } from "./schema";
 import type { AppInput, OAuthApp } from "./schema";
 
-export { App, ApiKeyApp, FieldSpec, Identity, OAuthApp, OAuthProvider, Slug, CUSTOM_FIELD_NAME_RE, FIELD_NAME_RE, SLUG_RE } from "./schema";
+export { App, ApiKeyApp, FieldSpec, Identity, OAuthApp, OAuthProvider, Slug, CUSTOM_FIELD_NAME_RE, FIELD_NAME_RE } from "./schema";
 export type { AppInput } from "./schema";
 
 /**
@@ -114,13 +114,13 @@ export function customApp(slug: string, fieldNames: string[]): ApiKeyApp {
   return parsed.data;
 }
 
-/** Endpoints that configuration may replace (local sandbox, self-managed GitLab, Salesforce My Domain, oauth2). */
+/** Endpoints that configuration may replace (a local fake provider, self-managed GitLab, Salesforce My Domain, oauth2). */
 export type ProviderOverrides = Partial<Pick<OAuthProvider, "authorizeUrl" | "tokenUrl" | "refreshUrl" | "revokeUrl" | "userinfoUrl">>;
 
 /**
  * A copy of `app` with its provider endpoints replaced; the catalog entry is never touched.
  * Undefined overrides are ignored. revokeUrl and userinfoUrl only replace endpoints the provider
- * has, so pointing a provider at the sandbox does not change what it supports. Overriding
+ * has, so pointing a provider at a local fake does not change what it supports. Overriding
  * tokenUrl without refreshUrl drops a separate refreshUrl, so refreshes follow the new token
  * endpoint. api_key apps come back as plain copies.
  */
@@ -146,15 +146,3 @@ export function withProviderOverrides(app: App, overrides: ProviderOverrides): A
   return { ...copy, provider: parsed.data };
 }
 
-export type SandboxOverrides = Required<Pick<ProviderOverrides, "authorizeUrl" | "tokenUrl" | "revokeUrl" | "userinfoUrl">>;
-
-/** The embedded fake provider's endpoints for `slug` (DESIGN section 5), e.g. baseUrl "http://localhost:8787". */
-export function sandboxOverrides(baseUrl: string, slug: string): SandboxOverrides {
-  const base = `${baseUrl.replace(/\/+$/, "")}/_sandbox/oauth/${slug}`;
-  return {
-    authorizeUrl: `${base}/authorize`,
-    tokenUrl: `${base}/token`,
-    revokeUrl: `${base}/revoke`,
-    userinfoUrl: `${base}/userinfo`,
-  };
-}

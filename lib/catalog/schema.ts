@@ -3,9 +3,10 @@
  * its schema, and the catalog data is parsed with these schemas at module load (see index.ts).
  */
 import { z } from "zod";
+import { FIELD_NAME_PATTERN, Slug } from "../schemas/common";
 
-/** Machine name of an app: lowercase, usable unescaped in CLI args and URL segments (same as lib/schemas/common). */
-export const SLUG_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** Machine name of an app: lib/schemas/common's slug, so usable unescaped in CLI args and URL segments. */
+export { Slug };
 /** Catalog field names are camelCase so they map 1:1 onto JSON keys and SDK option names. */
 export const FIELD_NAME_RE = /^[a-zA-Z][a-zA-Z0-9]{0,62}$/;
 /**
@@ -13,10 +14,7 @@ export const FIELD_NAME_RE = /^[a-zA-Z][a-zA-Z0-9]{0,62}$/;
  * allows '_' (lib/schemas/common FieldName), so FieldSpec accepts it; the catalog itself is
  * held to FIELD_NAME_RE by the tests.
  */
-export const CUSTOM_FIELD_NAME_RE = /^[a-zA-Z][a-zA-Z0-9_]{0,62}$/;
-
-export const Slug = z.string().regex(SLUG_RE, "slug must be lowercase letters, digits, '-' or '_' (max 63)");
-export type Slug = z.infer<typeof Slug>;
+export const CUSTOM_FIELD_NAME_RE = FIELD_NAME_PATTERN;
 
 export const FieldSpec = z.object({
   name: z.string().regex(CUSTOM_FIELD_NAME_RE, "field names are 1-63 letters, digits or '_', starting with a letter"),
@@ -30,7 +28,7 @@ export type FieldSpec = z.infer<typeof FieldSpec>;
 /** Dotted path into a JSON document, e.g. "id", "data.viewer.id", "team.id". */
 const JsonPath = z.string().regex(/^[A-Za-z0-9_$@-]+(\.[A-Za-z0-9_$@-]+)*$/, "expected a dotted JSON path");
 
-/** Provider endpoints are always http(s); http is allowed so the local sandbox can be used. */
+/** Provider endpoints are always http(s); http is allowed so a local fake provider can be used. */
 const HttpUrl = z.url({ protocol: /^https?$/ });
 
 export const Identity = z.object({

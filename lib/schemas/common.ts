@@ -31,8 +31,12 @@ export function safeText<T extends z.ZodString>(schema: T): T {
   }) as T;
 }
 
-/** Machine names: credential slugs, project slugs, app slugs, agent and workflow slugs. */
-export const SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/**
+ * Machine names: credential slugs, project slugs, app slugs, agent and workflow slugs. The one slug
+ * rule: every other check (refs, the catalog, scope filters, form values) is built from this one.
+ */
+export const SLUG_SOURCE = "[a-z0-9][a-z0-9_-]{0,62}";
+export const SLUG_PATTERN = new RegExp(`^${SLUG_SOURCE}$`);
 export const Slug = z
   .string()
   .regex(SLUG_PATTERN, "must be 1-63 characters of a-z, 0-9, '_' or '-', starting with a letter or digit");
@@ -65,7 +69,8 @@ export const MAX_FIELD_BYTES = 64 * 1024;
 export const MAX_FIELDS = 50;
 
 /** Secret fields: names like `apiKey`, values non-empty and at most 64 KiB. */
-export const FieldName = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,62}$/, "field names are 1-63 letters, digits or '_'");
+export const FIELD_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9_]{0,62}$/;
+export const FieldName = z.string().regex(FIELD_NAME_PATTERN, "field names are 1-63 letters, digits or '_'");
 export const FieldValue = z
   .string()
   .min(1, "must not be empty")

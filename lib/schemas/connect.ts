@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Slug, Target, Timestamp } from "./common";
+import { Slug, SLUG_PATTERN, Target, Timestamp } from "./common";
 import { Credential, Name } from "./credentials";
 
 export const CreateConnectSessionBody = z.strictObject({
@@ -48,8 +48,8 @@ export function targetsFromForm(values: readonly string[]): z.infer<typeof Targe
   return values.map((v) => {
     if (v === "org") return { type: "org" as const };
     if (v === "user") return { type: "user" as const };
-    const m = /^project:([a-z0-9][a-z0-9_-]{0,62})$/.exec(v);
-    if (m) return { type: "project" as const, project: m[1]! };
+    const project = v.startsWith("project:") ? v.slice("project:".length) : null;
+    if (project !== null && SLUG_PATTERN.test(project)) return { type: "project" as const, project };
     throw new Error(`unknown target ${v}`);
   });
 }

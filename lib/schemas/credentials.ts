@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Fields, safeText, Scope, Slug, Target, Timestamp } from "./common";
+import { Fields, safeText, Scope, Slug, SLUG_SOURCE, Target, Timestamp } from "./common";
 
 export const CredentialStatus = z.enum(["active", "needs_reauth", "revoked"]);
 export type CredentialStatus = z.infer<typeof CredentialStatus>;
@@ -54,7 +54,7 @@ export type RotateCredentialBody = z.infer<typeof RotateCredentialBody>;
 /** `scope=` filter: org, user, project, or project:<slug>. */
 export const ScopeFilter = z
   .string()
-  .regex(/^(org|user|project)(:[a-z0-9][a-z0-9_-]{0,62})?$/, "must be org, user, project or project:<slug>");
+  .regex(new RegExp(`^(org|user|project)(:${SLUG_SOURCE})?$`), "must be org, user, project or project:<slug>");
 
 export const ListCredentialsQuery = z.strictObject({
   app: Slug.optional(),

@@ -41,28 +41,39 @@ export const ExplainBody = z.strictObject({ ...RunContextFields, consumer: Consu
 export type ExplainBody = z.infer<typeof ExplainBody>;
 
 export const Rule = z.enum(["explicit", "assignment", "assignment_wildcard", "pinned_scope", "project", "org"]);
+export type Rule = z.infer<typeof Rule>;
 export const Skipped = z.object({ credential: z.string(), id: z.string(), reason: z.string() });
+export type Skipped = z.infer<typeof Skipped>;
 
-export const ResolveError = z.object({
-  code: z.enum(["missing_credentials", "ambiguous_credentials", "credential_unavailable", "upstream_error"]),
-  message: z.string(),
-  fix: z.string(),
-  details: z.object({
-    app: z.string(),
-    tried: z.array(z.string()).optional(),
-    candidates: z.array(z.object({ credential: z.string(), id: z.string() })).optional(),
-    credential: z.string().optional(),
-    id: z.string().optional(),
-    status: z.string().optional(),
-    connect_url: z.string().optional(),
-  }),
+/** The refusals the rules themselves give (SPEC section 4, lib/resolve.ts): all a dry run can answer. */
+export const ResolveRefusalCode = z.enum(["missing_credentials", "ambiguous_credentials", "credential_unavailable"]);
+export type ResolveRefusalCode = z.infer<typeof ResolveRefusalCode>;
+/** A runtime answer can also fail upstream: the OAuth refresh before hand-out (SPEC section 4) failed. */
+export const ResolveErrorCode = z.enum([...ResolveRefusalCode.options, "upstream_error"]);
+export type ResolveErrorCode = z.infer<typeof ResolveErrorCode>;
+
+const ResolveErrorDetails = z.object({
+  app: z.string(),
+  tried: z.array(z.string()).optional(),
+  candidates: z.array(z.object({ credential: z.string(), id: z.string() })).optional(),
+  credential: z.string().optional(),
+  id: z.string().optional(),
+  status: z.string().optional(),
+  connect_url: z.string().optional(),
 });
+export const ResolveRefusal = z.object({ code: ResolveRefusalCode, message: z.string(), fix: z.string(), details: ResolveErrorDetails });
+export type ResolveRefusal = z.infer<typeof ResolveRefusal>;
+export const ResolveError = ResolveRefusal.extend({ code: ResolveErrorCode });
+export type ResolveError = z.infer<typeof ResolveError>;
+/** The resolver's "no" (lib/resolve.ts); its "yes" carries the candidate it picked, not the API's Credential. */
+export const ResolveFailure = z.object({ ok: z.literal(false), error: ResolveRefusal });
+export type ResolveFailure = z.infer<typeof ResolveFailure>;
 
 const DecisionFields = { app: z.string(), credential: Credential, rule: Rule, explanation: z.string(), skipped: z.array(Skipped) };
 
 export const ExplainResult = z.union([
   z.object({ ok: z.literal(true), ...DecisionFields }),
-  z.object({ ok: z.literal(false), app: z.string(), error: ResolveError }),
+  z.object({ ok: z.literal(false), app: z.string(), error: ResolveRefusal }),
 ]);
 export const RuntimeResult = z.union([
   z.object({ ok: z.literal(true), ...DecisionFields, fields: z.record(z.string(), z.string()).describe("the secret fields: only here") }),

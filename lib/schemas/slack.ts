@@ -198,7 +198,7 @@ export type HandoffAnswer =
   | { outcome: "ignored"; reason: string }
   | { outcome: "applied"; change: string };
 
-// ---- the agent runtime interface (AGENT_RUNTIME_URL; dev: the sandbox echo agent) ----
+// ---- the agent runtime interface (AGENT_RUNTIME_URL) ----
 
 /** POST `${AGENT_RUNTIME_URL}/agents/{agent}/messages` */
 export const AgentMessageRequest = z.object({

@@ -72,7 +72,7 @@ export async function verifySlackSignature(req: SignedRequest, secrets: readonly
   return { ok: false, reason: "mismatch" };
 }
 
-/** `v0=<hex>` for a body at a timestamp: for the sandbox's event form, the bench and tests. */
+/** `v0=<hex>` for a body at a timestamp: for anything that sends signed events: dev tools, the bench, tests. */
 export async function signSlackBody(secret: string, timestamp: string, body: Uint8Array | string): Promise<string> {
   const bytes = typeof body === "string" ? enc.encode(body) : body;
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), baseString(timestamp, bytes)));

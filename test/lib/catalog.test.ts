@@ -7,11 +7,11 @@ import {
   RESERVED_SLUGS,
   customApp,
   getApp,
-  sandboxOverrides,
   searchApps,
   withProviderOverrides,
 } from "../../lib/catalog";
 import type { ApiKeyApp, OAuthApp } from "../../lib/catalog";
+import { sandboxOverrides } from "../../durable-objects/vault/outbound";
 import { API_KEY_APPS } from "../../lib/catalog/api-key-apps";
 import { OAUTH_APPS_CORE } from "../../lib/catalog/oauth-apps";
 import { OAUTH_APPS_MORE } from "../../lib/catalog/oauth-apps-more";

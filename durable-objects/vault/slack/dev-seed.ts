@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Slug } from "../../../lib/schemas/common";
 import { InstallSlackSpec, ListenMode, SlackId } from "../../../lib/schemas/slack";
 import type { VaultContext } from "../context";
 import { installationByRoute } from "./rows";
@@ -7,7 +8,7 @@ import { installationByRoute } from "./rows";
 export const DevSlackSeed = z.strictObject({
   install: InstallSlackSpec,
   channels: z.array(z.strictObject({ id: SlackId, name: z.string().max(80), is_member: z.boolean() })).max(50),
-  bindings: z.array(z.strictObject({ channel: SlackId, agent: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/), mode: ListenMode })).max(50),
+  bindings: z.array(z.strictObject({ channel: SlackId, agent: Slug, mode: ListenMode })).max(50),
 });
 export type DevSlackSeed = z.input<typeof DevSlackSeed>;
 

@@ -1,4 +1,4 @@
-import { AppError } from "../../../lib/errors";
+import { fromZodError } from "../../../lib/errors";
 import { SlackHandoff, type HandoffAnswer, type LifecycleHandoff, type MessageHandoff } from "../../../lib/schemas/slack";
 import { bindingChannelOf, decideTrigger } from "../../../lib/slack/filters";
 import { newId } from "../../../lib/tokens";
@@ -29,7 +29,7 @@ const applied = (change: string, released = false): Received => ({ answer: { out
 
 export function parseHandoff(input: unknown): SlackHandoff {
   const parsed = SlackHandoff.safeParse(input);
-  if (!parsed.success) throw new AppError("invalid_request", "The Slack hand-off is malformed.", { details: { field: parsed.error.issues[0]?.path.map(String).join(".") || "body" } });
+  if (!parsed.success) throw fromZodError(parsed.error, { input });
   return parsed.data;
 }
 

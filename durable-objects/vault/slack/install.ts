@@ -1,5 +1,5 @@
 import { credentialAad, seal } from "../../../lib/crypto";
-import { AppError, invalidField } from "../../../lib/errors";
+import { AppError, fromZodError } from "../../../lib/errors";
 import { InstallSlackSpec, type RouteKey, type SlackInstallationView } from "../../../lib/schemas/slack";
 import { routeKeyOf, routeKvKey } from "../../../lib/slack/routing";
 import { newId } from "../../../lib/tokens";
@@ -17,9 +17,7 @@ const INSTALL_PAUSES = ["uninstalled", "tokens_revoked", "installation_disabled"
 function parseSpec(input: unknown) {
   const parsed = InstallSlackSpec.safeParse(input);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const field = issue?.path.map(String).join(".") || "spec";
-  throw invalidField(field, `\`${field}\` ${issue?.message ?? "is invalid"}`);
+  throw fromZodError(parsed.error, { input, fallback: "spec" });
 }
 
 /** A free slug for the Slack credential: the wanted one, else with a numeric suffix. */

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
-import { AppError, invalidField } from "../../../../lib/errors";
+import { AppError, fromZodError } from "../../../../lib/errors";
 
 /** The one place an error becomes HTTP: the SPEC section 10 envelope, never a stack trace. */
 export function renderError(err: unknown, c: Context): Response {
@@ -24,18 +24,10 @@ function toAppError(err: unknown): AppError {
 
 const TARGET_PREFIX: Record<string, string> = { json: "", query: "query.", param: "path.", header: "header.", form: "" };
 
-/** zod failures name the first offending field; the raw validator dump never reaches the wire. */
-export function validationError(error: ZodError, target: string): AppError {
-  const issue = error.issues[0];
-  const path = issue?.path.length ? issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${String(p)}`)).join("") : "body";
-  const field = (TARGET_PREFIX[target] ?? "") + path;
-  let message = issue?.message ?? "is invalid";
-  if (issue?.code === "unrecognized_keys") {
-    const keys = (issue as { keys?: string[] }).keys ?? [];
-    // Nested unknown keys keep their parent's path: `targets[1].project`, not `project`.
-    const key = keys[0] === undefined ? path : issue.path.length ? `${path}.${keys[0]}` : keys[0];
-    return invalidField((TARGET_PREFIX[target] ?? "") + key, `Unknown field \`${keys.join("`, `")}\`.`);
-  }
-  if (issue?.code === "invalid_type" && /received undefined/.test(message)) message = "is required";
-  return invalidField(field, `\`${field}\` ${message.charAt(0).toLowerCase()}${message.slice(1)}`);
+/**
+ * zod failures through the one mapper (lib/errors fromZodError), naming the first offending field;
+ * the raw validator dump never reaches the wire. `input` is what the validator parsed.
+ */
+export function validationError(error: ZodError, target: string, input: unknown): AppError {
+  return fromZodError(error, { input, prefix: TARGET_PREFIX[target] ?? "" });
 }

@@ -31,8 +31,9 @@ export const BEARER = [{ bearer: [] }];
 /** Every router validates with the same hook, so bad input always becomes the error envelope. */
 export function router() {
   return new OpenAPIHono<ApiEnv>({
+    // @hono/zod-validator hands the hook what it parsed as `data`, on failure too (its types omit it).
     defaultHook: (result) => {
-      if (!result.success) throw validationError(result.error, result.target);
+      if (!result.success) throw validationError(result.error, result.target, (result as { data?: unknown }).data);
     },
   });
 }

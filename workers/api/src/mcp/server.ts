@@ -5,6 +5,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import type { ErrorBody } from "../../../../lib/errors";
 import { AppError } from "../../../../lib/errors";
+import { scopeLabel } from "../../../../lib/refs";
 import { Slug } from "../../../../lib/schemas/common";
 import { Name } from "../../../../lib/schemas/credentials";
 import { parseToken } from "../../../../lib/tokens";
@@ -120,7 +121,7 @@ function buildServer(vault: Vault, token: string, origin: string): McpServer {
         const { credentials } = unwrap(await vault.listCredentials(token, app ? { app } : {}));
         const list = credentials.map((c) => ({
           id: c.id, ref: c.ref, app: c.app, name: c.name,
-          scope: c.scope.type === "project" ? `project:${c.scope.project}` : c.scope.type === "user" ? `user:${c.scope.user}` : "org",
+          scope: scopeLabel(c.scope),
           default: c.default, status: c.status, preview: c.preview,
           account: c.account ? c.account.name ?? c.account.email ?? c.account.id : null,
         }));

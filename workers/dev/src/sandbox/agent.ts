@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { Slug } from "../../../../lib/schemas/common";
 import { sandboxState, type SandboxEnv } from "./slack-fake";
 
 /**
@@ -13,7 +14,7 @@ import { sandboxState, type SandboxEnv } from "./slack-fake";
 const MAX_DELAY_MS = 120_000;
 
 const Message = z.object({ session_id: z.string().max(100), text: z.string().max(40_000), thread_ts: z.string().max(40).default("") }).passthrough();
-const Config = z.strictObject({ delay_ms: z.number().int().min(0).max(MAX_DELAY_MS), agent: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/).optional() });
+const Config = z.strictObject({ delay_ms: z.number().int().min(0).max(MAX_DELAY_MS), agent: Slug.optional() });
 
 export const sandboxAgent = new Hono<{ Bindings: SandboxEnv }>();
 
