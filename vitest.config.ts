@@ -20,7 +20,18 @@ export default defineConfig({
         test: { name: "lib", environment: "node", include: ["test/lib/**/*.test.ts"] },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: TEST_BINDINGS } })],
+        plugins: [cloudflareTest({
+          wrangler: { configPath: "./wrangler.toml" },
+          miniflare: {
+            bindings: TEST_BINDINGS,
+            // Each other worker's door, bound back to this worker's own entrypoints (test/api/doors.test.ts).
+            serviceBindings: {
+              OAUTH_DOOR: { name: "keystroke-api", entrypoint: "OAuthDoor" },
+              SLACK_DOOR: { name: "keystroke-api", entrypoint: "SlackDoor" },
+              DEV_DOOR: { name: "keystroke-api", entrypoint: "DevDoor" },
+            },
+          },
+        })],
         test: { name: "api", include: ["test/api/**/*.test.ts"] },
       },
       {
@@ -34,6 +45,8 @@ export default defineConfig({
           miniflare: {
             bindings: { ...TEST_BINDINGS, DEV_MODE: "true", SLACK_SIGNING_SECRET: "fixture-signing-secret-0123456789abcdef", SLACK_SIGNING_SECRET_PREVIOUS: "previous-signing-secret-for-tests-0001", SLACK_APP_ID: "A0AB2AGNT7" },
             durableObjects: { VAULT: { className: "OrgVault", useSQLite: true }, DIRECTORY: { className: "Directory", useSQLite: true } },
+            // The worker's door, as in production but exported by this test worker itself (a name equal to the wrangler name means "this worker").
+            serviceBindings: { VAULT_DOOR: { name: "keystroke-slack-events", entrypoint: "SlackDoor" } },
           },
         })],
         test: { name: "slack", include: ["test/slack/**/*.test.ts"] },

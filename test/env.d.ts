@@ -7,6 +7,12 @@ declare global {
     }
     interface Env extends ApiEnv {
       DEV_SEED_SECRET: string;
+      /** api project: each other worker's door, bound back to the test worker (vitest.config.ts). */
+      OAUTH_DOOR: Service<import("../durable-objects/doors/oauth").OAuthDoor>;
+      SLACK_DOOR: Service<import("../durable-objects/doors/slack").SlackDoor>;
+      DEV_DOOR: Service<import("../durable-objects/doors/dev").DevDoor>;
+      /** slack project: the slack-events worker's own binding. */
+      VAULT_DOOR: Service<import("../durable-objects/doors/slack").SlackDoor>;
     }
   }
 }

@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { seedDemo, type SeedAnswer } from "../../workers/dev/src/seed";
+import { seedDemo, type SeedAnswer, type SeedDoor } from "../../workers/dev/src/seed";
 import type { ProvisionSpec } from "../../durable-objects/vault/identity";
 import { expect } from "vitest";
 import { openFields } from "../../durable-objects/vault/credentials";
@@ -11,10 +11,22 @@ export type Seed = SeedAnswer & { alice: string; bob: string; carol: string; run
 
 /** The demo org of SPEC section 11 (idempotent), with each user's token at hand. */
 export async function seed(): Promise<Seed> {
-  const answer = await seedDemo(env, "http://localhost:8787", (_vault, spec) => provisionWithTokens(spec));
+  const answer = await seedDemo(env, testSeedDoor, "http://localhost:8787");
   const tokenOf = (email: string) => answer.users.find((u) => u.email === email)!.token;
   return { ...answer, alice: tokenOf("alice@acme.test"), bob: tokenOf("bob@acme.test"), carol: tokenOf("carol@acme.test"), runtime: answer.runtime_token };
 }
+
+/**
+ * The seed's door in the test projects: the Directory and the vault reached directly (their DOs
+ * run in the test isolate), the dev tools only where DEV_MODE is on (the slack project).
+ */
+const testSeedDoor: SeedDoor = {
+  ensureOrg: (slug, name) => env.DIRECTORY.getByName("global").ensureOrg(slug, name),
+  addUser: (email, orgId) => env.DIRECTORY.getByName("global").addUser(email, orgId),
+  provision: (_orgId, spec) => provisionWithTokens(spec),
+  configureSandbox: async (orgId, settings) => (await vaultOf(orgId).openDevTools()).configureSandbox(settings),
+  seedSlack: async (orgId, seed) => (await vaultOf(orgId).openDevTools()).seedSlack(seed),
+};
 
 /**
  * Provisions an org with pre-made tokens. The vault of this project runs as in production

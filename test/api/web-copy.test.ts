@@ -37,7 +37,7 @@ const oauth = async (path: string, token: string, init: { body?: string; content
       body: init.body,
       redirect: "manual",
     }),
-    env,
+    { ...env, VAULT_DOOR: env.OAUTH_DOOR },
   );
   return { status: res.status, html: await res.text(), type: res.headers.get("content-type") ?? "" };
 };

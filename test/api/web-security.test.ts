@@ -113,11 +113,11 @@ describe("security headers and no-store (item 10)", () => {
       expect(res.headers.get("cache-control"), what).toBe("no-store");
       expect(res.headers.get("x-content-type-options"), what).toBe("nosniff");
     }
-    const oauthPage = await oauthWorker.fetch(new Request(`${PUBLIC}/oauth/callback?state=nope`, { headers: { accept: "text/html" } }), env);
+    const oauthPage = await oauthWorker.fetch(new Request(`${PUBLIC}/oauth/callback?state=nope`, { headers: { accept: "text/html" } }), { ...env, VAULT_DOOR: env.OAUTH_DOOR });
     expect(oauthPage.status).toBe(400);
     expectPageHeaders(oauthPage.headers, "oauth failure page");
     expect(oauthPage.headers.get("cache-control")).toBe("no-store");
-    const oauthJson = await oauthWorker.fetch(new Request(`${PUBLIC}/oauth/nope`, { headers: { accept: "application/json" } }), env);
+    const oauthJson = await oauthWorker.fetch(new Request(`${PUBLIC}/oauth/nope`, { headers: { accept: "application/json" } }), { ...env, VAULT_DOOR: env.OAUTH_DOOR });
     expect(oauthJson.status).toBe(404);
     expect(oauthJson.headers.get("cache-control")).toBe("no-store");
     const slack = await slackWorker.fetch(new Request(`${PUBLIC}/slack/nope`), env as never);
@@ -134,7 +134,7 @@ describe("security headers and no-store (item 10)", () => {
       vault.env = { ...vault.env, OAUTH_CLIENTS: clients };
     });
     const body = new URLSearchParams({ csrf: await sessionCsrf(s.alice), session: created.body.id, target: "user" }).toString();
-    const res = await oauthWorker.fetch(new Request(`${PUBLIC}/oauth/start`, { method: "POST", body, headers: { cookie: `ks_session=${s.alice}`, "content-type": "application/x-www-form-urlencoded" }, redirect: "manual" }), env);
+    const res = await oauthWorker.fetch(new Request(`${PUBLIC}/oauth/start`, { method: "POST", body, headers: { cookie: `ks_session=${s.alice}`, "content-type": "application/x-www-form-urlencoded" }, redirect: "manual" }), { ...env, VAULT_DOOR: env.OAUTH_DOOR });
     const html = await res.text();
     expect(res.status, html).toBe(200);
     expect(res.headers.get("location")).toBeNull();

@@ -3,3 +3,5 @@
 export { default } from "../../workers/slack-events/src/index";
 export { OrgVault } from "../../durable-objects/org-vault";
 export { Directory } from "../../durable-objects/directory";
+// Its VAULT_DOOR binding points back at this worker's SlackDoor (vitest.config.ts).
+export { SlackDoor } from "../../durable-objects/doors/slack";

@@ -29,6 +29,11 @@ import { channels } from "./routes/channels";
 
 export { OrgVault } from "../../../durable-objects/org-vault";
 export { Directory } from "../../../durable-objects/directory";
+// One door per calling worker (DESIGN section 2): each other worker's service binding names one of
+// these entrypoints and reaches only that caller's methods. Only this worker binds VAULT.
+export { OAuthDoor } from "../../../durable-objects/doors/oauth";
+export { SlackDoor } from "../../../durable-objects/doors/slack";
+export { DevDoor } from "../../../durable-objects/doors/dev";
 
 /** 50 fields of 64 KiB each fit; anything larger is not a credential. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { deterministicToken, hashToken, tokenPreview } from "../../../lib/tokens";
 import type { SeedEnv } from "./seed";
-import { vaultStub } from "../../../durable-objects/vault-stub";
 
 export const BenchOrgBody = z.strictObject({
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/),
@@ -17,12 +16,12 @@ const APPS = ["exa", "openai", "anthropic", "stripe", "resend", "tavily", "groq"
  * one org credential, so a resolve of them makes the same decision in a small and a large org.
  */
 export async function createBenchOrg(env: SeedEnv, body: z.infer<typeof BenchOrgBody>) {
-  const org = await env.DIRECTORY.getByName("global").ensureOrg(body.slug, `Bench ${body.slug}`);
+  const door = env.VAULT_DOOR;
+  const org = await door.ensureOrg(body.slug, `Bench ${body.slug}`);
   const runtime = await deterministicToken("rt", org.id, env.DEV_SEED_SECRET, "bench-runtime");
   const owner = await deterministicToken("user", org.id, env.DEV_SEED_SECRET, "bench-owner");
-  const vault = vaultStub(env, org.id);
   const projects = Array.from({ length: 20 }, (_, i) => ({ slug: `p${i}`, name: `Project ${i}`, members: [] }));
-  await vault.provision({
+  await door.provision(org.id, {
     org: { id: org.id, slug: org.slug, name: org.name },
     members: [{ email: "owner@bench.test", name: "Owner", role: "owner" }],
     projects,
@@ -32,12 +31,11 @@ export async function createBenchOrg(env: SeedEnv, body: z.infer<typeof BenchOrg
     ],
   });
   // Only fill once: the org is reused by later runs against the same state.
-  const listed = await vault.listCredentials(owner, {});
-  if (listed.ok && listed.value.credentials.length === 0) {
+  if ((await door.countCredentials(org.id)) === 0) {
     // One org credential for each of the three resolved apps; the bulk goes to projects, over every app.
-    await vault.devBulkLoad({ credentials: 3, assignments: 0, apps: RESOLVED_APPS, projects: [], createdBy: "bench" });
+    await door.bulkLoad(org.id, { credentials: 3, assignments: 0, apps: RESOLVED_APPS, projects: [], createdBy: "bench" });
     if (body.credentials > 3) {
-      await vault.devBulkLoad({ credentials: body.credentials - 3, assignments: body.assignments, apps: APPS, projects: projects.map((p) => p.slug), createdBy: "bench" });
+      await door.bulkLoad(org.id, { credentials: body.credentials - 3, assignments: body.assignments, apps: APPS, projects: projects.map((p) => p.slug), createdBy: "bench" });
     }
   }
   return { org: org.id, runtime_token: runtime, owner_token: owner };

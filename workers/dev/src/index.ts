@@ -52,7 +52,7 @@ app.use("*", async (c, next) => {
 app.post("/dev/seed", async (c) => {
   if (c.env.DEV_MODE !== "true") return c.json({ error: { code: "not_found", message: "Dev mode is off." } }, 404);
   // The sandbox URL is configuration, never the request's origin.
-  return c.json(await seedDemo(c.env, new URL(c.env.PUBLIC_URL!).origin));
+  return c.json(await seedDemo(c.env, c.env.VAULT_DOOR, new URL(c.env.PUBLIC_URL!).origin));
 });
 
 app.post("/dev/bench-org", async (c) => {

@@ -1,16 +1,16 @@
 import { deterministicToken, hashToken, isOrgId, tokenPreview, type TokenKind } from "../../../lib/tokens";
-import type { Directory } from "../../../durable-objects/directory";
-import type { OrgVault } from "../../../durable-objects/org-vault";
-import { vaultStub } from "../../../durable-objects/vault-stub";
+import type { DevDoor } from "../../../durable-objects/doors/dev";
 import type { ProvisionSpec } from "../../../durable-objects/vault/identity";
+import type { DevSlackSeed } from "../../../durable-objects/vault/slack/dev-seed";
+import type { VaultResult } from "../../../lib/rpc";
 import type { SeedAnswer } from "../../../lib/schemas/dev";
 import { WORKSPACE as SANDBOX_WORKSPACE } from "./sandbox/slack-fake";
 
 export type { SeedAnswer };
 
 export interface SeedEnv {
-  VAULT: DurableObjectNamespace<OrgVault>;
-  DIRECTORY: DurableObjectNamespace<Directory>;
+  /** The dev worker's only way to the platform's state: the api worker's DevDoor (durable-objects/doors/dev.ts). */
+  VAULT_DOOR: Service<DevDoor>;
   DEV_SEED_SECRET: string;
   /** Signs org ids: the api worker's value (scripts/dev.mjs writes it to every worker's .dev.vars). */
   ORG_ID_KEY: string;
@@ -33,17 +33,23 @@ export const DEMO = {
 
 
 /**
- * How the seed's spec reaches the vault. The vault accepts its pre-made tokens only in dev mode;
- * the api test suite, whose vault runs as in production, writes those token rows itself.
+ * What the seed needs from the platform: the DevDoor's methods. The api test suite, whose vault
+ * runs as in production (no DevDoor, pre-made tokens refused), passes its own (test/api/helpers.ts).
  */
-export type Provisioner = (vault: DurableObjectStub<OrgVault>, spec: ProvisionSpec) => Promise<void>;
+export interface SeedDoor {
+  ensureOrg(slug: string, name: string): Promise<{ id: string; slug: string; name: string }>;
+  addUser(email: string, orgId: string): Promise<void>;
+  provision(orgId: string, spec: ProvisionSpec): Promise<void>;
+  configureSandbox(orgId: string, settings: { sandboxUrl: string }): Promise<void>;
+  seedSlack(orgId: string, seed: DevSlackSeed): Promise<VaultResult<{ installed: boolean }>>;
+}
 
 /**
  * Creates the demo org if it is missing; the same answer on every call. Tokens are derived from
  * DEV_SEED_SECRET so they can be answered again; the vault still stores only their hashes.
  */
-export async function seedDemo(env: SeedEnv, apiUrl: string, provision: Provisioner = (vault, spec) => vault.provision(spec)): Promise<SeedAnswer> {
-  const org = await env.DIRECTORY.getByName("global").ensureOrg(DEMO.org.slug, DEMO.org.name);
+export async function seedDemo(env: Omit<SeedEnv, "VAULT_DOOR">, door: SeedDoor, apiUrl: string): Promise<SeedAnswer> {
+  const org = await door.ensureOrg(DEMO.org.slug, DEMO.org.name);
   if (!(await isOrgId(env.ORG_ID_KEY, org.id))) {
     throw new Error(`The local state holds org ${org.slug} under an id this ORG_ID_KEY did not sign (state from before verifiable org ids, or a changed .dev.vars). Stop the stack, delete the state directory (KEYSTROKE_STATE_DIR, default .wrangler/state) and run npm run dev again.`);
   }
@@ -60,15 +66,13 @@ export async function seedDemo(env: SeedEnv, apiUrl: string, provision: Provisio
     projects: DEMO.projects.map((p) => ({ slug: p.slug, name: p.name, members: p.members.map((m) => ({ ...m })) })),
     tokens,
   };
-  const vault = vaultStub(env, org.id);
-  await provision(vault, spec);
+  await door.provision(org.id, spec);
   // Providers, Slack and the agent runtime of the demo org are the sandbox on this same origin.
-  if (env.DEV_MODE === "true") await vault.devConfigure({ sandboxUrl: apiUrl });
+  if (env.DEV_MODE === "true") await door.configureSandbox(org.id, { sandboxUrl: apiUrl });
   // The sandbox Slack workspace (fixture ids), its bot token sealed like any secret, and
   // #deploys bound in mode `all`, so signed fixture events can be posted at once (SPEC 11).
-  if (env.DEV_MODE === "true") await seedSlack(vault, env.DEV_SEED_SECRET);
-  const directory = env.DIRECTORY.getByName("global");
-  for (const m of DEMO.members) await directory.addUser(m.email, org.id);
+  if (env.DEV_MODE === "true") await seedSlack(door, org.id, env.DEV_SEED_SECRET);
+  for (const m of DEMO.members) await door.addUser(m.email, org.id);
   return {
     org: { id: org.id, slug: org.slug, name: org.name },
     api_url: apiUrl,
@@ -81,11 +85,11 @@ export async function seedDemo(env: SeedEnv, apiUrl: string, provision: Provisio
 /** The agent #deploys is bound to in the demo. */
 export const DEMO_SLACK_AGENT = "deploy-helper";
 
-async function seedSlack(vault: DurableObjectStub<OrgVault>, seedSecret: string): Promise<void> {
+async function seedSlack(door: SeedDoor, orgId: string, seedSecret: string): Promise<void> {
   const w = SANDBOX_WORKSPACE;
   // Not a Slack token (the fake Slack accepts any); derived so every seed call stores the same one.
   const botToken = `xoxb-sandbox-${(await hashToken(`${seedSecret}:slack-bot`)).slice(0, 32)}`;
-  const r = await vault.devSeedSlack({
+  const r = await door.seedSlack(orgId, {
     install: {
       appId: w.appId, teamId: w.teamId, teamName: w.teamName, enterpriseId: null, isEnterpriseInstall: false,
       botUserId: w.botUserId, botId: w.botId, botToken, scopes: [...w.scopes], installerUserId: w.people[0], installedBy: null,

@@ -1,39 +1,34 @@
 import { Hono, type Context } from "hono";
-import type { OrgVault } from "../../../durable-objects/org-vault";
-import { vaultStub } from "../../../durable-objects/vault-stub";
+import type { OAuthDoor } from "../../../durable-objects/doors/oauth";
+import { orgDoor } from "../../../durable-objects/doors/org-door";
 import type { ErrorBody } from "../../../lib/errors";
 import { AppError } from "../../../lib/errors";
-import { accountFrom, idTokenClaims, tokenSet, type ProviderConfig } from "../../../lib/oauth";
 import { ConnectChoice, targetsFromForm } from "../../../lib/schemas/connect";
 import { ZodError } from "zod";
-import { hashToken, parseToken } from "../../../lib/tokens";
+import { parseToken } from "../../../lib/tokens";
+import type { Me } from "../../../lib/schemas/identity";
 import { platformOrigin } from "../../../lib/origin";
 import { ICON, ICON_PATH, STYLES } from "../../shared/layout";
 import { errorBodyOf, errorPage } from "../../shared/error-page";
 import { csrfToken, csrfValid, sessionToken, webSession } from "../../shared/session";
 import { noStoreByDefault, securityHeaders } from "../../shared/security";
 import { ConnectForm, postedValues } from "../../shared/connect-form";
-import { authorizationUrl, exchangeCode, fetchUserinfo, generateCodeVerifier, generateState } from "../../../providers/oauth-client";
-import { timeoutFor } from "../../../providers/outbound-fetch";
-import type { NewGrant } from "../../../durable-objects/vault/oauth-credentials";
 
 export interface OAuthEnv {
-  VAULT: DurableObjectNamespace<OrgVault>;
-  ROUTES: KVNamespace;
-  /** Secret: signs org ids (README, "Org ids"); the same value as the api worker's. */
-  ORG_ID_KEY: string;
+  /** The api worker's OAuthDoor (durable-objects/doors/oauth.ts): the connect flow's steps, nothing else. */
+  VAULT_DOOR: Service<OAuthDoor>;
   PUBLIC_URL?: string;
   /** "true" only in local dev (workers/oauth/.dev.vars): then, without PUBLIC_URL, the request's loopback origin. */
   DEV_MODE?: string;
-  /** Optional cap (ms) on provider call timeouts (providers/outbound-fetch.ts). */
-  OUTBOUND_TIMEOUT_MS?: string;
 }
 type C = Context<{ Bindings: OAuthEnv }>;
 
 /**
- * /oauth/start and /oauth/callback (SPEC section 6, step 3). State is `<orgId>.<random>`, so the
- * callback knows its vault; the vault keeps only its hash, single use, bound to the session and
- * the member. Every failure ends the session `failed` with a readable reason and stores nothing.
+ * /oauth/start and /oauth/callback (SPEC section 6, step 3): cookies, CSRF, one vault call per
+ * request and the page or redirect. The flow itself (state, PKCE, code exchange, identity,
+ * storing) is the vault's (durable-objects/vault/oauth-connect.ts), so no client secret or
+ * verifier reaches this worker. State is `<orgId>.<random>`, so the callback knows its vault.
+ * Every failure ends the session `failed` with a readable reason and stores nothing.
  */
 const app = new Hono<{ Bindings: OAuthEnv }>();
 
@@ -42,16 +37,17 @@ app.use("*", securityHeaders, noStoreByDefault, webSession);
 
 const origin = (c: C) => platformOrigin(c.env, c.req.url);
 const redirectUri = (c: C) => `${origin(c)}/oauth/callback`;
-const vaultOf = (c: C, orgId: string) => vaultStub(c.env, orgId);
+const vaultOf = (c: C, orgId: string) => orgDoor(c.env.VAULT_DOOR, orgId);
+
+const navOf = (c: C, me: Me | null) => (me?.member ? { member: me.member.email, role: me.member.role, csrf: csrfToken(c), current: "/catalog" } : undefined);
 
 /** The signed-in member for the page header; none when the session cannot be read (the page still renders). */
 async function navFor(c: C): Promise<{ member: string; role: string; csrf: string; current: string } | undefined> {
   const token = sessionToken(c);
   if (!token) return undefined;
   try {
-    const me = await vaultOf(c, parseToken(token)!.orgId).me(token);
-    if (!me.ok || !me.value.member) return undefined;
-    return { member: me.value.member.email, role: me.value.member.role, csrf: csrfToken(c), current: "/catalog" };
+    const me = await vaultOf(c, parseToken(token)!.orgId).describeMe(token);
+    return me.ok ? navOf(c, me.value) : undefined;
   } catch {
     return undefined;
   }
@@ -63,13 +59,13 @@ const SESSION_ID = /^cs_[a-z2-7]{20}$/;
  * Every browser error of this worker: the product's page with the reason, the fix and a way back
  * (to the form while the connect session can still be completed, else to the catalog and Apps).
  */
-async function failurePage(c: C, error: ErrorBody, status: number, formOf?: string, heading = "The connection did not complete") {
+async function failurePage(c: C, error: ErrorBody, status: number, formOf?: string, heading = "The connection did not complete", viewer?: Me | null) {
   const back = formOf && SESSION_ID.test(formOf) ? `/connect/${formOf}` : null;
   return errorPage(c, error, {
     status,
     heading,
     title: status === 404 ? "Not found" : "Connection failed",
-    nav: await navFor(c),
+    nav: viewer === undefined ? await navFor(c) : navOf(c, viewer),
     actions: (
       <>
         {back ? <a class="button" href={back}>Back to the form</a> : <a class="button" href="/catalog">Connect an app</a>}
@@ -78,6 +74,10 @@ async function failurePage(c: C, error: ErrorBody, status: number, formOf?: stri
     ),
   });
 }
+
+/** A connect step the vault refused: its answer names the viewer, so the page needs no second call. */
+const stepFailure = (c: C, failed: { error: ErrorBody; status: number; viewer?: Me | null }, formOf?: string) =>
+  failurePage(c, failed.error, failed.status, formOf, undefined, failed.viewer);
 
 const bodyOf = (e: unknown): ErrorBody => errorBodyOf(e, "Something went wrong while connecting.");
 
@@ -138,24 +138,12 @@ app.post("/oauth/start", async (c) => {
     if (!options?.ok || !nav) return failurePage(c, error, 400, session);
     return c.html(<ConnectForm o={options.value} s={{ email: nav.member, role: nav.role, csrf: nav.csrf }} error={error} values={postedValues(form)} />, 400);
   }
-  const state = `${orgId}.${generateState()}`;
-  const verifier = generateCodeVerifier();
-  const begun = await vaultOf(c, orgId).beginOAuth(token, session, choice, { hash: await hashToken(state), verifier, redirectUri: redirectUri(c) });
+  // The vault makes the state and the PKCE verifier and answers only the provider's URL.
+  const begun = await vaultOf(c, orgId).beginConnect(token, session, choice, redirectUri(c));
   // A refused choice goes back to the form; a session that ended starts over from the catalog.
-  if (!begun.ok) return failurePage(c, begun.error, begun.status, begun.error.details?.field === "name" || !["conflict", "not_found"].includes(begun.error.code) ? session : undefined);
-  const url = authorizationUrl(begun.value.config, redirectUri(c), state, begun.value.config.pkce ? verifier : null);
-  return c.html(<ToProvider url={url.toString()} app={begun.value.config.app} />);
+  if (!begun.ok) return stepFailure(c, begun, begun.error.details?.field === "name" || !["conflict", "not_found"].includes(begun.error.code) ? session : undefined);
+  return c.html(<ToProvider url={begun.value.url} app={begun.value.app} />);
 });
-
-/** The account behind the new tokens, read where the provider keeps it. */
-async function identify(cfg: ProviderConfig, data: Record<string, unknown>, accessToken: string, timeoutMs: number) {
-  if (cfg.identity.source === "token_response") return accountFrom(cfg.identity, data);
-  if (cfg.identity.source === "id_token") {
-    if (typeof data.id_token !== "string") throw new AppError("upstream_error", "The provider sent no id_token.");
-    return accountFrom(cfg.identity, idTokenClaims(data.id_token));
-  }
-  return accountFrom(cfg.identity, await fetchUserinfo(cfg, accessToken, timeoutMs));
-}
 
 app.get("/oauth/callback", async (c) => {
   const state = c.req.query("state") ?? "";
@@ -163,45 +151,10 @@ app.get("/oauth/callback", async (c) => {
   if (!orgId) return failurePage(c, { code: "invalid_request", message: "This sign-in link is malformed.", fix: "Start the connection again.", details: { field: "state" } }, 400);
   const token = sessionToken(c);
   if (!token || parseToken(token)?.orgId !== orgId) return failurePage(c, { code: "unauthorized", message: "Sign in as the member who started this connection, then start it again." }, 401);
-  const vault = vaultOf(c, orgId);
-  const stateHash = await hashToken(state);
-
-  const consumed = await vault.consumeOAuthState(token, stateHash);
-  if (!consumed.ok) return failurePage(c, consumed.error, consumed.status);
-  const { session, config, verifier } = consumed.value;
-
-  const providerError = c.req.query("error");
-  if (providerError) {
-    const reason = providerError === "access_denied" ? `You declined access at ${config.app}; nothing was stored.` : `${config.app} answered: ${providerError}. Nothing was stored.`;
-    await vault.failOAuth(token, stateHash, reason);
-    return failurePage(c, { code: "upstream_error", message: reason, fix: "Start the connection again to retry." }, 400);
-  }
-  // From here on the state is spent: every failure fails the session, and tokens the provider
-  // already issued are revoked upstream (the vault decides when that is safe: revokeNewGrant).
-  const timeoutMs = timeoutFor(c.env, "provider");
-  let grant: NewGrant | undefined;
-  try {
-    const code = c.req.query("code");
-    if (!code) throw new AppError("upstream_error", "The provider sent no authorization code.");
-    const data = await exchangeCode(config, consumed.value.redirectUri, code, verifier, timeoutMs);
-    if (config.slack) {
-      // A bot install: the workspace and its bot, recorded with the route team -> org.
-      const installed = await vault.completeSlackInstall(token, stateHash, data as Parameters<typeof vault.completeSlackInstall>[2]);
-      if (!installed.ok) throw AppError.fromBody(installed.error, installed.status);
-      return c.redirect(`/apps?connected=${session}`, 303);
-    }
-    const tokens = tokenSet(data, Date.now(), config.scopeSeparator, config.scopes);
-    grant = { session, app: config.app, tokens: { accessToken: tokens.accessToken, ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}) }, account: null };
-    const account = await identify(config, data, tokens.accessToken, timeoutMs);
-    grant.account = account.id;
-    const stored = await vault.completeOAuth(token, stateHash, tokens, account);
-    if (!stored.ok) throw AppError.fromBody(stored.error, stored.status);
-  } catch (e) {
-    const error = bodyOf(e);
-    await vault.failOAuth(token, stateHash, `${error.message} Nothing was stored.`, grant);
-    return failurePage(c, error, e instanceof AppError && e.httpStatus < 500 ? e.httpStatus : 502);
-  }
-  return c.redirect(`/apps?connected=${session}`, 303);
+  // One call: the vault consumes the state, exchanges the code, stores the connection and ends the session.
+  const done = await vaultOf(c, orgId).finishConnect(token, { state, code: c.req.query("code") ?? null, error: c.req.query("error") ?? null });
+  if (!done.ok) return stepFailure(c, done);
+  return c.redirect(done.value.redirect, 303);
 });
 
 // This worker serves browsers: its errors are pages (JSON only for a client that asks for it).

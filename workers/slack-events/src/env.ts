@@ -1,13 +1,10 @@
-import type { Directory } from "../../../durable-objects/directory";
-import type { OrgVault } from "../../../durable-objects/org-vault";
+import type { SlackDoor } from "../../../durable-objects/doors/slack";
 
 /** Bindings of the slack-events worker (workers/slack-events/wrangler.toml). */
 export interface SlackEnv {
-  VAULT: DurableObjectNamespace<OrgVault>;
-  DIRECTORY: DurableObjectNamespace<Directory>;
+  /** The api worker's SlackDoor (durable-objects/doors/slack.ts): route lookup and the event hand-off, nothing else. */
+  VAULT_DOOR: Service<SlackDoor>;
   ROUTES: KVNamespace;
-  /** Secret: signs org ids (README, "Org ids"); the same value as the api worker's. */
-  ORG_ID_KEY: string;
   /** Secret: the Slack app's signing secret (Basic Information -> App Credentials). */
   SLACK_SIGNING_SECRET?: string;
   /** Secret, optional: the previous signing secret while a rotation is under way. */

@@ -4,21 +4,17 @@ import type { SlackEnv } from "./env";
 
 /**
  * Installation -> org. KV first (read-mostly, cached at the edge); a miss asks the Directory,
- * the authority, and re-fills KV in the background. A KV miss never means "unknown" on its own:
- * the install may have just happened in another location.
+ * the authority, which re-fills KV itself (this worker only reads KV). A KV miss never means
+ * "unknown" on its own: the install may have just happened in another location.
  */
-export async function orgForRoute(env: SlackEnv, keys: RouteKey[], waitUntil: (p: Promise<unknown>) => void): Promise<{ route: RouteKey; orgId: string } | null> {
+export async function orgForRoute(env: SlackEnv, keys: RouteKey[]): Promise<{ route: RouteKey; orgId: string } | null> {
   for (const route of keys) {
     const cached = await env.ROUTES.get(routeKvKey(route), { cacheTtl: ROUTE_CACHE_TTL_SECONDS });
     if (cached) return { route, orgId: cached };
   }
-  const directory = env.DIRECTORY.getByName("global");
   for (const route of keys) {
-    const orgId = await directory.slackRoute(route);
-    if (orgId) {
-      waitUntil(env.ROUTES.put(routeKvKey(route), orgId).catch(() => undefined));
-      return { route, orgId };
-    }
+    const orgId = await env.VAULT_DOOR.findOrgForRoute(route);
+    if (orgId) return { route, orgId };
   }
   return null;
 }

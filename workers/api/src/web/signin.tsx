@@ -95,7 +95,7 @@ signin.post("/signin", async (c) => {
   const orgs = await c.env.DIRECTORY.getByName("global").orgsOfUser(email);
   const org = orgs[0];
   if (!org) return c.html(<Failed error={{ message: `No member ${email}.`, fix: "Pick one of the listed users." }} />, 404);
-  const r = await vaultStub(c.env, org.id).devSignIn(email);
+  const r = await (await vaultStub(c.env, org.id).openDevTools()).signIn(email);
   if (!r.ok) return c.html(<Failed error={r.error} />, r.status as 403);
   await startSession(c, r.value.token);
   return c.redirect(safeNext(c, typeof form.next === "string" ? form.next : undefined), 303);

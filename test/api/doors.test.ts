@@ -1,0 +1,74 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { newOrgId, newToken } from "../../lib/tokens";
+import { seed, vaultOf, type Seed } from "./helpers";
+
+/**
+ * Issue 12, build 2: one door per caller. The oauth, slack-events and dev workers bind no Durable
+ * Object, only a service with their own entrypoint of the api worker (their wrangler.toml; the
+ * config test in test/lib/doors-config.test.ts). Here each door is bound back to this worker
+ * (vitest.config.ts) and asked for what it must not have.
+ */
+let s: Seed;
+beforeAll(async () => {
+  s = await seed();
+});
+
+/** A method the entrypoint does not define: Workers RPC rejects the call itself. */
+async function refusedCall(door: object, method: string, ...args: unknown[]): Promise<string> {
+  const fn = (door as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!;
+  const e = await fn(...args).then(() => null, (err: unknown) => err);
+  expect(e, method).toBeInstanceOf(Error);
+  return (e as Error).message;
+}
+
+// Member methods (the api's), tokenless ones of other callers, and the dev-only ones.
+const MEMBER = ["me", "describeMe", "listCredentials", "getCredential", "createApiKey", "revokeCredential", "listMembers", "putAssignment", "runtimeResolve"];
+const TOKENLESS = ["webSignIn", "provision", "installSlack", "createCliLogin", "pollCliLogin", "slackEvent"];
+const DEV = ["openDevTools", "devSignIn", "devConfigure", "configureSandbox", "seedSlack", "bulkLoad", "ensureOrg", "addUser"];
+
+describe("the slack-events door", () => {
+  it("reaches no member, connect, sign-in or dev method, for any org", async () => {
+    for (const m of [...MEMBER, ...TOKENLESS, ...DEV, "beginConnect", "finishConnect"]) {
+      expect(await refusedCall(env.SLACK_DOOR, m, s.org.id, s.alice)).toMatch(/does not implement|not a function|no such method/i);
+    }
+  });
+
+  it("answers its own two calls: a route lookup and a hand-off the vault checks against its installations", async () => {
+    expect(await env.SLACK_DOOR.findOrgForRoute("team:T0NOTINSTALLED")).toBeNull();
+    const r = await env.SLACK_DOOR.receiveSlackEvent(s.org.id, { kind: "message", route: "team:T0NOTINSTALLED" });
+    expect(r.ok).toBe(false);
+    // An org id nobody minted is refused before any vault, as data (401), not as a thrown error.
+    const forged = await env.SLACK_DOOR.receiveSlackEvent("o" + "a".repeat(31), {});
+    expect(forged).toMatchObject({ ok: false, status: 401, error: { code: "unauthorized" } });
+  });
+});
+
+describe("the oauth door", () => {
+  it("reaches no member method beyond the connect flow, and no tokenless or dev method", async () => {
+    for (const m of [...MEMBER.filter((x) => x !== "describeMe"), ...TOKENLESS, ...DEV, "receiveSlackEvent", "findOrgForRoute"]) {
+      expect(await refusedCall(env.OAUTH_DOOR, m, s.org.id, s.alice)).toMatch(/does not implement|not a function|no such method/i);
+    }
+  });
+
+  it("forwards the connect flow's calls to the org's vault, which checks the member's token", async () => {
+    expect(await env.OAUTH_DOOR.describeMe(s.org.id, s.alice)).toMatchObject({ ok: true, value: { member: { email: "alice@acme.test" } } });
+    expect(await env.OAUTH_DOOR.describeMe(s.org.id, newToken("user", s.org.id))).toMatchObject({ ok: false, status: 401 });
+    expect(await env.OAUTH_DOOR.finishConnect(s.org.id, s.alice, { state: `${s.org.id}.unknown`, code: "c", error: null })).toMatchObject({ ok: false });
+    const other = await newOrgId("a-key-nobody-uses-0123456789abcdef012345");
+    expect(await env.OAUTH_DOOR.describeMe(other, newToken("user", other))).toMatchObject({ ok: false, status: 401, error: { code: "unauthorized" } });
+  });
+});
+
+describe("dev methods", () => {
+  it("live outside the production class and refuse without DEV_MODE, through the DevDoor and the vault alike", async () => {
+    expect(env.DEV_MODE).toBe("");
+    const refusal = (p: Promise<unknown>) => p.then(() => "answered", (e: unknown) => (e instanceof Error ? e.message : String(e)));
+    expect(await refusal(env.DEV_DOOR.ensureOrg("nope", "Nope"))).toMatch(/dev mode/i);
+    expect(await refusal(env.DEV_DOOR.configureSandbox(s.org.id, { sandboxUrl: "http://localhost:1" }))).toMatch(/dev mode/i);
+    expect(await refusal(Promise.resolve().then(() => vaultOf(s.org.id).openDevTools()))).toMatch(/dev mode/i);
+    for (const m of ["devSignIn", "devConfigure", "devBulkLoad", "devSeedSlack"]) {
+      expect(await refusedCall(vaultOf(s.org.id), m, "alice@acme.test")).toMatch(/does not implement|not a function|no such method/i);
+    }
+  });
+});
