@@ -1,4 +1,5 @@
 import type { ErrorBody } from "./errors";
+import type { Me } from "./schemas/identity";
 
 /**
  * What every vault RPC answers. Errors travel as data because Workers RPC keeps only an Error's
@@ -6,3 +7,9 @@ import type { ErrorBody } from "./errors";
  * or renders it. Here, not in the vault, so callers need none of the vault's internals.
  */
 export type VaultResult<T> = { ok: true; value: T } | { ok: false; error: ErrorBody; status: number };
+
+/**
+ * The oauth worker's connect steps (beginConnect, finishConnect): a failure also says who is
+ * signed in, so its error page needs no second vault call for the page header.
+ */
+export type ConnectAnswer<T> = { ok: true; value: T } | { ok: false; error: ErrorBody; status: number; viewer: Me | null };

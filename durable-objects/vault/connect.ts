@@ -194,8 +194,8 @@ const StateRow = z.object({
 
 const stateAad = (orgId: string, stateHash: string) => `${orgId}|oauth_state|${stateHash}`;
 
-/** Records the state (hashed) and the PKCE verifier (sealed) before the browser leaves for the provider. */
-export async function beginOAuth(ctx: VaultContext, actor: Actor, p: Principal, id: string, choice: ConnectChoice, state: { hash: string; verifier: string | null; redirectUri: string }): Promise<SessionRow> {
+/** Records the state (hashed) and the PKCE verifier (sealed) before the browser leaves for the provider (oauth-connect.ts). */
+export async function saveState(ctx: VaultContext, actor: Actor, p: Principal, id: string, choice: ConnectChoice, state: { hash: string; verifier: string | null; redirectUri: string }): Promise<SessionRow> {
   const row = openSession(ctx, p, id);
   const app = appOf(ctx, row.app)!;
   if (app.kind !== "oauth") throw invalidField("app", `${app.name} takes secret fields, not an OAuth connection.`);

@@ -5,6 +5,7 @@ import oauthWorker from "../../workers/oauth/src/index";
 import { provider, sandboxOAuth } from "../../workers/dev/src/sandbox/oauth";
 import { call, openSecret, providerLink, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
 import { sessionCsrf } from "../../workers/shared/session";
+import { open, parseKeyring } from "../../lib/crypto";
 
 /**
  * The connect flow in workerd, for what the stack cannot reach: expiry (the clock is moved by
@@ -58,7 +59,9 @@ beforeEach(async () => {
 afterEach(() => vi.restoreAllMocks());
 
 const cookie = (token = s.alice) => `ks_session=${token}; ks_csrf=${CSRF}`;
-const oauth = (path: string, init: RequestInit = {}) => oauthWorker.fetch(new Request(ORIGIN + path, { ...init, headers: { cookie: cookie(), ...init.headers } }), env);
+/** The oauth worker as deployed: its one binding is the api worker's OAuthDoor (here: this test worker's own). */
+const oauth = (path: string, init: RequestInit = {}, door: object = env.OAUTH_DOOR) =>
+  oauthWorker.fetch(new Request(ORIGIN + path, { ...init, headers: { cookie: cookie(), ...init.headers } }), { ...env, VAULT_DOOR: door as typeof env.OAUTH_DOOR });
 const page = (path: string, init: RequestInit = {}) => exports.default.fetch(new Request(ORIGIN + path, { ...init, headers: { cookie: cookie(), ...init.headers } }));
 const form = (fields: Record<string, string>) => ({ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
 
@@ -305,8 +308,10 @@ describe("a code exchange that never answers (issue 11 item 6)", () => {
     const callback = await toCallback(id, `hang-${uid(6)}`);
     const before = await credentialRows();
     fail = (p) => (p.endsWith("/token") ? new Promise<Response>(() => undefined) : null);
+    // The exchange runs in the vault, under the vault's timeout.
+    await setVaultEnv({ OUTBOUND_TIMEOUT_MS: "300" });
     const started = Date.now();
-    const res = await oauthWorker.fetch(new Request(ORIGIN + callback, { headers: { cookie: cookie() } }), { ...env, OUTBOUND_TIMEOUT_MS: "300" });
+    const res = await oauth(callback);
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(res.status).toBe(502);
     expect(await getSession(id)).toMatchObject({ status: "failed", error: "The provider's token endpoint did not answer within 0.3 s. Nothing was stored." });
@@ -354,7 +359,7 @@ describe("connect names and failures after the state is spent (issue 11 item 9)"
     const refused = await oauth("/oauth/start", form({ csrf: CSRF, session: id, target: "project:support", name }));
     expect(refused.status).toBe(409);
     expect(await refused.text()).toContain(`github/project/support/${name}`);
-    const rpc = await vaultOf(s.org.id).beginOAuth(s.alice, id, { targets: [{ type: "project", project: "support" }], name }, { hash: "x".repeat(43), verifier: null, redirectUri: `${ORIGIN}/oauth/callback` });
+    const rpc = await vaultOf(s.org.id).beginConnect(s.alice, id, { targets: [{ type: "project", project: "support" }], name }, `${ORIGIN}/oauth/callback`);
     expect(rpc).toMatchObject({ ok: false, status: 409, error: { code: "conflict", details: { field: "name" } } });
     expect(await stateRows(id)).toEqual([]);
     expect(hits).toEqual([]);
@@ -407,6 +412,71 @@ describe("connect names and failures after the state is spent (issue 11 item 9)"
     expect(provider.stats.revoked).toBe(revokedBefore + 1);
     expect((await audit()).find((e) => e.target === known)).toMatchObject({ outcome: "failed", detail: { skipped: "account_in_use" } });
     expect((await getSession(known)).status).toBe("failed");
+  });
+});
+
+describe("the connect flow runs in the vault (issue 12 build 3)", () => {
+  /** The oauth worker's door, recording each call it makes and the answer it gets back. */
+  const recordingDoor = () => {
+    const calls: { method: string; answer: unknown }[] = [];
+    const real = env.OAUTH_DOOR as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const door = new Proxy({}, {
+      get(_t, method) {
+        if (typeof method !== "string" || method === "then") return undefined;
+        return async (...args: unknown[]) => {
+          const answer = await real[method]!(...args);
+          calls.push({ method, answer });
+          return answer;
+        };
+      },
+    });
+    return { door, calls };
+  };
+  /** The sealed PKCE verifier of the session's state, opened as the vault would. */
+  const verifierOf = (session: string) =>
+    runInDurableObject(vaultOf(s.org.id), async (_i, state) => {
+      const row = state.storage.sql.exec(`SELECT state_hash, verifier FROM oauth_states WHERE session_id = ?`, session).one();
+      return open(parseKeyring(env.VAULT_KEYS), s.org.id, String(row.verifier), `${s.org.id}|oauth_state|${String(row.state_hash)}`);
+    });
+  const SECRET = "keystroke-dev-secret";
+
+  it("/oauth/start and /oauth/callback make one vault call each; no answer holds the client secret, the verifier or the tokens", async () => {
+    const id = await newSession("github");
+    const start = recordingDoor();
+    const started = await oauth("/oauth/start", form({ csrf: CSRF, session: id, target: "project:support" }), start.door);
+    expect(started.status, await started.clone().text()).toBe(200);
+    expect(start.calls.map((c) => c.method)).toEqual(["beginConnect"]);
+    const verifier = await verifierOf(id);
+    expect(verifier.length).toBeGreaterThanOrEqual(43);
+    const authorize = new URL(providerLink(await started.text()));
+    const consent = await sandboxOAuth.fetch(new Request("http://sandbox.test/github/authorize", form({ ...Object.fromEntries(authorize.searchParams), decision: "approve", login: `one-${uid(6)}` })));
+    const back = new URL(consent.headers.get("location")!);
+
+    const finish = recordingDoor();
+    const done = await oauth(back.pathname + back.search, {}, finish.door);
+    expect(done.status, await done.clone().text()).toBe(303);
+    expect(finish.calls.map((c) => c.method)).toEqual(["finishConnect"]);
+    const tokens = await openSecret(s.org.id, (await getSession(id)).credentials[0].id);
+    for (const said of [JSON.stringify(start.calls), JSON.stringify(finish.calls)]) {
+      expect(said).not.toContain(SECRET);
+      expect(said).not.toContain(verifier);
+      expect(said).not.toContain(tokens.accessToken!);
+    }
+  });
+
+  it("a declined consent is one call too: the failure page's header comes with the answer", async () => {
+    const id = await newSession("github");
+    const callback = new URL(ORIGIN + (await toCallback(id, `no-${uid(6)}`)));
+    callback.searchParams.delete("code");
+    callback.searchParams.set("error", "access_denied");
+    const rec = recordingDoor();
+    const res = await oauth(callback.pathname + callback.search, {}, rec.door);
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain("You declined access at github; nothing was stored.");
+    expect(html).toContain("alice@acme.test");
+    expect(rec.calls.map((c) => c.method)).toEqual(["finishConnect"]);
+    expect(await getSession(id)).toMatchObject({ status: "failed", error: "You declined access at github; nothing was stored." });
   });
 });
 
