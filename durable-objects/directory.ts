@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
+import { routeKvKey } from "../lib/slack/routing";
 import { newOrgId } from "../lib/tokens";
 import type { VaultEnv } from "./env";
 import { migrate, type Migration } from "./migrations";
@@ -64,26 +65,41 @@ export class Directory extends DurableObject<VaultEnv> {
       .map((r) => OrgRow.parse(r));
   }
 
-  // ---- slack routes (team:<id> | enterprise:<id> -> org); KV slack-route:* caches them ----
+  // ---- slack routes (team:<id> | enterprise:<id> -> org) ----
+  // The Directory is the authority and the only writer of their KV cache (slack-route:*): it
+  // writes KV after its own row changes, and re-fills it when a reader's KV miss asks here.
+  // Everyone else only reads KV (docs/storage.md).
 
-  /** The org a Slack installation routes to, or null. The authority behind the KV cache. */
-  async slackRoute(routeKey: string): Promise<string | null> {
+  #routeOwner(routeKey: string): string | null {
     const row = this.ctx.storage.sql.exec(`SELECT org_id FROM slack_routes WHERE route_key = ?`, routeKey).toArray()[0];
     return row ? String(row.org_id) : null;
   }
 
+  /** The org a Slack installation routes to, or null. Asked on a KV miss, so a hit re-fills KV. */
+  async slackRoute(routeKey: string): Promise<string | null> {
+    const orgId = this.#routeOwner(routeKey);
+    if (orgId) await this.env.ROUTES.put(routeKvKey(routeKey), orgId);
+    return orgId;
+  }
+
   /** Claims a route for an org; refuses (answering the owner) when another org holds it. */
   async claimSlackRoute(routeKey: string, orgId: string): Promise<{ ok: true } | { ok: false; orgId: string }> {
-    const sql = this.ctx.storage.sql;
-    const row = sql.exec(`SELECT org_id FROM slack_routes WHERE route_key = ?`, routeKey).toArray()[0];
-    if (row && String(row.org_id) !== orgId) return { ok: false, orgId: String(row.org_id) };
-    if (!row) sql.exec(`INSERT INTO slack_routes (route_key, org_id, created_at) VALUES (?, ?, ?)`, routeKey, orgId, Date.now());
+    const owner = this.#routeOwner(routeKey);
+    if (owner !== null && owner !== orgId) return { ok: false, orgId: owner };
+    if (owner === null) this.ctx.storage.sql.exec(`INSERT INTO slack_routes (route_key, org_id, created_at) VALUES (?, ?, ?)`, routeKey, orgId, Date.now());
+    await this.env.ROUTES.put(routeKvKey(routeKey), orgId);
     return { ok: true };
   }
 
-  /** Releases a route only if this org still holds it (an uninstall must not drop a newer owner's route). */
+  /**
+   * Releases a route only if this org still holds it (an uninstall must not drop a newer owner's
+   * route). KV then follows the row: gone when no org holds the route, the owner's when one does.
+   */
   async releaseSlackRoute(routeKey: string, orgId: string): Promise<boolean> {
     const deleted = this.ctx.storage.sql.exec(`DELETE FROM slack_routes WHERE route_key = ? AND org_id = ? RETURNING route_key`, routeKey, orgId).toArray();
+    const owner = this.#routeOwner(routeKey);
+    if (owner === null) await this.env.ROUTES.delete(routeKvKey(routeKey));
+    else await this.env.ROUTES.put(routeKvKey(routeKey), owner);
     return deleted.length > 0;
   }
 }

@@ -61,6 +61,14 @@ describe("single sources", () => {
     expect(knows).toEqual([]);
   });
 
+  it("only the Directory writes the Slack route cache", () => {
+    expect(everywhere().filter((f) => /ROUTES\.(put|delete)\(/.test(read(f)))).toEqual(["durable-objects/directory.ts"]);
+  });
+
+  it("the Slack hand-off is validated once, in the vault", () => {
+    expect(everywhere().filter((f) => /SlackHandoff\.(safeParse|parse)\(/.test(read(f)))).toEqual(["durable-objects/vault/slack/inbox.ts"]);
+  });
+
   it("fromZodError names the field, says a missing one is required and never reads zod's text", () => {
     const input = { app: "exa", targets: [{ type: "org" }, { type: "org", project: "x" }] };
     const unknown = fromZodError(SetCredentialsBody.safeParse({ ...input, fields: { apiKey: "k" } }).error!, { input });

@@ -1,7 +1,7 @@
 import { credentialAad, seal } from "../../../lib/crypto";
 import { AppError, fromZodError } from "../../../lib/errors";
 import { InstallSlackSpec, type RouteKey, type SlackInstallationView } from "../../../lib/schemas/slack";
-import { routeKeyOf, routeKvKey } from "../../../lib/slack/routing";
+import { routeKeyOf } from "../../../lib/slack/routing";
 import { newId } from "../../../lib/tokens";
 import type { VaultEnv } from "../../env";
 import { writeAudit } from "../audit";
@@ -9,7 +9,8 @@ import type { VaultContext } from "../context";
 import { selectCredentials } from "../credential-rows";
 import { installationByRoute, toInstallationView } from "./rows";
 
-export type RouteEnv = Pick<VaultEnv, "DIRECTORY" | "ROUTES">;
+/** The Directory only: it owns routes and their KV cache, so the vault never writes KV. */
+export type RouteEnv = Pick<VaultEnv, "DIRECTORY">;
 
 /** Pause reasons that an install (or reinstall) clears: they were about the installation, not the channel. */
 const INSTALL_PAUSES = ["uninstalled", "tokens_revoked", "installation_disabled"];
@@ -32,7 +33,7 @@ function freeSlug(ctx: VaultContext, wanted: string, keepId: string | null): str
 /**
  * Records a Slack installation: the bot token sealed as an org credential of app `slack`, the
  * installation row (bot user id and bot id for loop guards), and the route team/enterprise -> org
- * in the Directory (authority) and KV (cache). A reinstall of the same workspace replaces the
+ * in the Directory (which also writes its KV cache). A reinstall of the same workspace replaces the
  * token in the same credential and resumes bindings that were paused because of the installation.
  */
 export async function installSlack(context: () => VaultContext, env: RouteEnv, input: unknown): Promise<SlackInstallationView> {
@@ -106,8 +107,6 @@ export async function installSlack(context: () => VaultContext, env: RouteEnv, i
       detail: { app_id: spec.appId, team_id: spec.teamId, enterprise_id: spec.enterpriseId, bot_user_id: spec.botUserId, installed_by: installedBy, bindings_resumed: resumed },
     });
   });
-  // KV is only a cache of the Directory: written after the authority, never read back here.
-  await env.ROUTES.put(routeKvKey(route), ctx.orgId);
   return toInstallationView(installationByRoute(ctx, route)!);
 }
 
@@ -139,10 +138,9 @@ export function removeInstallation(ctx: VaultContext, route: string, reason: "un
   return true;
 }
 
-/** After removal: the route goes from the Directory (only if still ours) and from KV. */
+/** After removal: the route goes from the Directory (only if still ours), which updates its KV cache. */
 export async function releaseRoute(env: RouteEnv, route: RouteKey, orgId: string): Promise<void> {
   await env.DIRECTORY.getByName("global").releaseSlackRoute(route, orgId);
-  await env.ROUTES.delete(routeKvKey(route));
 }
 
 /**

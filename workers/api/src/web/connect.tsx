@@ -7,6 +7,7 @@ import { publicUrl, type ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, Page } from "../../../shared/layout";
 import { csrfValid } from "../../../shared/session";
 import { ConnectForm, defaultValues, postedValues } from "../../../shared/connect-form";
+import { errorPage } from "../../../shared/error-page";
 import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, type WebSession } from "./pages";
 
 /** The connect flow's pages (SPEC section 6), shared by the web button, the CLI and MCP links. */
@@ -62,7 +63,7 @@ connectPages.post("/connect", async (c) => {
   const refused = async (error: ErrorBody, status: number) => {
     const loaded = await loadPage(c, (vault, token) => vault.loadCatalogPage(token, "-"));
     if (loaded instanceof Response) return loaded;
-    return c.html(<Page title="Connect" nav={navOf(loaded.s, "/catalog")}><h1>Connect an app</h1><ErrorBanner error={error} /><a class="button" href="/catalog">Open the catalog</a></Page>, status as 400);
+    return errorPage(c, error, { status, title: "Connect", heading: "Connect an app", nav: navOf(loaded.s, "/catalog"), actions: <a class="button" href="/catalog">Open the catalog</a> });
   };
   const form = await formOf(c);
   if (!form) return refused(FORM_EXPIRED, 403);
@@ -78,7 +79,7 @@ connectPages.get("/connect/:id", async (c) => {
   if (loaded instanceof Response) return loaded;
   const { s } = loaded;
   const r = pageValue(loaded.page.options);
-  if (r.error) return c.html(<Page title="Connect" nav={navOf(s, "/catalog")}><ErrorBanner error={r.error} /></Page>, 404);
+  if (r.error) return errorPage(c, r.error, { status: 404, title: "Connect", nav: navOf(s, "/catalog") });
   if (r.value.session.status !== "pending") return c.html(<Ended o={r.value} s={s} />);
   return c.html(<ConnectForm o={r.value} s={s} values={defaultValues(r.value, c.req.query("project"))} />);
 });
@@ -91,7 +92,7 @@ connectPages.post("/connect/:id", async (c) => {
   const { s } = loaded;
   const form = await c.req.parseBody({ all: true });
   const options = pageValue(loaded.page.options);
-  if (options.error) return c.html(<Page title="Connect" nav={navOf(s, "/catalog")}><ErrorBanner error={options.error} /></Page>, 404);
+  if (options.error) return errorPage(c, options.error, { status: 404, title: "Connect", nav: navOf(s, "/catalog") });
   const again = (error: ErrorBody, status: number) => c.html(<ConnectForm o={options.value} s={s} error={error} values={postedValues(form)} />, status as 400);
   if (!csrfValid(c, form.csrf)) return again({ code: "forbidden", message: "The form expired.", fix: "Submit it again." }, 403);
   let targets;
