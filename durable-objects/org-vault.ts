@@ -147,13 +147,13 @@ export class OrgVault extends DurableObject<VaultEnv> {
     return this.#run(token, ["user", "key", "rt"], () => ({ ok: true }));
   }
 
-  me(token: string) {
+  describeMe(token: string) {
     return this.#run(token, ["user", "key", "rt"], (ctx, actor) => me(ctx, actor));
   }
-  members(token: string) {
+  listMembers(token: string) {
     return this.#member(token, (ctx) => ({ members: listMembers(ctx) }));
   }
-  projects(token: string) {
+  listProjects(token: string) {
     return this.#member(token, (ctx, _a, p) => ({ projects: listProjects(ctx, p) }));
   }
   createApiKey(token: string, name: string) {
@@ -165,7 +165,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
   revokeApiKey(token: string, id: string) {
     return this.#member(token, (ctx, actor, p) => revokeApiKey(ctx, actor, p, id));
   }
-  myTokens(token: string) {
+  listMyTokens(token: string) {
     return this.#member(token, (ctx, actor, p) => ({ tokens: listMyTokens(ctx, actor, p) }));
   }
   revokeMyToken(token: string, id: string) {
@@ -174,7 +174,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
 
   // ---- catalog ----
 
-  apps(token: string, search?: string) {
+  listApps(token: string, search?: string) {
     return this.#member(token, (ctx, _a, p) => ({ apps: listApps(ctx, p, search) }));
   }
   updateCustomApp(token: string, slug: string, body: UpdateCustomAppBody) {
@@ -213,7 +213,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
   getConnectSession(token: string, id: string, publicUrl: string) {
     return this.#member(token, (ctx, _a, p) => getSession(ctx, p, id, publicUrl));
   }
-  connectOptions(token: string, id: string, publicUrl: string) {
+  getConnectOptions(token: string, id: string, publicUrl: string) {
     return this.#member(token, (ctx, _a, p) => connectOptions(ctx, p, id, publicUrl));
   }
   completeConnectWithFields(token: string, id: string, choice: ConnectChoice, fields: Record<string, string>) {
@@ -252,10 +252,10 @@ export class OrgVault extends DurableObject<VaultEnv> {
   // ---- resolution, assignments, consumers ----
 
   /** `publicUrl` is the platform's origin, for the connect links in missing_credentials. */
-  runtimeResolve(token: string, body: RuntimeResolveBody, publicUrl: string) {
+  resolveForRuntime(token: string, body: RuntimeResolveBody, publicUrl: string) {
     return this.#run(token, RUNTIME, (ctx, actor) => runtimeResolve(ctx, actor, body, publicUrl, (id) => ensureFresh(ctx, this.env, id, this.#refreshing)));
   }
-  runtimeEvent(token: string, event: RuntimeEvent) {
+  recordRuntimeEvent(token: string, event: RuntimeEvent) {
     return this.#run(token, RUNTIME, (ctx) => recordEvent(ctx, event));
   }
   registerAgentTools(token: string, agent: string, tools: string[]) {
@@ -264,10 +264,10 @@ export class OrgVault extends DurableObject<VaultEnv> {
   explain(token: string, body: ExplainBody, publicUrl: string) {
     return this.#member(token, (ctx, _a, p) => explain(ctx, p, body, publicUrl));
   }
-  consumers(token: string, kind: ConsumerKind, target: string) {
+  listConsumers(token: string, kind: ConsumerKind, target: string) {
     return this.#member(token, (ctx, _a, p) => ({ consumers: listConsumers(ctx, p, kind, target) }));
   }
-  assignments(token: string, q: { kind?: ConsumerKind; target?: string }) {
+  listAssignments(token: string, q: { kind?: ConsumerKind; target?: string }) {
     return this.#member(token, (ctx, _a, p) => ({ assignments: listAssignments(ctx, p, q) }));
   }
   putAssignment(token: string, body: PutAssignmentBody) {
@@ -287,19 +287,19 @@ export class OrgVault extends DurableObject<VaultEnv> {
     return this.#unauthenticated((ctx) => pollCliLogin(ctx, id, secret));
   }
   /** The approval page and API: member tokens only (a web session is one), never API keys. */
-  cliLogin(token: string, id: string) {
+  getCliLogin(token: string, id: string) {
     return this.#run(token, ["user"], (ctx) => viewCliLogin(ctx, id));
   }
   decideCliLogin(token: string, id: string, decision: CliLoginDecision) {
     return this.#run(token, ["user"], (ctx, actor) => decideCliLogin(ctx, actor, requirePrincipal(actor), id, decision));
   }
-  cliLogout(token: string) {
+  logOutCli(token: string) {
     return this.#run(token, ["user"], (ctx, actor) => revokeCliToken(ctx, actor));
   }
 
   // ---- audit ----
 
-  audit(token: string, q: AuditQuery) {
+  queryAudit(token: string, q: AuditQuery) {
     return this.#member(token, (ctx, _a, p) => queryAudit(ctx, q, isAdmin(p) ? null : p.member));
   }
 
@@ -319,7 +319,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
    * installation + channel + ts), queues a message or applies a lifecycle change, wakes the alarm.
    * Answers only once the rows are written, so the worker's 200 means "durably ours".
    */
-  slackEvent(input: unknown): Promise<VaultResult<HandoffAnswer>> {
+  receiveSlackEvent(input: unknown): Promise<VaultResult<HandoffAnswer>> {
     return this.#unauthenticated(async (ctx) => {
       const handoff = parseHandoff(input);
       const r = receiveSlackEvent(ctx, handoff);
@@ -329,10 +329,10 @@ export class OrgVault extends DurableObject<VaultEnv> {
     });
   }
 
-  channels(token: string) {
+  listChannels(token: string) {
     return this.#member(token, (ctx, _a, p) => listChannels(ctx, p));
   }
-  availableChannels(token: string) {
+  listAvailableChannels(token: string) {
     return this.#member(token, (_c, _a, p) => availableChannels(() => this.#context(), this.env, p));
   }
   bindChannel(token: string, body: BindChannelBody) {
@@ -341,7 +341,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
   unbindChannel(token: string, channel: string) {
     return this.#member(token, (ctx, actor, p) => unbindChannel(ctx, actor, p, channel));
   }
-  slackSessions(token: string, q: SessionsQuery) {
+  listSlackSessions(token: string, q: SessionsQuery) {
     return this.#member(token, (ctx, _a, p) => listSessions(ctx, p, q));
   }
 
@@ -405,7 +405,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
    * state and read the GitHub account's verified emails, a web session for the member with one of
    * them. Sliding like the dev sign-in's (vault/auth.ts renews tokens named "web session").
    */
-  webSignIn(email: string, via: "github") {
+  startWebSession(email: string, via: "github") {
     return this.#unauthenticated(async (ctx) => {
       const member = memberByEmail(ctx, email);
       if (!member) throw new AppError("not_found", "No member of this organization has that email.");

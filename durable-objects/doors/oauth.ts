@@ -10,11 +10,12 @@ import { throughVault, type Args } from "./door";
  * methods (credentials, keys, assignments) and dev methods are not reachable from here.
  */
 export class OAuthDoor extends WorkerEntrypoint<VaultEnv> {
-  describeMe(orgId: string, ...a: Args<"me">) {
-    return throughVault<"me">(this.env, orgId, (v) => v.me(...a));
+  describeMe(orgId: string, ...a: Args<"describeMe">) {
+    return throughVault<"describeMe">(this.env, orgId, (v) => v.describeMe(...a));
   }
-  connectOptions(orgId: string, ...a: Args<"connectOptions">) {
-    return throughVault<"connectOptions">(this.env, orgId, (v) => v.connectOptions(...a));
+  /** The connect form again, with who is signed in, when /oauth/start refuses the choice (one call). */
+  loadConnectPage(orgId: string, ...a: Args<"loadConnectPage">) {
+    return throughVault<"loadConnectPage">(this.env, orgId, (v) => v.loadConnectPage(...a));
   }
   beginConnect(orgId: string, ...a: Args<"beginConnect">) {
     return throughVault<"beginConnect">(this.env, orgId, (v) => v.beginConnect(...a));

@@ -16,6 +16,6 @@ export class SlackDoor extends WorkerEntrypoint<VaultEnv> {
     return this.env.DIRECTORY.getByName("global").slackRoute(route);
   }
   receiveSlackEvent(orgId: string, handoff: unknown) {
-    return throughVault<"slackEvent">(this.env, orgId, (v) => v.slackEvent(handoff));
+    return throughVault<"receiveSlackEvent">(this.env, orgId, (v) => v.receiveSlackEvent(handoff));
   }
 }

@@ -152,9 +152,9 @@ describe("GET /v1/channels/sessions", () => {
       kind: "message", route: "team:T0AB1CD2EF", app_id: "A0AB2AGNT7", event_id: id, event_type: "message", team_id: "T0AB1CD2EF",
       channel: "C0AB6CHAN1", channel_type: "channel", user: "U0AB4HUMN1", text: "hi", ts, thread_ts, bot_id: null, subtype: null,
     }) as const;
-    expect((await vault.slackEvent(msg("Ev0S1", "1767225600.000100", null))).ok).toBe(true);
-    expect((await vault.slackEvent(msg("Ev0S2", "1767225700.000100", "1767225600.000100"))).ok).toBe(true);
-    expect((await vault.slackEvent(msg("Ev0S3", "1767225800.000100", null))).ok).toBe(true);
+    expect((await vault.receiveSlackEvent(msg("Ev0S1", "1767225600.000100", null))).ok).toBe(true);
+    expect((await vault.receiveSlackEvent(msg("Ev0S2", "1767225700.000100", "1767225600.000100"))).ok).toBe(true);
+    expect((await vault.receiveSlackEvent(msg("Ev0S3", "1767225800.000100", null))).ok).toBe(true);
     const res = await call("GET", "/v1/channels/sessions?agent=deploy-helper", { token: dave });
     expect(res.status, res.text).toBe(200);
     expect(res.body.sessions.map((x: any) => [x.thread_ts, x.messages, x.project])).toEqual([["1767225800.000100", 1, "growth"], ["1767225600.000100", 2, "growth"]]);

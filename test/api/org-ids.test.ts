@@ -34,12 +34,12 @@ describe("forged org ids", () => {
     };
     const [forged] = forgedOrgIds(1);
     const stub = vaultStub(fake, forged!);
-    const refused = await stub.me(newToken("user", forged!)).then(() => null, (e: unknown) => e);
+    const refused = await stub.describeMe(newToken("user", forged!)).then(() => null, (e: unknown) => e);
     expect(refused).toBeInstanceOf(AppError);
     expect((refused as AppError).code).toBe("unauthorized");
     expect(touched).toEqual([]);
 
-    const me = await vaultStub(fake, s.org.id).me(s.alice);
+    const me = await vaultStub(fake, s.org.id).describeMe(s.alice);
     expect(me.ok).toBe(true);
     expect(touched).toEqual([`idFromName:${s.org.id}`, "get"]);
   });

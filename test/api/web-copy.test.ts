@@ -157,7 +157,7 @@ describe("each message speaks the language of where it is shown", () => {
 
 describe("the audit log names people and credentials", () => {
   it("shows emails for actors and targets, references for credentials, and the member who signed in", async () => {
-    const signedIn = await vaultOf(s.org.id).webSignIn("carol@acme.test", "github");
+    const signedIn = await vaultOf(s.org.id).startWebSession("carol@acme.test", "github");
     expect(signedIn.ok).toBe(true);
     const slug = `au-${uid(5)}`;
     const set = await call("POST", "/v1/credentials", { token: s.bob, body: { app: "exa", fields: { apiKey: `exa-${uid(24)}` }, slug, targets: [{ type: "org" }] } });

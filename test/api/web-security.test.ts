@@ -208,7 +208,7 @@ describe("provision refuses pre-made tokens outside dev mode (item 13c)", () => 
 
 describe("web sessions end 7 days after sign-in however active (item 13d)", () => {
   it("stops sliding at the absolute lifetime, then sends the browser to sign in", async () => {
-    const minted = await vaultOf(s.org.id).webSignIn("carol@acme.test", "github");
+    const minted = await vaultOf(s.org.id).startWebSession("carol@acme.test", "github");
     expect(minted.ok).toBe(true);
     const token = minted.ok ? minted.value.token : "";
     const hash = await hashToken(token);

@@ -64,7 +64,7 @@ describe("web sessions", () => {
   });
 
   it("slides a web session token's expiry on use, and refuses an expired one", async () => {
-    const minted = await vaultOf(s.org.id).webSignIn("bob@acme.test", "github");
+    const minted = await vaultOf(s.org.id).startWebSession("bob@acme.test", "github");
     expect(minted.ok).toBe(true);
     const token = minted.ok ? minted.value.token : "";
     const soon = Date.now() + 30_000;

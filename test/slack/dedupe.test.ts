@@ -47,17 +47,17 @@ describe("de-duplication", () => {
       kind: "message", route: "team:T0AB1CD2EF", app_id: "A0AB2AGNT7", event_id: "Ev0DIRECT0001", event_type: "message", team_id: "T0AB1CD2EF",
       channel: "C0AB6CHAN1", channel_type: "channel", user: "U0AB4HUMN1", text: "hello", ts: "1767300000.000100", thread_ts: null, bot_id: null, subtype: null,
     } as const;
-    const first = await vault.slackEvent(handoff);
+    const first = await vault.receiveSlackEvent(handoff);
     expect(first.ok && first.value.outcome).toBe("accepted");
-    expect(await vault.slackEvent(handoff)).toMatchObject({ ok: true, value: { outcome: "duplicate", by: "event_id" } });
-    expect(await vault.slackEvent({ ...handoff, event_id: "Ev0DIRECT0002", event_type: "app_mention" })).toMatchObject({ ok: true, value: { outcome: "duplicate", by: "message" } });
+    expect(await vault.receiveSlackEvent(handoff)).toMatchObject({ ok: true, value: { outcome: "duplicate", by: "event_id" } });
+    expect(await vault.receiveSlackEvent({ ...handoff, event_id: "Ev0DIRECT0002", event_type: "app_mention" })).toMatchObject({ ok: true, value: { outcome: "duplicate", by: "message" } });
     await drain(s.org.id);
     expect(await posted()).toHaveLength(1);
   });
 
   it("a malformed hand-off is refused by the vault with the field named", async () => {
     const s = await seed();
-    const r = await vaultOf(s.org.id).slackEvent({ kind: "message", route: "team:T0AB1CD2EF" });
+    const r = await vaultOf(s.org.id).receiveSlackEvent({ kind: "message", route: "team:T0AB1CD2EF" });
     expect(r).toMatchObject({ ok: false, status: 400, error: { code: "invalid_request" } });
   });
 });

@@ -123,7 +123,7 @@ describe("sessions and order", () => {
     expect(calls.map((c) => c.text)).toEqual(["first", "second", "third"]);
     expect(new Set(calls.map((c) => c.session_id)).size).toBe(1);
     expect((await posted()).map((m) => [m.thread_ts, m.text.includes("first") ? 1 : m.text.includes("second") ? 2 : 3])).toEqual([[top.ts, 1], [top.ts, 2], [top.ts, 3]]);
-    const sessions = await vaultOf(s.org.id).slackSessions(s.alice, { agent: "deploy-helper" });
+    const sessions = await vaultOf(s.org.id).listSlackSessions(s.alice, { agent: "deploy-helper" });
     expect(sessions.ok && sessions.value.sessions).toMatchObject([{ thread_ts: top.ts, messages: 3, replies: 3, channel: "C0AB6CHAN1" }]);
   });
 });

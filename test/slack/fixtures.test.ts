@@ -93,17 +93,17 @@ describe("fixtures/slack README table", () => {
   });
 
   it("member_joined_channel_self: 200; the channel shows up as bindable", async () => {
-    const before = await vaultOf(s.org.id).availableChannels(s.alice);
+    const before = await vaultOf(s.org.id).listAvailableChannels(s.alice);
     expect(before.ok && before.value.channels.map((c) => c.id)).not.toContain("C0AB7OTHR2");
     expectAck(await postEvent(fixture("member_joined_channel_self.json")));
-    const after = await vaultOf(s.org.id).availableChannels(s.alice);
+    const after = await vaultOf(s.org.id).listAvailableChannels(s.alice);
     if (!after.ok) throw new Error(JSON.stringify(after));
     expect(after.value.channels.find((c) => c.id === "C0AB7OTHR2")).toMatchObject({ is_member: true, bindable: true, binding: null });
   });
 
   it("channel_rename: 200; the binding keeps its channel id, its name is updated", async () => {
     expectAck(await postEvent(fixture("channel_rename.json")));
-    const r = await vaultOf(s.org.id).channels(s.alice);
+    const r = await vaultOf(s.org.id).listChannels(s.alice);
     if (!r.ok) throw new Error(JSON.stringify(r));
     expect(r.value.channels).toHaveLength(1);
     expect(r.value.channels[0]).toMatchObject({ channel: "C0AB6CHAN1", name: "deploys-staging", agent: DEMO_SLACK_AGENT, mode: "all", status: "active" });
@@ -111,7 +111,7 @@ describe("fixtures/slack README table", () => {
 
   it("channel_archive: 200; the binding is paused", async () => {
     expectAck(await postEvent(fixture("channel_archive.json")));
-    const r = await vaultOf(s.org.id).channels(s.alice);
+    const r = await vaultOf(s.org.id).listChannels(s.alice);
     if (!r.ok) throw new Error(JSON.stringify(r));
     expect(r.value.channels[0]).toMatchObject({ channel: "C0AB6CHAN1", status: "paused", paused_reason: "archived" });
   });
@@ -124,7 +124,7 @@ describe("fixtures/slack README table", () => {
     await drain(s.org.id);
     expect(out.slackCalls()).toHaveLength(slackCallsBefore);
     expect(out.urls).toHaveLength(urlsBefore);
-    const r = await vaultOf(s.org.id).channels(s.alice);
+    const r = await vaultOf(s.org.id).listChannels(s.alice);
     if (!r.ok) throw new Error(JSON.stringify(r));
     expect(r.value.installations).toEqual([]);
     expect(r.value.channels[0]).toMatchObject({ channel: "C0AB6CHAN1", status: "paused", installation: { status: "removed" } });

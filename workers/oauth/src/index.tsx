@@ -2,7 +2,7 @@ import { Hono, type Context } from "hono";
 import type { OAuthDoor } from "../../../durable-objects/doors/oauth";
 import { orgDoor } from "../../../durable-objects/doors/org-door";
 import type { ErrorBody } from "../../../lib/errors";
-import { AppError } from "../../../lib/errors";
+import { AppError, fromZodError } from "../../../lib/errors";
 import { ConnectChoice, targetsFromForm } from "../../../lib/schemas/connect";
 import { ZodError } from "zod";
 import { parseToken } from "../../../lib/tokens";
@@ -128,15 +128,17 @@ app.post("/oauth/start", async (c) => {
     const name = typeof form.name === "string" && form.name.trim() ? form.name.trim() : undefined;
     choice = ConnectChoice.parse({ targets: targetsFromForm(([] as unknown[]).concat(form.target ?? []).map(String)), ...(name ? { name } : {}) });
   } catch (e) {
-    const issue = e instanceof ZodError ? e.issues[0] : undefined;
-    const error: ErrorBody = issue?.path[0] === "name"
-      ? { code: "invalid_request", message: `Check the name: ${issue.message}.`, details: { field: "name" } }
+    // A bad name through the one zod mapper; anything else (targets) is the place question again.
+    const named = e instanceof ZodError ? fromZodError(e, { fallback: "target", say: (_f, problem) => ({ message: `Check the name: ${problem}.` }) }) : null;
+    const error: ErrorBody = named?.details?.field === "name"
+      ? named.toBody()
       : { code: "invalid_request", message: "Choose where the connection will be available.", fix: "Pick at least one place.", details: { field: "target" } };
     // Show the form again with what the member chose, so nothing typed is lost.
-    const options = SESSION_ID.test(session) ? await vaultOf(c, orgId).connectOptions(token, session, origin(c)) : null;
-    const nav = options?.ok ? await navFor(c) : undefined;
-    if (!options?.ok || !nav) return failurePage(c, error, 400, session);
-    return c.html(<ConnectForm o={options.value} s={{ email: nav.member, role: nav.role, csrf: nav.csrf }} error={error} values={postedValues(form)} />, 400);
+    const loaded = SESSION_ID.test(session) ? await vaultOf(c, orgId).loadConnectPage(token, session, origin(c)) : null;
+    const viewer = loaded?.ok ? loaded.value.viewer : loaded ? null : undefined;
+    const member = viewer?.member;
+    if (!loaded?.ok || !loaded.value.options.ok || !member) return failurePage(c, error, 400, session, undefined, viewer);
+    return c.html(<ConnectForm o={loaded.value.options.value} s={{ email: member.email, role: member.role, csrf: csrfToken(c) }} error={error} values={postedValues(form)} />, 400);
   }
   // The vault makes the state and the PKCE verifier and answers only the provider's URL.
   const begun = await vaultOf(c, orgId).beginConnect(token, session, choice, redirectUri(c));

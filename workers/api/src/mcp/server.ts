@@ -100,7 +100,7 @@ function buildServer(vault: Vault, token: string, origin: string): McpServer {
     },
     async ({ search }) => {
       try {
-        const { apps } = unwrap(await vault.apps(token, search));
+        const { apps } = unwrap(await vault.listApps(token, search));
         const list = apps.map((a) => ({ slug: a.slug, name: a.name, kind: a.kind, connected: a.connected }));
         return ok({ apps: list }, list.map((a) => `${a.slug} (${a.kind}${a.connected ? `, ${a.connected} connected` : ""})`).join("\n") || "No app matches.");
       } catch (e) {
@@ -149,7 +149,7 @@ export async function handleMcp(c: Context<ApiEnv>): Promise<Response> {
     ({ token, vault } = vaultFor(c));
     if (parseToken(token)?.kind === "rt") throw new AppError("forbidden", "MCP takes an API key or a member token, not a runtime token.");
     // Authenticate before speaking MCP at all: no token, or a bad one, is a plain 401.
-    unwrap(await vault.me(token));
+    unwrap(await vault.describeMe(token));
   } catch (e) {
     throw forMcp(e);
   }

@@ -8,7 +8,7 @@ export const apps = router()
   createRoute({ method: "get", path: "/v1/apps", tags: ["apps"], security: BEARER, operationId: "listApps", summary: "List apps", description: "The catalog and the org's custom apps, optionally filtered by `search`.", request: { query: AppsQuery }, responses: { 200: json(z.object({ apps: z.array(AppSummary) })), ...ERRORS } }),
   async (c) => {
     const { token, vault } = vaultFor(c);
-    return c.json(unwrap(await vault.apps(token, c.req.valid("query").search)), 200);
+    return c.json(unwrap(await vault.listApps(token, c.req.valid("query").search)), 200);
   },
 )
   .openapi(

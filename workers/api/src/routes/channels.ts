@@ -12,7 +12,7 @@ export const channels = router()
     createRoute({ method: "get", path: "/v1/channels", tags, security: BEARER, operationId: "listChannels", summary: "List Slack installations and bindings", description: "Slack installations and the channel bindings the caller can see.", responses: { 200: json(ChannelsAnswer), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.channels(token)), 200);
+      return c.json(unwrap(await vault.listChannels(token)), 200);
     },
   )
   .openapi(
@@ -23,7 +23,7 @@ export const channels = router()
     }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.availableChannels(token)), 200);
+      return c.json(unwrap(await vault.listAvailableChannels(token)), 200);
     },
   )
   .openapi(
@@ -44,6 +44,6 @@ export const channels = router()
     createRoute({ method: "get", path: "/v1/channels/sessions", tags, security: BEARER, operationId: "listAgentSessions", summary: "List agent sessions", description: "Agent sessions, one per Slack thread, newest first.", request: { query: SessionsQuery }, responses: { 200: json(SessionsAnswer), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.slackSessions(token, c.req.valid("query"))), 200);
+      return c.json(unwrap(await vault.listSlackSessions(token, c.req.valid("query"))), 200);
     },
   );

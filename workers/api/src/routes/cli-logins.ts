@@ -80,7 +80,7 @@ export const cliLogins = router()
     async (c) => {
       const { id } = c.req.valid("param");
       const { token } = vaultFor(c);
-      return c.json(unwrap(await vaultOfLogin(c, id).cliLogin(token, id)), 200);
+      return c.json(unwrap(await vaultOfLogin(c, id).getCliLogin(token, id)), 200);
     },
   )
   .openapi(
@@ -104,6 +104,6 @@ export const cliLogins = router()
     createRoute({ method: "post", path: "/v1/cli-logins/logout", tags, security: BEARER, operationId: "cliLogout", summary: "Log the CLI out", description: "Revokes the calling token if a CLI login minted it (`keystroke auth logout`); other tokens are left alone.", responses: { 200: json(z.object({ revoked: z.boolean() })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.cliLogout(token)), 200);
+      return c.json(unwrap(await vault.logOutCli(token)), 200);
     },
   );

@@ -10,7 +10,7 @@ export const identity = router()
     createRoute({ method: "get", path: "/v1/me", tags: ["identity"], security: BEARER, operationId: "getMe", summary: "Who am I", description: "The caller behind the token (member or API key), its org and its role.", responses: { 200: json(Me), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.me(token)), 200);
+      return c.json(unwrap(await vault.describeMe(token)), 200);
     },
   )
   .openapi(
@@ -18,7 +18,7 @@ export const identity = router()
     async (c) => {
       const { token, vault } = vaultFor(c);
       c.header("cache-control", "no-store");
-      return c.json(unwrap(await vault.myTokens(token)), 200);
+      return c.json(unwrap(await vault.listMyTokens(token)), 200);
     },
   )
   .openapi(
@@ -32,14 +32,14 @@ export const identity = router()
     createRoute({ method: "get", path: "/v1/projects", tags: ["identity"], security: BEARER, operationId: "listProjects", summary: "List projects", description: "Projects the caller can see: the project targets of credentials and pins.", responses: { 200: json(z.object({ projects: z.array(Project) })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.projects(token)), 200);
+      return c.json(unwrap(await vault.listProjects(token)), 200);
     },
   )
   .openapi(
     createRoute({ method: "get", path: "/v1/members", tags: ["identity"], security: BEARER, operationId: "listMembers", summary: "List members", description: "Members of the org, with their org role.", responses: { 200: json(z.object({ members: z.array(Member) })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.members(token)), 200);
+      return c.json(unwrap(await vault.listMembers(token)), 200);
     },
   )
   .openapi(

@@ -22,7 +22,7 @@ export const resolution = router()
     createRoute({ method: "post", path: "/v1/runtime/resolve", tags: ["runtime"], security: BEARER, operationId: "runtimeResolve", summary: "Resolve credentials for a run", description: "Runtime token only: applies the resolution rules (SPEC section 4) to each requirement and answers the chosen credentials with their secret fields, or an error per requirement.", request: { body: jsonBody(RuntimeResolveBody) }, responses: { 200: json(RuntimeAnswer), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      const answer = unwrap(await vault.runtimeResolve(token, c.req.valid("json"), publicUrl(c)));
+      const answer = unwrap(await vault.resolveForRuntime(token, c.req.valid("json"), publicUrl(c)));
       c.header("cache-control", "no-store");
       return c.json(answer, 200);
     },
@@ -31,7 +31,7 @@ export const resolution = router()
     createRoute({ method: "post", path: "/v1/runtime/events", tags: ["runtime"], security: BEARER, operationId: "runtimeEvent", summary: "Report a runtime event", description: "Runtime token only: a `step_completed` event makes the workflow step it names a known consumer.", request: { body: jsonBody(RuntimeEvent) }, responses: { 200: json(z.object({ consumer: z.object({ kind: z.literal("workflow"), target: z.string(), id: z.string() }) })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.runtimeEvent(token, c.req.valid("json"))), 200);
+      return c.json(unwrap(await vault.recordRuntimeEvent(token, c.req.valid("json"))), 200);
     },
   )
   .openapi(
@@ -53,14 +53,14 @@ export const resolution = router()
     async (c) => {
       const { token, vault } = vaultFor(c);
       const q = c.req.valid("query");
-      return c.json(unwrap(await vault.consumers(token, q.kind, q.target)), 200);
+      return c.json(unwrap(await vault.listConsumers(token, q.kind, q.target)), 200);
     },
   )
   .openapi(
     createRoute({ method: "get", path: "/v1/assignments", tags: ["assignments"], security: BEARER, operationId: "listAssignments", summary: "List assignments", description: "Assignments, optionally of one kind and target.", request: { query: AssignmentsQuery }, responses: { 200: json(z.object({ assignments: z.array(AssignmentView) })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.assignments(token, c.req.valid("query"))), 200);
+      return c.json(unwrap(await vault.listAssignments(token, c.req.valid("query"))), 200);
     },
   )
   .openapi(

@@ -156,7 +156,7 @@ signin.get("/signin/github/callback", async (c) => {
   for (const email of emails) {
     const org = (await directory.orgsOfUser(email))[0];
     if (!org) continue;
-    const r = await vaultStub(c.env, org.id).webSignIn(email, "github");
+    const r = await vaultStub(c.env, org.id).startWebSession(email, "github");
     if (!r.ok) continue;
     await startSession(c, r.value.token);
     let next = "/apps";
