@@ -141,9 +141,13 @@ describe("one vault call per page", () => {
     const assigned = await request("POST", "/assignments/assign", { session: s.alice, form: { kind: "workflow", target, consumer: "summarize", credential: credId } });
     expect(assigned.status).toBe(303);
     expect(assigned.vault).toEqual(["putAssignment"]);
-    const renamed = await request("POST", `/apps/${credId}/default`, { session: s.alice, form: {} });
-    expect(renamed.status).toBe(303);
-    expect(renamed.vault.length).toBeLessThanOrEqual(1);
+    const made = await request("POST", `/apps/${credId}/default`, { session: s.alice, form: {} });
+    expect(made.status).toBe(303);
+    expect(made.vault.length).toBeLessThanOrEqual(1);
+    const cs = await call("POST", "/v1/connect-sessions", { token: s.alice, body: { app: "exa" } });
+    const connected = await request("POST", `/connect/${cs.body.id}`, { session: s.alice, form: { target: "user", name: `Calls ${uid(4)}`, "field.apiKey": `exa-${uid(24)}` } });
+    expect(connected.status, connected.text.slice(0, 300)).toBe(303);
+    expect(connected.vault).toEqual(["completeConnectWithFields"]);
   });
 
   it("a signed-out browser goes to sign-in with no vault call; the sign-in page reads the Directory at most once", async () => {

@@ -1,7 +1,7 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import type { ConnectOptions } from "../../../../lib/schemas/connect";
 import { ConnectChoice, targetsFromForm } from "../../../../lib/schemas/connect";
-import type { ErrorBody } from "../../../../lib/errors";
+import { fromZodError, type ErrorBody } from "../../../../lib/errors";
 import { Fields } from "../../../../lib/schemas/common";
 import { publicUrl, type ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, Page } from "../../../shared/layout";
@@ -84,33 +84,44 @@ connectPages.get("/connect/:id", async (c) => {
   return c.html(<ConnectForm o={r.value} s={s} values={defaultValues(r.value, c.req.query("project"))} />);
 });
 
-/** API-key apps complete here; OAuth apps post to /oauth/start instead. */
-connectPages.post("/connect/:id", async (c) => {
-  const id = c.req.param("id");
-  const loaded = await loadPage(c, (vault, token) => vault.loadConnectPage(token, id, publicUrl(c)));
-  if (loaded instanceof Response) return loaded;
-  const { s } = loaded;
-  const form = await c.req.parseBody({ all: true });
-  const options = pageValue(loaded.page.options);
-  if (options.error) return errorPage(c, options.error, { status: 404, title: "Connect", nav: navOf(s, "/catalog") });
-  const again = (error: ErrorBody, status: number) => c.html(<ConnectForm o={options.value} s={s} error={error} values={postedValues(form)} />, status as 400);
-  if (!csrfValid(c, form.csrf)) return again({ code: "forbidden", message: "The form expired.", fix: "Submit it again." }, 403);
+type Checked = { choice: ConnectChoice; fields: Record<string, string> } | { error: ErrorBody; status: number };
+
+/** The posted connect form, checked at the edge (no vault call yet). */
+function checkConnectForm(c: Context<ApiEnv>, form: Record<string, string | File | (string | File)[]>): Checked {
+  if (!csrfValid(c, form.csrf)) return { error: { code: "forbidden", message: "The form expired.", fix: "Submit it again." }, status: 403 };
   let targets;
   try {
     targets = targetsFromForm(([] as unknown[]).concat(form.target ?? []).map(String));
   } catch {
-    return again({ code: "invalid_request", message: "Choose where it will be available." }, 400);
+    return { error: { code: "invalid_request", message: "Choose where it will be available." }, status: 400 };
   }
-  if (targets.length === 0) return again({ code: "invalid_request", message: "Choose where it will be available.", fix: "Pick at least one place.", details: { field: "target" } }, 400);
+  if (targets.length === 0) return { error: { code: "invalid_request", message: "Choose where it will be available.", fix: "Pick at least one place.", details: { field: "target" } }, status: 400 };
   const name = typeof form.name === "string" && form.name.trim() ? form.name.trim() : undefined;
   const choice = ConnectChoice.safeParse({ targets, ...(name ? { name } : {}) });
-  if (!choice.success) return again({ code: "invalid_request", message: choice.error.issues[0]?.message ?? "Check the form." }, 400);
+  if (!choice.success) return { error: fromZodError(choice.error, { fallback: "form", say: (_f, problem) => ({ message: problem }) }).toBody(), status: 400 };
   const fields: Record<string, string> = {};
   for (const [k, v] of Object.entries(form)) if (k.startsWith("field.") && typeof v === "string" && v !== "") fields[k.slice(6)] = v;
   const checked = Fields.safeParse(fields);
-  if (!checked.success) return again({ code: "invalid_request", message: `Check ${String(checked.error.issues[0]?.path[0] ?? "the fields")}: ${checked.error.issues[0]?.message ?? "invalid"}.` }, 400);
-  const r = await act(c, (vault, token) => vault.completeConnectWithFields(token, id, choice.data, checked.data));
-  if (r instanceof Response) return r;
-  if (!r.ok) return again(r.error, r.error.code === "forbidden" ? 403 : 400);
-  return c.redirect(`/apps?connected=${id}`, 303);
+  if (!checked.success) return { error: fromZodError(checked.error, { input: fields, fallback: "the fields", say: (f, problem) => ({ message: `Check ${f}: ${problem}.` }) }).toBody(), status: 400 };
+  return { choice: choice.data, fields: checked.data };
+}
+
+/** API-key apps complete here (one vault call; a refusal loads the form again to show it); OAuth apps post to /oauth/start. */
+connectPages.post("/connect/:id", async (c) => {
+  const id = c.req.param("id");
+  const form = await c.req.parseBody({ all: true });
+  let problem = checkConnectForm(c, form);
+  if (!("error" in problem)) {
+    const { choice, fields } = problem;
+    const r = await act(c, (vault, token) => vault.completeConnectWithFields(token, id, choice, fields));
+    if (r instanceof Response) return r;
+    if (r.ok) return c.redirect(`/apps?connected=${id}`, 303);
+    problem = { error: r.error, status: r.error.code === "forbidden" ? 403 : 400 };
+  }
+  const loaded = await loadPage(c, (vault, token) => vault.loadConnectPage(token, id, publicUrl(c)));
+  if (loaded instanceof Response) return loaded;
+  const { s } = loaded;
+  const options = pageValue(loaded.page.options);
+  if (options.error) return errorPage(c, options.error, { status: 404, title: "Connect", nav: navOf(s, "/catalog") });
+  return c.html(<ConnectForm o={options.value} s={s} error={problem.error} values={postedValues(form)} />, problem.status as 400);
 });
