@@ -478,6 +478,16 @@ describe("the connect flow runs in the vault (issue 12 build 3)", () => {
     expect(rec.calls.map((c) => c.method)).toEqual(["finishConnect"]);
     expect(await getSession(id)).toMatchObject({ status: "failed", error: "You declined access at github; nothing was stored." });
   });
+  it("a refused choice at /oauth/start shows the form again from one call", async () => {
+    const id = await newSession("github");
+    const rec = recordingDoor();
+    const res = await oauth("/oauth/start", form({ csrf: CSRF, session: id, name: "Typed" }), rec.door);
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain('action="/oauth/start"');
+    expect(html).toContain("alice@acme.test");
+    expect(rec.calls.map((c) => c.method)).toEqual(["loadConnectPage"]);
+  });
 });
 
 describe("retention of connect sessions and OAuth states (issue 11 item 13)", () => {
