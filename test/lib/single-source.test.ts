@@ -61,6 +61,16 @@ describe("single sources", () => {
     expect(knows).toEqual([]);
   });
 
+  it("zod issues become invalid_request only through fromZodError", () => {
+    // Reading zod's issues to build a bad-input error by hand is the mapper's job (lib/errors).
+    const byHand = everywhere().filter((f) => {
+      if (f === "lib/errors.ts") return false;
+      const lines = read(f).split("\n");
+      return lines.some((l, i) => /\.issues\b/.test(l) && /invalid_request|invalidField\(/.test(lines.slice(Math.max(0, i - 3), i + 4).join("\n")));
+    });
+    expect(byHand).toEqual([]);
+  });
+
   it("only the Directory writes the Slack route cache", () => {
     expect(everywhere().filter((f) => /ROUTES\.(put|delete)\(/.test(read(f)))).toEqual(["durable-objects/directory.ts"]);
   });

@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import type { ErrorBody } from "../../../../lib/errors";
+import { fromZodError, type ErrorBody } from "../../../../lib/errors";
 import { isAdmin } from "../../../../lib/permissions";
 import { CreateApiKeyBody, type ApiKey } from "../../../../lib/schemas/identity";
 import type { ApiEnv } from "../http/vault";
@@ -87,8 +87,9 @@ apiKeyPages.get("/api-keys", (c) => again(c, { ok: c.req.query("done") === "revo
 apiKeyPages.post("/api-keys", async (c) => {
   const form = await formOf(c);
   if (!form) return again(c, { error: FORM_EXPIRED }, 403);
-  const body = CreateApiKeyBody.safeParse({ name: text(form, "name") });
-  if (!body.success) return again(c, { error: { code: "invalid_request", message: `The name ${body.error.issues[0]?.message ?? "is invalid"}.`, fix: "Give the key a name you will recognise later." } }, 400);
+  const input = { name: text(form, "name") };
+  const body = CreateApiKeyBody.safeParse(input);
+  if (!body.success) return again(c, { error: fromZodError(body.error, { input, say: (_f, problem) => ({ message: `The name ${problem}.`, fix: "Give the key a name you will recognise later." }) }).toBody() }, 400);
   // The action and the page that shows its answer, in one vault call.
   const loaded = await loadPage(c, (vault, token) => vault.createApiKeyOnPage(token, body.data.name));
   if (loaded instanceof Response) return loaded;

@@ -1,6 +1,6 @@
 import { Hono, type Context } from "hono";
 import { can } from "../../../../lib/permissions";
-import type { ErrorBody } from "../../../../lib/errors";
+import { fromZodError, type ErrorBody } from "../../../../lib/errors";
 import type { AppSummary } from "../../../../lib/schemas/apps";
 import { Fields } from "../../../../lib/schemas/common";
 import { ListCredentialsQuery, UpdateCredentialBody, type Credential } from "../../../../lib/schemas/credentials";
@@ -99,7 +99,7 @@ appsPages.get("/", (c) => c.redirect("/apps", 303));
 appsPages.get("/apps", async (c) => {
   const raw = { app: c.req.query("app") || undefined, scope: c.req.query("scope") || undefined, status: c.req.query("status") || undefined };
   const query = ListCredentialsQuery.safeParse(raw);
-  const filterError: ErrorBody | null = query.success ? null : { code: "invalid_request", message: `The ${String(query.error.issues[0]?.path[0] ?? "")} filter is not one of the listed values.`, fix: "Pick a value from the lists, or clear the filters." };
+  const filterError: ErrorBody | null = query.success ? null : fromZodError(query.error, { input: raw, fallback: "filter", say: (f) => ({ message: `The ${f} filter is not one of the listed values.`, fix: "Pick a value from the lists, or clear the filters." }) }).toBody();
   const connected = c.req.query("connected");
   const loaded = await loadPage(c, (vault, token) =>
     vault.loadAppsPage(token, { filter: query.success && (raw.app || raw.scope || raw.status) ? query.data : null, connected: connected && /^cs_[a-z2-7]{20}$/.test(connected) ? connected : null }, publicUrl(c)),
@@ -244,9 +244,8 @@ appsPages.post("/apps/:id/rename", async (c) => {
   if (Object.keys(body).length === 0) return c.redirect("/apps", 303);
   const parsed = UpdateCredentialBody.safeParse(body);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = String(issue?.path[0] ?? "name");
-    return c.html(<RenameForm s={s} x={x.value} values={values} error={{ code: "invalid_request", message: `The ${field === "slug" ? "slug" : "display name"} ${issue?.message ?? "is invalid"}.`, fix: "Correct it and save again." }} />, 400);
+    const error = fromZodError(parsed.error, { input: body, fallback: "name", say: (f, problem) => ({ message: `The ${f === "slug" ? "slug" : "display name"} ${problem}.`, fix: "Correct it and save again." }) });
+    return c.html(<RenameForm s={s} x={x.value} values={values} error={error.toBody()} />, 400);
   }
   const r = await act(c, (vault, token) => vault.updateCredential(token, x.value.id, parsed.data));
   if (r instanceof Response) return r;
@@ -331,9 +330,8 @@ appsPages.post("/apps/:id/rotate", async (c) => {
   }
   const checked = Fields.safeParse(fields);
   if (!checked.success) {
-    const issue = checked.error.issues[0];
-    const message = Object.keys(fields).length === 0 ? "Paste the new secret." : `Check ${String(issue?.path[0] ?? "the fields")}: ${issue?.message ?? "invalid"}.`;
-    return c.html(<RotateForm s={s} x={r.x} app={r.app} error={{ code: "invalid_request", message, fix: "Fill in at least one field." }} />, 400);
+    const say = (f: string, problem: string) => ({ message: Object.keys(fields).length === 0 ? "Paste the new secret." : `Check ${f}: ${problem}.`, fix: "Fill in at least one field." });
+    return c.html(<RotateForm s={s} x={r.x} app={r.app} error={fromZodError(checked.error, { input: fields, fallback: "the fields", say }).toBody()} />, 400);
   }
   const done = await act(c, (vault, token) => vault.rotateCredential(token, r.x.id, { fields: checked.data }));
   if (done instanceof Response) return done;
@@ -344,14 +342,10 @@ appsPages.post("/apps/:id/rotate", async (c) => {
 /** OAuth: a connect session that puts new tokens into the same credential, then its page. */
 appsPages.post("/apps/:id/reconnect", async (c) => {
   const form = await formOf(c);
-  const loaded = await credentialOf(c, c.req.param("id"));
-  if (loaded instanceof Response) return loaded;
-  const { s, x } = loaded;
-  if (!form) return c.html(<Problem s={s} title="Reconnect" error={FORM_EXPIRED} />, 403);
-  if (x.error) return c.html(<Problem s={s} title="Reconnect" error={x.error} />, statusOf(x.error));
-  const r = await act(c, (vault, token) => vault.createConnectSession(token, { app: x.value.app, reconnect: x.value.id }, publicUrl(c)));
+  if (!form) return problem(c, "Reconnect", FORM_EXPIRED, 403);
+  const r = await act(c, (vault, token) => vault.reconnectCredential(token, c.req.param("id"), publicUrl(c)));
   if (r instanceof Response) return r;
-  if (!r.ok) return c.html(<Problem s={s} title="Reconnect" error={r.error} />, statusOf(r.error));
+  if (!r.ok) return problem(c, "Reconnect", r.error, statusOf(r.error));
   return c.redirect(`/connect/${r.value.id}`, 303);
 });
 

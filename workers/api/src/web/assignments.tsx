@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import type { ErrorBody } from "../../../../lib/errors";
+import { fromZodError, type ErrorBody } from "../../../../lib/errors";
 import { canPin } from "../../../../lib/permissions";
 import { SLUG_PATTERN } from "../../../../lib/schemas/common";
 import type { Credential } from "../../../../lib/schemas/credentials";
@@ -300,8 +300,8 @@ assignmentPages.post("/assignments/assign", async (c) => {
   const consumer = text(form, "consumer_other") || text(form, "consumer") || "*";
   const body = PutAssignmentBody.safeParse({ kind: text(form, "kind"), target: text(form, "target"), consumer, credential: text(form, "credential") });
   if (!body.success) {
-    const issue = body.error.issues[0];
-    return render(c, v, { error: { code: "invalid_request", message: `The ${String(issue?.path[0] ?? "form")} ${issue?.message ?? "is invalid"}.`, fix: "Correct it and assign again." } }, 400);
+    const error = fromZodError(body.error, { fallback: "form", say: (f, problem) => ({ message: `The ${f} ${problem}.`, fix: "Correct it and assign again." }) });
+    return render(c, v, { error: error.toBody() }, 400);
   }
   const r = await act(c, (vault, token) => vault.putAssignment(token, body.data));
   if (r instanceof Response) return r;

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { ErrorBody } from "../../../../lib/errors";
+import { fromZodError, type ErrorBody } from "../../../../lib/errors";
 import { isAdmin } from "../../../../lib/permissions";
 import { AuditQuery, type AuditEntry } from "../../../../lib/schemas/audit";
 import type { ApiEnv } from "../http/vault";
@@ -49,8 +49,12 @@ auditPages.get("/audit", async (c) => {
   });
   let error: ErrorBody | null = null;
   if (!parsed.success) {
-    const field = String(parsed.error.issues[0]?.path[0] ?? "filter");
-    error = { code: "invalid_request", message: field === "since" ? "The time filter is not a date and time." : `The ${field} filter ${parsed.error.issues[0]?.message ?? "is invalid"}.`, fix: field === "since" ? "Pick a date and time (UTC), or clear the filter." : "Correct it or clear the filters." };
+    error = fromZodError(parsed.error, {
+      fallback: "filter",
+      say: (field, problem) => field === "since"
+        ? { message: "The time filter is not a date and time.", fix: "Pick a date and time (UTC), or clear the filter." }
+        : { message: `The ${field} filter ${problem}.`, fix: "Correct it or clear the filters." },
+    }).toBody();
   }
   const loaded = await loadPage(c, (vault, token) => vault.loadAuditPage(token, parsed.success ? parsed.data : null));
   if (loaded instanceof Response) return loaded;

@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import type { ErrorBody } from "../../../../lib/errors";
+import { fromZodError, type ErrorBody } from "../../../../lib/errors";
 import { can } from "../../../../lib/permissions";
 import { SLUG_PATTERN, type Scope } from "../../../../lib/schemas/common";
 import { BindChannelBody, ChannelRef, ListenMode, type AvailableChannel, type ChannelBinding } from "../../../../lib/schemas/slack";
@@ -218,8 +218,8 @@ channelPages.post("/channels/bind", async (c) => {
   const project = text(form, "project");
   const body = BindChannelBody.safeParse({ channel: text(form, "channel"), agent, mode: text(form, "mode") || undefined, ...(project ? { project } : {}) });
   if (!body.success) {
-    const issue = body.error.issues[0];
-    return render(c, agent, { error: { code: "invalid_request", message: `The ${String(issue?.path[0] ?? "form")} ${issue?.message ?? "is invalid"}.`, fix: "Pick a channel and a mode from the lists." } }, 400);
+    const error = fromZodError(body.error, { fallback: "form", say: (f, problem) => ({ message: `The ${f} ${problem}.`, fix: "Pick a channel and a mode from the lists." }) });
+    return render(c, agent, { error: error.toBody() }, 400);
   }
   const r = await act(c, (vault, token) => vault.bindChannel(token, body.data));
   if (r instanceof Response) return r;

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { fromZodError } from "../../../../lib/errors";
 import { Slug } from "../../../../lib/schemas/common";
 import { sandboxState, type SandboxEnv } from "./slack-fake";
 
@@ -25,7 +26,7 @@ sandboxAgent.post("/agents/:agent/messages", async (c) => {
   }
   const agent = c.req.param("agent");
   const body = Message.safeParse(await c.req.json().catch(() => null));
-  if (!body.success) return c.json({ error: { code: "invalid_request", message: "Expected {session_id, text, ...}.", details: { field: body.error.issues[0]?.path.join(".") || "body" } } }, 400);
+  if (!body.success) return c.json({ error: fromZodError(body.error, { say: () => ({ message: "Expected {session_id, text, ...}." }) }).toBody() }, 400);
   const state = sandboxState(c.env);
   const asked = Number(c.req.query("delay_ms") ?? c.req.header("x-sandbox-delay-ms") ?? NaN);
   const delay = Math.min(MAX_DELAY_MS, Math.max(0, Number.isFinite(asked) ? asked : await state.agentDelay(agent)));
@@ -37,7 +38,7 @@ sandboxAgent.post("/agents/:agent/messages", async (c) => {
 sandboxAgent.get("/config", async (c) => c.json(await sandboxState(c.env).delayConfig()));
 sandboxAgent.post("/config", async (c) => {
   const body = Config.safeParse(await c.req.json().catch(() => null));
-  if (!body.success) return c.json({ error: { code: "invalid_request", message: "Expected {delay_ms, agent?}.", details: { field: body.error.issues[0]?.path.join(".") || "body" } } }, 400);
+  if (!body.success) return c.json({ error: fromZodError(body.error, { say: () => ({ message: "Expected {delay_ms, agent?}." }) }).toBody() }, 400);
   return c.json(await sandboxState(c.env).setAgentDelay(body.data.delay_ms, body.data.agent));
 });
 

@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import { html } from "hono/html";
 import { z } from "zod";
+import { fromZodError } from "../../../../lib/errors";
 import { signSlackBody } from "../../../../lib/slack/signature";
 import { buildEvent, sandboxState, WORKSPACE, type SandboxEnv, type SandboxEventKind, type SandboxState } from "./slack-fake";
 
@@ -103,7 +104,7 @@ const FaultBody = z.strictObject({
 /** Test control: the next `times` calls of `method` fail with `error` (HTTP 200) or `status`. */
 sandboxSlack.post("/faults", async (c) => {
   const body = FaultBody.safeParse(await c.req.json().catch(() => null));
-  if (!body.success) return c.json({ error: { code: "invalid_request", message: "Expected {method, error? | status?, retry_after?, times?}.", details: { field: body.error.issues[0]?.path.join(".") || "body" } } }, 400);
+  if (!body.success) return c.json({ error: fromZodError(body.error, { say: () => ({ message: "Expected {method, error? | status?, retry_after?, times?}." }) }).toBody() }, 400);
   return c.json({ faults: await sandboxState(c.env).addFault(body.data) });
 });
 
@@ -138,7 +139,7 @@ sandboxSlack.post("/send", async (c) => {
   const isJson = (c.req.header("content-type") ?? "").includes("application/json");
   const raw = isJson ? await c.req.json().catch(() => null) : await c.req.parseBody();
   const input = SendBody.safeParse(raw);
-  if (!input.success) return c.json({ error: { code: "invalid_request", message: "Bad event form.", details: { field: input.error.issues[0]?.path.join(".") || "body" } } }, 400);
+  if (!input.success) return c.json({ error: fromZodError(input.error, { say: () => ({ message: "Bad event form." }) }).toBody() }, 400);
   const result = await send(c, input.data);
   if (isJson) return c.json(result);
   return c.html(await page(sandboxState(c.env), `Sent ${input.data.kind}: the worker answered ${result.status} ${result.answer}`));
