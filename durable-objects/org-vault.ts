@@ -18,7 +18,7 @@ import { ensureFresh, nextRefreshAt, refreshDue, revokeUpstream, type InFlight }
 import { DevTools } from "./vault/dev-tools";
 import { deleteAssignment, listAssignments, listConsumers, putAssignment, recordEvent, registerAgentTools } from "./vault/assignments";
 import { explain, runtimeResolve } from "./vault/resolution";
-import { apiKeysPage, appsPage, assignmentsPage, auditPage, catalogPage, channelsPage, cliLoginPage, connectPage, decideCliLoginOnPage, credentialPage, part, type AppsPageQuery, type AssignmentsView, type PageViewer } from "./vault/pages";
+import { apiKeysPage, appsPage, assignmentsPage, auditPage, catalogPage, channelsPage, cliLoginPage, connectPage, decideCliLoginOnPage, credentialPage, part, reconnectCredential, type AppsPageQuery, type AssignmentsView, type PageViewer } from "./vault/pages";
 import { queryAudit } from "./vault/audit";
 import { authenticate, requirePrincipal, WEB_SESSION_TOKEN_NAME, WEB_SESSION_TTL_MS } from "./vault/auth";
 import type { Actor, VaultContext } from "./vault/context";
@@ -364,6 +364,10 @@ export class OrgVault extends DurableObject<VaultEnv> {
   /** A credential's rename, rotate and revoke pages. */
   loadCredentialPage(token: string, id: string) {
     return this.#page(token, (ctx, _a, p) => credentialPage(ctx, p, id));
+  }
+  /** The Reconnect button of the Apps page (OAuth): reads the credential's app and starts the session, one call. */
+  reconnectCredential(token: string, id: string, publicUrl: string) {
+    return this.#member(token, (ctx, actor, p) => reconnectCredential(ctx, actor, p, id, publicUrl));
   }
   /** The catalog and the "Connect <app>" page. */
   loadCatalogPage(token: string, search?: string) {

@@ -14,7 +14,7 @@ import { listApps } from "./apps";
 import { listAssignments, listConsumers } from "./assignments";
 import { queryAudit } from "./audit";
 import { decideCliLogin, viewCliLogin, type CliLoginDecision } from "./cli-logins";
-import { connectOptions, getSession } from "./connect";
+import { connectOptions, createSession, getSession } from "./connect";
 import type { Actor, VaultContext } from "./context";
 import { getCredential, listCredentials } from "./credentials";
 import { listApiKeys, listMembers } from "./identity";
@@ -93,6 +93,12 @@ export async function credentialPage(ctx: VaultContext, p: Principal, id: string
   const slug = credential.ok ? credential.value.app : null;
   const app = slug ? await orElse(() => listApps(ctx, p, slug).find((a) => a.slug === slug) ?? null, null) : null;
   return { credential, members: listMembers(ctx), app };
+}
+
+/** The Reconnect button: a connect session that puts new tokens into this credential (its app read here, not in a second call). */
+export function reconnectCredential(ctx: VaultContext, actor: Actor, p: Principal, id: string, publicUrl: string): ConnectSession {
+  const x = getCredential(ctx, p, id);
+  return createSession(ctx, actor, p, { app: x.app, reconnect: x.id }, publicUrl);
 }
 
 // ---- catalog and connect (catalog.tsx, connect.tsx) ----

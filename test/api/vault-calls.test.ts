@@ -148,6 +148,11 @@ describe("one vault call per page", () => {
     const connected = await request("POST", `/connect/${cs.body.id}`, { session: s.alice, form: { target: "user", name: `Calls ${uid(4)}`, "field.apiKey": `exa-${uid(24)}` } });
     expect(connected.status, connected.text.slice(0, 300)).toBe(303);
     expect(connected.vault).toEqual(["completeConnectWithFields"]);
+    // A refused action costs one more call, only then: the page that shows why.
+    const refused = await request("POST", `/apps/${credId}/reconnect`, { session: s.alice, form: {} });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain("is not a Exa OAuth connection");
+    expect(refused.vault).toEqual(["reconnectCredential", "loadCredentialPage"]);
   });
 
   it("a signed-out browser goes to sign-in with no vault call; the sign-in page reads the Directory at most once", async () => {
