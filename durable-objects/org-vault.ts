@@ -29,11 +29,11 @@ import { createApiKey, listApiKeys, listMembers, listProjects, me, memberByEmail
 import { isAdmin } from "../lib/permissions";
 import { VAULT_MIGRATIONS } from "./vault/schema";
 import { hasSchema, migrate } from "./migrations";
-import type { BindChannelBody, HandoffAnswer, InstallSlackSpec, SessionsQuery, SlackInstallationView } from "../lib/schemas/slack";
+import type { BindChannelBody, HandoffAnswer, SessionsQuery } from "../lib/schemas/slack";
 import { availableChannels, bindChannel, listChannels, listSessions, unbindChannel } from "./vault/slack/channels";
 import { runDelivery } from "./vault/slack/delivery";
 import { parseHandoff, receiveSlackEvent } from "./vault/slack/inbox";
-import { installSlack, releaseRoute } from "./vault/slack/install";
+import { releaseRoute } from "./vault/slack/install";
 
 const MEMBER: readonly TokenKind[] = ["user", "key"];
 const RUNTIME: readonly TokenKind[] = ["rt"];
@@ -304,15 +304,6 @@ export class OrgVault extends DurableObject<VaultEnv> {
   }
 
   // ---- slack ----
-
-  /**
-   * Records a Slack installation (OAuth callback, dev seed): the bot token sealed as an org
-   * credential of app `slack`, the installation row, and the route team/enterprise -> org in the
-   * Directory and KV. Idempotent per workspace; a reinstall replaces the token. See InstallSlackSpec.
-   */
-  installSlack(spec: InstallSlackSpec): Promise<VaultResult<SlackInstallationView>> {
-    return this.#unauthenticated(() => installSlack(() => this.#context(), this.env, spec));
-  }
 
   /**
    * The slack-events worker's hand-off, one call per verified event: claims it (event id, then

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { hashToken, newId, newToken, tokenPreview } from "../../lib/tokens";
-import { call, dumpVault, expectError, seed, vaultOf, vaultSql, type Seed } from "./helpers";
+import { call, dumpVault, expectError, installSlackIn, seed, vaultOf, vaultSql, type Seed } from "./helpers";
 
 /**
  * The channels API (SPEC section 11): bindings with the permissions of project credentials,
@@ -24,7 +24,7 @@ function mockSlack(channels = [{ id: "C0AB6CHAN1", name: "deploys", is_member: t
 
 beforeAll(async () => {
   s = await seed();
-  const installed = await vaultOf(s.org.id).installSlack({
+  const installed = await installSlackIn(s.org.id, {
     appId: "A0AB2AGNT7", teamId: "T0AB1CD2EF", teamName: "acme-eng", enterpriseId: null, isEnterpriseInstall: false,
     botUserId: "U0AB3BOT01", botId: "B0AB3BOT01", botToken: BOT_TOKEN, scopes: ["chat:write", "channels:read"], installedBy: "test",
   });

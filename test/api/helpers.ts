@@ -5,6 +5,10 @@ import type { ProvisionSpec } from "../../durable-objects/vault/identity";
 import { expect } from "vitest";
 import { openFields } from "../../durable-objects/vault/credentials";
 import { parseKeyring } from "../../lib/crypto";
+import { AppError } from "../../lib/errors";
+import type { VaultResult } from "../../lib/rpc";
+import { installSlack } from "../../durable-objects/vault/slack/install";
+import type { SlackInstallationView } from "../../lib/schemas/slack";
 import { hashToken, newId, newToken, tokenPreview } from "../../lib/tokens";
 
 export type Seed = SeedAnswer & { alice: string; bob: string; carol: string; runtime: string };
@@ -73,6 +77,24 @@ export async function call(method: string, path: string, opts: CallOptions = {})
   let parsed: unknown = null;
   try { parsed = text ? JSON.parse(text) : null; } catch { parsed = null; }
   return { status: res.status, body: parsed, text };
+}
+
+/**
+ * Records a Slack installation straight in the org's vault, answered as the vault answers. No
+ * vault method takes one from a caller (a tokenless install would be a door for anyone bound):
+ * in production it is the last step of the connect flow, in dev the seed's (dev tools).
+ */
+export async function installSlackIn(orgId: string, spec: unknown): Promise<VaultResult<SlackInstallationView>> {
+  return runInDurableObject(vaultOf(orgId), async (_instance, state) => {
+    const ring = parseKeyring(env.VAULT_KEYS);
+    const context = () => ({ storage: state.storage, sql: state.storage.sql, orgId, ring, now: Date.now() });
+    try {
+      return { ok: true as const, value: await installSlack(context, env, spec) };
+    } catch (e) {
+      if (e instanceof AppError) return { ok: false as const, error: e.toBody(), status: e.httpStatus };
+      throw e;
+    }
+  });
 }
 
 export function vaultOf(orgId: string) {

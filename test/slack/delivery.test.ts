@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { routeKvKey } from "../../lib/slack/routing";
 import { sandboxAgent } from "../../workers/dev/src/sandbox/agent";
-import { drain, expectAck, fakeSlack, fixture, inbox, mockOutbound, postEvent, posted, seed, vaultOf, vaultSql } from "./helpers";
+import { drain, expectAck, fakeSlack, fixture, inbox, installSlackIn, mockOutbound, postEvent, posted, seed, vaultOf, vaultSql } from "./helpers";
 
 /** Delivery from the vault's alarm: retries, Retry-After, Slack's errors as state, ordering, listen modes. */
 beforeEach(async () => { await fakeSlack.reset(); });
@@ -213,7 +213,7 @@ describe("routing", () => {
     const out = mockOutbound();
     const s = await seed();
     const vault = vaultOf(s.org.id);
-    const installed = await vault.installSlack({
+    const installed = await installSlackIn(s.org.id, {
       appId: "A0AB2AGNT7", teamId: null, enterpriseId: "E0AB1GRID1", enterpriseName: "Acme Grid", isEnterpriseInstall: true,
       botUserId: "U0GRIDBOT1", botId: "B0GRIDBOT1", botToken: "xoxb-sandbox-grid-token-0001", scopes: ["chat:write"],
     });
@@ -236,7 +236,7 @@ describe("routing", () => {
     const other = await env.DIRECTORY.getByName("global").ensureOrg("other-org", "Other");
     const vault = vaultOf(other.id);
     await vault.provision({ org: { id: other.id, slug: other.slug, name: other.name }, members: [], projects: [], tokens: [] });
-    const r = await vault.installSlack({
+    const r = await installSlackIn(other.id, {
       appId: "A0AB2AGNT7", teamId: "T0AB1CD2EF", enterpriseId: null, isEnterpriseInstall: false,
       botUserId: "U0AB3BOT01", botId: "B0AB3BOT01", botToken: "xoxb-sandbox-other", scopes: [],
     });
@@ -292,7 +292,7 @@ describe("a provider that hangs (issue 11 item 6)", () => {
     const s = await seed();
     await setVaultEnv(s.org.id, { OUTBOUND_TIMEOUT_MS: "2000" });
     // A rotating bot token due for the alarm's refresh (within 10 minutes) but still valid to post with.
-    const installed = await vaultOf(s.org.id).installSlack({
+    const installed = await installSlackIn(s.org.id, {
       appId: "A0AB2AGNT7", teamId: "T0AB1CD2EF", enterpriseId: null, isEnterpriseInstall: false,
       botUserId: "U0AB3BOT01", botId: "B0AB3BOT01", botToken: "xoxe.xoxb-hang-1", botRefreshToken: "xoxe-refresh-hang-1",
       botTokenExpiresAt: Date.now() + 8 * 60_000, scopes: ["chat:write"],

@@ -9,7 +9,7 @@ import { sandboxSlack } from "../../workers/dev/src/sandbox/slack";
 import { memorySandbox, type Fault } from "../../workers/dev/src/sandbox/slack-fake";
 import { vaultOf, vaultSql } from "../api/helpers";
 
-export { seed, vaultOf, vaultSql } from "../api/helpers";
+export { installSlackIn, seed, vaultOf, vaultSql } from "../api/helpers";
 /** The in-process fake Slack (no SandboxStore binding in tests: memory). */
 export const fakeSlack = {
   reset: () => memorySandbox.reset(),

@@ -1,6 +1,6 @@
 import { reset, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { drain, expectAck, fakeSlack, fixture, mockOutbound, postEvent, posted, seed, vaultOf, vaultSql } from "./helpers";
+import { drain, expectAck, fakeSlack, fixture, installSlackIn, mockOutbound, postEvent, posted, seed, vaultOf, vaultSql } from "./helpers";
 
 /**
  * Slack token rotation: a bot token that expires is refreshed at oauth.v2.access (the same
@@ -30,7 +30,7 @@ describe("a rotating bot token", () => {
     });
     const s = await seed();
     // Reinstall the workspace with rotation on: a token that expires in one minute.
-    const installed = await vaultOf(s.org.id).installSlack({
+    const installed = await installSlackIn(s.org.id, {
       appId: "A0AB2AGNT7", teamId: "T0AB1CD2EF", enterpriseId: null, isEnterpriseInstall: false,
       botUserId: "U0AB3BOT01", botId: "B0AB3BOT01", botToken: "xoxe.xoxb-rotating-1", botRefreshToken: "xoxe-refresh-1",
       botTokenExpiresAt: Date.now() + 60_000, scopes: ["chat:write"],
@@ -60,7 +60,7 @@ describe("a rotating bot token whose refresh hangs (issue 11 item 6)", () => {
       const vault = instance as unknown as { env: Record<string, unknown> };
       vault.env = { ...vault.env, OUTBOUND_TIMEOUT_MS: "300" };
     });
-    const installed = await vaultOf(s.org.id).installSlack({
+    const installed = await installSlackIn(s.org.id, {
       appId: "A0AB2AGNT7", teamId: "T0AB1CD2EF", enterpriseId: null, isEnterpriseInstall: false,
       botUserId: "U0AB3BOT01", botId: "B0AB3BOT01", botToken: "xoxe.xoxb-expired-1", botRefreshToken: "xoxe-refresh-expired-1",
       botTokenExpiresAt: Date.now() - 1_000, scopes: ["chat:write"],
