@@ -55,8 +55,10 @@ const orgIdKey = /^ORG_ID_KEY=.*$/m.exec(existing)?.[0] ?? `ORG_ID_KEY="${random
 const agentToken = "AGENT_RUNTIME_TOKEN=keystroke-local-dev-agent-token";
 const wanted = `# Local dev secrets, made by scripts/dev.mjs. Never commit.\n${keys}\n${orgIdKey}\n${agentToken}\nDEV_MODE=true\n`;
 if (existing !== wanted) writeFileSync(devVars, wanted, { mode: 0o600 });
-// Every worker that reaches a vault checks org ids, so each gets the same ORG_ID_KEY: wrangler reads
-// the .dev.vars next to each config (the slack-events one is below: only that line is managed there).
+// Vaults are reached only inside the api worker (its doors run there), which checks org ids; the dev
+// worker's seed checks the demo org's id too, and the oauth worker needs DEV_MODE (its origin rule).
+// The other workers' copies of ORG_ID_KEY are unused since the doors (issue 12), kept so an older
+// checkout on the same state still starts. Wrangler reads the .dev.vars next to each config.
 for (const dir of ["workers/dev", "workers/oauth"]) {
   const file = path.join(root, dir, ".dev.vars");
   const content = `# Made by scripts/dev.mjs from the root .dev.vars. Never commit.\n${orgIdKey}\nDEV_MODE=true\n`;
