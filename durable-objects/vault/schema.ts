@@ -208,4 +208,31 @@ export const VAULT_MIGRATIONS: readonly Migration[] = [
   CREATE INDEX oauth_states_by_session ON oauth_states(session_id);
   `,
   },
+  {
+    version: 9,
+    name: "runtime tokens: who created one (issue 13); no foreign key, so an offboarded member's runtime tokens keep their history",
+    sql: `
+  ALTER TABLE tokens ADD COLUMN created_by TEXT;
+  `,
+  },
+  {
+    version: 9,
+    name: "Invitations: single use, 7 days, the link's secret hashed (issue 13, vault/invitations.ts)",
+    sql: `
+  CREATE TABLE invitations (
+    id TEXT PRIMARY KEY,
+    secret_hash TEXT NOT NULL UNIQUE,
+    email TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'builder')),
+    projects TEXT NOT NULL DEFAULT '[]',
+    invited_by TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    accepted_at INTEGER,
+    accepted_by TEXT,
+    revoked_at INTEGER
+  );
+  CREATE INDEX invitations_by_email ON invitations(email);
+  `,
+  },
 ];
