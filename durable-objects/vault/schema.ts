@@ -210,13 +210,6 @@ export const VAULT_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 9,
-    name: "runtime tokens: who created one (issue 13); no foreign key, so an offboarded member's runtime tokens keep their history",
-    sql: `
-  ALTER TABLE tokens ADD COLUMN created_by TEXT;
-  `,
-  },
-  {
-    version: 9,
     name: "Invitations: single use, 7 days, the link's secret hashed (issue 13, vault/invitations.ts)",
     sql: `
   CREATE TABLE invitations (
@@ -233,6 +226,13 @@ export const VAULT_MIGRATIONS: readonly Migration[] = [
     revoked_at INTEGER
   );
   CREATE INDEX invitations_by_email ON invitations(email);
+  `,
+  },
+  {
+    version: 10,
+    name: "runtime tokens: who created one (issue 13); no foreign key, so an offboarded member's runtime tokens keep their history",
+    sql: `
+  ALTER TABLE tokens ADD COLUMN created_by TEXT;
   `,
   },
 ];
