@@ -235,4 +235,11 @@ export const VAULT_MIGRATIONS: readonly Migration[] = [
   ALTER TABLE tokens ADD COLUMN created_by TEXT;
   `,
   },
+  {
+    version: 11,
+    name: "offboarding (issue 13): a removed member's row stays (audit, tokens, credentials point at it) with removed_at; accepting a new invitation brings it back",
+    sql: `
+  ALTER TABLE members ADD COLUMN removed_at INTEGER;
+  `,
+  },
 ];
