@@ -1,0 +1,61 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+// @ts-expect-error: a plain Node script, no types
+import { bundleEnvUses, configIssues, envMembers } from "../../scripts/deploy-check.mjs";
+import { SETTINGS, configProblems } from "../../lib/config-check";
+
+describe("npm run deploy:check (SPEC section 15)", () => {
+  it("builds the three deployed workers offline and prints each one's raw and gzipped size under the budget", { timeout: 60_000 }, async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ["scripts/deploy-check.mjs"], { cwd: process.cwd() });
+    for (const w of ["api", "oauth", "slack-events"]) expect(stdout).toMatch(new RegExp(`^${w}\\s+[\\d.]+ KiB\\s+[\\d.]+ KiB\\s+ok$`, "m"));
+    expect(stdout).not.toMatch(/^dev\s/m);
+    expect(stdout).toMatch(/deploy:check ok/);
+  });
+
+  const clean = { main: "src/index.ts", vars: {}, services: [{ binding: "VAULT_DOOR", service: "keystroke-api", entrypoint: "SlackDoor" }], kv_namespaces: [{ binding: "ROUTES", id: "x" }] };
+  it.each([
+    ["DEV_MODE in [vars]", { ...clean, vars: { DEV_MODE: "true" } }, [], /dev-only setting DEV_MODE/],
+    ["a sandbox URL", { ...clean, vars: { SLACK_APP_ID: "A1", X: "https://x.test/_sandbox/slack" } }, [], /\[vars\] X is a local or sandbox address/],
+    ["a localhost URL", { ...clean, vars: { AGENT_RUNTIME_URL: "http://localhost:8787/agent" } }, [], /AGENT_RUNTIME_URL is a local or sandbox address/],
+    ["the dev worker's service", { ...clean, services: [...clean.services, { binding: "DEV", service: "keystroke-dev" }] }, [], /points at the dev worker/],
+    ["a secret in [vars]", { ...clean, vars: { SLACK_SIGNING_SECRET: "s" } }, [], /secret SLACK_SIGNING_SECRET in \[vars\]/],
+    ["a binding the code uses but the config lacks", clean, ["SLACK_CACHE"], /SLACK_CACHE is used by the code/],
+    ["a documented binding missing", { ...clean, kv_namespaces: [] }, [], /binding ROUTES is not declared/],
+  ])("refuses %s", (_label, config, used, issue) => {
+    expect(configIssues(config, used, SETTINGS["slack-events"]).join("\n")).toMatch(issue);
+  });
+
+  it("passes a clean config and reads Env members and the bundle's env uses", () => {
+    expect(configIssues(clean, ["VAULT_DOOR", "ROUTES", "SLACK_SIGNING_SECRET"], SETTINGS["slack-events"])).toEqual([]);
+    expect(envMembers("export interface E {\n  A_B: string;\n  /** doc */\n  C?: string;\n}", "E")).toEqual(["A_B", "C"]);
+    expect([...bundleEnvUses("x = c.env.VAULT;\n * c.env.COUNTER docs\ny = this.env?.ORG_ID_KEY")]).toEqual(["VAULT", "ORG_ID_KEY"]);
+  });
+});
+
+describe("configProblems: a missing or malformed required setting, named without its value", () => {
+  const key = btoa("A".repeat(32));
+  const api = { VAULT: {}, DIRECTORY: {}, ROUTES: {}, CLI_LOGIN_LIMITER: {}, VAULT_KEYS: `k1:${key}`, ORG_ID_KEY: "o".repeat(32), PUBLIC_URL: "https://k.example.com" };
+  it("is empty for a configured api worker", () => expect(configProblems("api", api)).toEqual([]));
+  it.each([
+    ["VAULT_KEYS", { VAULT_KEYS: "" }, /not set/],
+    ["VAULT_KEYS", { VAULT_KEYS: "k1:c2hvcnQ=" }, /malformed.*32 bytes/],
+    ["ORG_ID_KEY", { ORG_ID_KEY: "short-secret-value" }, /shorter than 32/],
+    ["PUBLIC_URL", { PUBLIC_URL: undefined }, /not set/],
+    ["PUBLIC_URL", { PUBLIC_URL: "not a url" }, /not a URL/],
+    ["OAUTH_CLIENTS", { OAUTH_CLIENTS: "{nope" }, /not JSON/],
+    ["PLATFORM_GITHUB_CLIENT_SECRET", { PLATFORM_GITHUB_CLIENT_ID: "Iv1.abc" }, /not set while PLATFORM_GITHUB_CLIENT_ID is/],
+    ["VAULT", { VAULT: undefined }, /binding is missing/],
+  ])("names %s", (setting, patch, problem) => {
+    const found = configProblems("api", { ...api, ...patch });
+    expect(found).toHaveLength(1);
+    expect(found[0]!.setting).toBe(setting);
+    expect(found[0]!.problem).toMatch(problem);
+    for (const v of Object.values(patch)) if (v) expect(JSON.stringify(found)).not.toContain(v);
+  });
+  it("needs PUBLIC_URL outside dev only; slack-events needs its signing secret", () => {
+    expect(configProblems("oauth", { VAULT_DOOR: {}, DEV_MODE: "true" })).toEqual([]);
+    expect(configProblems("oauth", { VAULT_DOOR: {} }).map((p) => p.setting)).toEqual(["PUBLIC_URL"]);
+    expect(configProblems("slack-events", { VAULT_DOOR: {}, ROUTES: {} }).map((p) => p.setting)).toEqual(["SLACK_SIGNING_SECRET"]);
+  });
+});
