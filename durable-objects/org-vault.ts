@@ -34,6 +34,16 @@ import { availableChannels, bindChannel, listChannels, listSessions, unbindChann
 import { runDelivery } from "./vault/slack/delivery";
 import { parseHandoff, receiveSlackEvent } from "./vault/slack/inbox";
 import { releaseRoute } from "./vault/slack/install";
+import { acceptInvitation, changeMemberRole, inviteMember, listInvitations, removeMember, revokeInvitation } from "./vault/members";
+import type { CreateInvitationBody } from "../lib/schemas/members";
+import type { Role } from "../lib/schemas/common";
+import { createRuntimeToken, listMemberTokens, listRuntimeTokens, revokeMemberToken, revokeRuntimeToken } from "./vault/runtime-tokens";
+import { createProject, deleteProject, putProjectMember, removeProjectMember, renameProject } from "./vault/projects";
+import type { CreateProjectBody } from "../lib/schemas/projects";
+import type { ProjectRole } from "../lib/schemas/common";
+import { writeInvitation } from "./vault/invitations";
+import { writeAudit } from "./vault/audit";
+import type { CreatedInvitation } from "../lib/schemas/orgs";
 
 const MEMBER: readonly TokenKind[] = ["user", "key"];
 const RUNTIME: readonly TokenKind[] = ["rt"];
@@ -128,6 +138,23 @@ export class OrgVault extends DurableObject<VaultEnv> {
   }
 
   /**
+   * A new org of `POST /v1/orgs` (the operator) or `/orgs/new` (a signed-in user, `owner` given):
+   * provisioned through provision() with no pre-made token, then either its owner as its first
+   * member or an owner invitation. Refused once the vault has any member, so it never adds an owner
+   * to a running org.
+   */
+  async provisionNewOrg(org: ProvisionSpec["org"], owner: { email: string; name: string } | null, inviteEmail: string | null, publicUrl: string): Promise<VaultResult<{ invitation: CreatedInvitation | null }>> {
+    if (this.#provisioned && Number(this.ctx.storage.sql.exec(`SELECT COUNT(*) AS n FROM members`).one().n) > 0) {
+      return { ok: false, error: { code: "conflict", message: "This organization already exists.", details: { field: "slug" } }, status: 409 };
+    }
+    await this.provision({ org, members: owner ? [{ ...owner, role: "owner" }] : [], projects: [], tokens: [] });
+    return this.#unauthenticated(async (ctx) => {
+      writeAudit(ctx, null, { action: "org.created", target: org.slug, detail: { by: owner ? "signup" : "operator" } });
+      return { invitation: inviteEmail ? await writeInvitation(ctx, null, { email: inviteEmail, role: "owner", projects: [] }, publicUrl) : null };
+    });
+  }
+
+  /**
    * Dev only: the dev worker's and the dev sign-in's tools for this org (vault/dev-tools.ts), kept
    * out of this class. Refused without DEV_MODE, so production has no way to them.
    */
@@ -156,6 +183,40 @@ export class OrgVault extends DurableObject<VaultEnv> {
   listProjects(token: string) {
     return this.#member(token, (ctx, _a, p) => ({ projects: listProjects(ctx, p) }));
   }
+
+  // ---- invitations and members (vault/members.ts) ----
+
+  inviteMember(token: string, body: CreateInvitationBody, publicUrl: string) {
+    return this.#member(token, (ctx, actor, p) => inviteMember(ctx, actor, p, body, publicUrl));
+  }
+  listInvitations(token: string) {
+    return this.#member(token, (ctx, _a, p) => ({ invitations: listInvitations(ctx, p) }));
+  }
+  revokeInvitation(token: string, id: string) {
+    return this.#member(token, (ctx, actor, p) => revokeInvitation(ctx, actor, p, id));
+  }
+  /**
+   * Bound workers only (no token): the web app, for a signed-in platform user, with the verified
+   * emails it read from their GitHub account. Then the Directory links the person to this org.
+   */
+  acceptInvitation(secret: string, emails: string[]) {
+    return this.#unauthenticated(async (ctx) => {
+      const accepted = await acceptInvitation(ctx, secret, emails);
+      await this.env.DIRECTORY.getByName("global").addUser(accepted.member.email, ctx.orgId);
+      return accepted;
+    });
+  }
+  changeMemberRole(token: string, id: string, role: Role) {
+    return this.#member(token, (ctx, actor, p) => changeMemberRole(ctx, actor, p, id, role));
+  }
+  /** Offboarding: one transaction here, then upstream revokes and the Directory link, best effort. */
+  removeMember(token: string, id: string) {
+    return this.#member(token, async (ctx, actor, p) => {
+      const removed = await removeMember(ctx, actor, p, id, (app, tokens) => revokeUpstream(ctx, this.env, app, tokens));
+      await this.env.DIRECTORY.getByName("global").removeUser(removed.member.email, ctx.orgId).catch(() => undefined);
+      return removed;
+    });
+  }
   createApiKey(token: string, name: string) {
     return this.#member(token, (ctx, actor, p) => createApiKey(ctx, actor, p, name, hashToken));
   }
@@ -170,6 +231,42 @@ export class OrgVault extends DurableObject<VaultEnv> {
   }
   revokeMyToken(token: string, id: string) {
     return this.#member(token, (ctx, actor, p) => revokeMyToken(ctx, actor, p, id));
+  }
+
+  // ---- runtime tokens and every member's tokens (SPEC section 12, vault/runtime-tokens.ts) ----
+
+  createRuntimeToken(token: string, name: string) {
+    return this.#member(token, (ctx, actor, p) => createRuntimeToken(ctx, actor, p, name));
+  }
+  listRuntimeTokens(token: string) {
+    return this.#member(token, (ctx, actor, p) => ({ runtime_tokens: listRuntimeTokens(ctx, actor, p) }));
+  }
+  revokeRuntimeToken(token: string, id: string) {
+    return this.#member(token, (ctx, actor, p) => revokeRuntimeToken(ctx, actor, p, id));
+  }
+  listMemberTokens(token: string, memberId: string) {
+    return this.#member(token, (ctx, actor, p) => ({ tokens: listMemberTokens(ctx, actor, p, memberId) }));
+  }
+  revokeMemberToken(token: string, memberId: string, id: string) {
+    return this.#member(token, (ctx, actor, p) => revokeMemberToken(ctx, actor, p, memberId, id));
+  }
+
+  // ---- projects and project members (vault/projects.ts) ----
+
+  createProject(token: string, body: CreateProjectBody) {
+    return this.#member(token, (ctx, actor, p) => createProject(ctx, actor, p, body));
+  }
+  renameProject(token: string, slug: string, name: string) {
+    return this.#member(token, (ctx, actor, p) => renameProject(ctx, actor, p, slug, name));
+  }
+  deleteProject(token: string, slug: string, force: boolean) {
+    return this.#member(token, (ctx, actor, p) => deleteProject(ctx, actor, p, slug, force, (app, tokens) => revokeUpstream(ctx, this.env, app, tokens)));
+  }
+  putProjectMember(token: string, slug: string, member: string, role: ProjectRole) {
+    return this.#member(token, (ctx, actor, p) => putProjectMember(ctx, actor, p, slug, member, role));
+  }
+  removeProjectMember(token: string, slug: string, member: string) {
+    return this.#member(token, (ctx, actor, p) => removeProjectMember(ctx, actor, p, slug, member));
   }
 
   // ---- catalog ----

@@ -109,7 +109,8 @@ describe("GET /openapi.json", () => {
 
   it("documents bearer security and the error answers of every operation", () => {
     for (const { method, path, op } of operations()) {
-      expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }]);
+      // The operator's org creation takes PLATFORM_ADMIN_TOKEN (its own scheme), every other operation a ks_ token.
+      expect(op.security, `${method} ${path}`).toEqual(path === "/v1/orgs" ? [{ platformAdmin: [] }] : [{ bearer: [] }]);
       const codes = Object.keys(op.responses);
       expect(codes.some((c) => /^2\d\d$/.test(c)), `${method} ${path} documents a success`).toBe(true);
       expect(codes, `${method} ${path} documents errors`).toEqual(expect.arrayContaining(["400", "401", "403"]));
@@ -148,8 +149,11 @@ describe("GET /openapi.json", () => {
       // Token-free: the body is refused before any handler runs. /mcp authenticates first.
       const token = path === "/mcp" ? (await seed()).alice : undefined;
       const notJson = await call(method.toUpperCase(), url, { token, rawBody: "{}", headers: { ...headers, "content-type": "text/plain" } });
-      expect(notJson.status, `${method} ${path} text/plain: ${notJson.text}`).toBe(415);
-      if (path === "/mcp") expect(notJson.body.error.code).toBe(-32000); // the MCP SDK answers JSON-RPC errors
+      // The operator's /v1/orgs checks PLATFORM_ADMIN_TOKEN before it reads the body (the size limit still comes first).
+      if (path === "/v1/orgs") expect(notJson.status, `${method} ${path} text/plain: ${notJson.text}`).toBe(401);
+      else expect(notJson.status, `${method} ${path} text/plain: ${notJson.text}`).toBe(415);
+      if (path === "/v1/orgs") expect(notJson.body.error.code).toBe("unauthorized");
+      else if (path === "/mcp") expect(notJson.body.error.code).toBe(-32000); // the MCP SDK answers JSON-RPC errors
       else expect(notJson.body.error).toMatchObject({ code: "invalid_request", details: { field: "body" } });
       const tooLarge = await call(method.toUpperCase(), url, { token, rawBody: `{"x":"${"a".repeat(4 * 1024 * 1024)}"}`, headers: { ...headers, "content-type": "application/json" } });
       expect(tooLarge.status, `${method} ${path} over 4 MiB`).toBe(413);

@@ -7,14 +7,18 @@ import { cliLogins } from "./routes/cli-logins";
 import { connect } from "./routes/connect";
 import { credentials } from "./routes/credentials";
 import { identity } from "./routes/identity";
+import { members } from "./routes/members";
 import { resolution } from "./routes/resolution";
+import { orgs } from "./routes/orgs";
+import { runtimeTokens } from "./routes/runtime-tokens";
+import { projects } from "./routes/projects";
 
 /**
  * The OpenAPI document of the HTTP API (SPEC section 11), built from the same routers index.ts
  * mounts. Pure (no bindings, no I/O), so test/lib/openapi-lint.test.ts can build it in Node and run
  * redocly and spectral over it; test/api/openapi.test.ts checks the served copy against the router.
  */
-const API_ROUTERS = [identity, connect, apps, credentials, audit, resolution, cliLogins, channels];
+const API_ROUTERS = [identity, members, connect, apps, credentials, audit, resolution, cliLogins, channels, orgs, runtimeTokens, projects];
 
 const TAGS = [
   { name: "identity", description: "Who the caller is, the org's members and projects: the context for scopes." },
@@ -28,6 +32,10 @@ const TAGS = [
   { name: "audit", description: "The org's audit log." },
   { name: "cli-logins", description: "The CLI's browser login: start, approve in the browser, poll for the token." },
   { name: "channels", description: "Slack installations, channel bindings to agents and agent sessions." },
+  { name: "orgs", description: "Creating organizations: the operator's call, with the platform admin token." },
+  { name: "runtime-tokens", description: "The execution plane's tokens: created by owners and admins, shown once, several live." },
+  { name: "projects", description: "Projects and their members: created by owners and admins, members managed by project admins too." },
+  { name: "members", description: "Invitations (single use, 7 days), role changes and offboarding." },
   { name: "mcp", description: "The MCP server (SPEC section 8) over streamable HTTP." },
 ];
 
@@ -62,6 +70,7 @@ function build() {
     app.openAPIRegistry.registerComponent("responses", name, { description, content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorEnvelope" } } } });
   }
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "ks_user_…, ks_key_… or ks_rt_… tokens" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "platformAdmin", { type: "http", scheme: "bearer", description: "The operator's PLATFORM_ADMIN_TOKEN (a deployment secret, not a ks_ token)" });
   // index.ts serves /mcp with the MCP SDK, outside zod-openapi: described here by hand.
   app.openAPIRegistry.registerPath({
     method: "post", path: "/mcp", operationId: "mcpMessage", tags: ["mcp"], security: BEARER,

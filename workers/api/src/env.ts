@@ -12,4 +12,8 @@ export interface Env extends VaultEnv {
   /** The platform's own GitHub OAuth app for "Sign in with GitHub" on the web app (secrets; unset: no GitHub sign-in). */
   PLATFORM_GITHUB_CLIENT_ID?: string;
   PLATFORM_GITHUB_CLIENT_SECRET?: string;
+  /** The operator's bearer for `POST /v1/orgs` (secret, compared by hash; unset: the operator API is off). */
+  PLATFORM_ADMIN_TOKEN?: string;
+  /** Who may create orgs at /orgs/new: `closed` (default), `open`, or a comma list of email domains (lib/signup.ts). */
+  SIGNUP?: string;
 }

@@ -3,6 +3,7 @@ import { AppError } from "../../../lib/errors";
 import { renderError } from "./http/errors";
 import { noStoreByDefault, securityHeaders } from "../../shared/security";
 import { webSession } from "../../shared/session";
+import { healthRoute, requireConfig } from "../../shared/config";
 import { publicUrl, unwrap, vaultFor } from "./http/vault";
 import { router } from "./http/openapi";
 import { openApiDocument } from "./api-document";
@@ -26,6 +27,10 @@ import { apiKeyPages } from "./web/api-keys";
 import { auditPages } from "./web/audit";
 import { wantsPage, webError } from "./web/pages";
 import { channels } from "./routes/channels";
+import { members } from "./routes/members";
+import { orgs } from "./routes/orgs";
+import { runtimeTokens } from "./routes/runtime-tokens";
+import { projects } from "./routes/projects";
 
 export { OrgVault } from "../../../durable-objects/org-vault";
 export { Directory } from "../../../durable-objects/directory";
@@ -40,14 +45,15 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 const app = router();
 
-// Security headers and no-store on every answer, pages and errors alike; the CSRF value of a session.
-app.use("*", securityHeaders, noStoreByDefault, webSession);
+// A deployment missing a required setting answers 503 naming it (workers/shared/config.ts), then
+// security headers and no-store on every answer, pages and errors alike; the CSRF value of a session.
+app.use("*", requireConfig("api", ["/health"]), securityHeaders, noStoreByDefault, webSession);
 app.use(
   "*",
   bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new AppError("invalid_request", "The body is too large.", { details: { field: "body" }, status: 413 }); } }),
 );
 
-app.get("/health", (c) => c.json({ ok: true, worker: "api" }));
+app.get("/health", healthRoute("api"));
 // One authenticated vault round trip and nothing else: a baseline for the benchmarks.
 app.get("/v1/ping", async (c) => {
   const { token, vault } = vaultFor(c);
@@ -63,7 +69,12 @@ app.route("/", assignmentPages);
 app.route("/", channelPages);
 app.route("/", apiKeyPages);
 app.route("/", auditPages);
+// The operator API authenticates with PLATFORM_ADMIN_TOKEN, never a vault token.
+app.route("/", orgs);
 app.route("/", identity);
+app.route("/", members);
+app.route("/", runtimeTokens);
+app.route("/", projects);
 app.route("/", connect);
 app.all("/mcp", handleMcp);
 app.route("/", apps);

@@ -1,0 +1,60 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { AppError } from "../../../../lib/errors";
+import { CreateOrgBody, CreatedOrg } from "../../../../lib/schemas/orgs";
+import { constantTimeEqual, hashToken } from "../../../../lib/tokens";
+import { vaultStub } from "../../../../durable-objects/vault-stub";
+import { ERRORS, json, jsonBody, router } from "../http/openapi";
+import { publicUrl, unwrap, type ApiEnv } from "../http/vault";
+
+const ADMIN = [{ platformAdmin: [] }];
+
+/**
+ * The operator's bearer: PLATFORM_ADMIN_TOKEN, never a ks_ token, so it is checked here and no
+ * vault is asked. Both sides are hashed first, so the comparison is constant time in the secret's
+ * length too. Unset = the operator API is off.
+ */
+async function requirePlatformAdmin(c: Context<ApiEnv>): Promise<void> {
+  const expected = c.env.PLATFORM_ADMIN_TOKEN;
+  const given = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+  const refuse = () => new AppError("unauthorized", "This call needs the platform admin token: `Authorization: Bearer <PLATFORM_ADMIN_TOKEN>`.", { fix: "Only the operator of this deployment creates orgs here (README, Configuration)." });
+  if (!expected) throw new AppError("unauthorized", "The operator API is off on this deployment.", { fix: "The operator sets the secret PLATFORM_ADMIN_TOKEN (README, Configuration)." });
+  if (!given) throw refuse();
+  const [a, b] = await Promise.all([hashToken(given), hashToken(expected)]);
+  if (!constantTimeEqual(a, b)) throw refuse();
+}
+
+/**
+ * Creates an org: its slug claimed in the Directory (which mints the org id), its vault provisioned
+ * with no member and no token, and an owner invitation. `inviteEmail` null with `owner` set: the
+ * signed-in user of /orgs/new becomes the owner directly.
+ */
+export async function createOrg(c: Context<ApiEnv>, body: { slug: string; name: string }, owner: { email: string; name: string } | null, inviteEmail: string | null) {
+  const org = await c.env.DIRECTORY.getByName("global").ensureOrg(body.slug, body.name);
+  if (!org.created) throw new AppError("conflict", `The org slug ${body.slug} is taken.`, { details: { field: "slug" }, fix: "Pick another slug." });
+  const spec = { id: org.id, slug: org.slug, name: org.name };
+  const { invitation } = unwrap(await vaultStub(c.env, org.id).provisionNewOrg(spec, owner, inviteEmail, publicUrl(c)));
+  if (owner) await c.env.DIRECTORY.getByName("global").addUser(owner.email, org.id);
+  return { org: spec, invitation };
+}
+
+export const orgs = router();
+// The admin token is checked before the body is read, so a stranger learns nothing from validation.
+orgs.use("/v1/orgs", async (c, next) => {
+  if (c.req.method === "POST") await requirePlatformAdmin(c);
+  await next();
+});
+orgs.openapi(
+  createRoute({
+    method: "post", path: "/v1/orgs", tags: ["orgs"], security: ADMIN, operationId: "createOrg",
+    summary: "Create an org (operator)",
+    description: "The operator's call, with `PLATFORM_ADMIN_TOKEN` as the bearer (not a member token): creates the org and an owner invitation for `owner_email`, whose link is in this answer only (SPEC section 12). A taken slug is a `conflict` naming `slug`.",
+    request: { body: jsonBody(CreateOrgBody) },
+    responses: { 201: json(CreatedOrg), ...ERRORS },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const { org, invitation } = await createOrg(c, body, null, body.owner_email);
+    return c.json({ org, invitation: invitation! }, 201);
+  },
+);
