@@ -56,7 +56,7 @@ export function provision(ctx: VaultContext, spec: ProvisionSpec): void {
 }
 
 function members(ctx: VaultContext): Member[] {
-  return ctx.sql.exec(`SELECT id, email, name, role FROM members ORDER BY created_at, email`).toArray().map((r) => MemberRow.parse(r));
+  return ctx.sql.exec(`SELECT id, email, name, role FROM members WHERE removed_at IS NULL ORDER BY created_at, email`).toArray().map((r) => MemberRow.parse(r));
 }
 
 export function listMembers(ctx: VaultContext): Member[] {
@@ -178,7 +178,7 @@ export function revokeOwnToken(ctx: VaultContext, actor: Actor): void {
   ctx.sql.exec(`UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, ctx.now, actor.tokenId);
 }
 
-const MyTokenRow = z.object({
+export const MyTokenRow = z.object({
   id: z.string(),
   kind: TokenKind,
   name: z.string(),
@@ -189,7 +189,7 @@ const MyTokenRow = z.object({
   revoked_at: z.number().nullable(),
 });
 
-const toMyToken = (actor: Actor, r: z.infer<typeof MyTokenRow>): MyToken => ({
+export const toMyToken = (actor: Actor, r: z.infer<typeof MyTokenRow>): MyToken => ({
   id: r.id,
   kind: r.kind,
   name: r.name,
