@@ -50,6 +50,11 @@ export class Directory extends DurableObject<VaultEnv> {
     this.ctx.storage.sql.exec(`INSERT OR IGNORE INTO users (email, org_id) VALUES (?, ?)`, email.toLowerCase(), orgId);
   }
 
+  /** Offboarding: sign-in no longer finds the org for this person (the vault removed the member). */
+  async removeUser(email: string, orgId: string): Promise<void> {
+    this.ctx.storage.sql.exec(`DELETE FROM users WHERE email = ? AND org_id = ?`, email.toLowerCase(), orgId);
+  }
+
   /** Every person and their orgs: the dev sign-in's picker. */
   async allUsers(): Promise<{ email: string; org: DirectoryOrg }[]> {
     return this.ctx.storage.sql
@@ -63,6 +68,22 @@ export class Directory extends DurableObject<VaultEnv> {
       .exec(`SELECT o.id, o.slug, o.name FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.email = ? ORDER BY o.slug`, email.toLowerCase())
       .toArray()
       .map((r) => OrgRow.parse(r));
+  }
+
+  /**
+   * A platform user's orgs (SPEC section 12, /orgs): every org one of their verified emails belongs
+   * to, with the email that matched (the one their web session there is for). One read.
+   */
+  async orgsOfEmails(emails: string[]): Promise<{ email: string; org: DirectoryOrg }[]> {
+    const wanted = [...new Set(emails.map((e) => e.toLowerCase()))].slice(0, 20);
+    if (wanted.length === 0) return [];
+    const seen = new Set<string>();
+    return this.ctx.storage.sql
+      .exec(`SELECT u.email, o.id, o.slug, o.name FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.email IN (${wanted.map(() => "?").join(", ")}) ORDER BY o.slug, u.email`, ...wanted)
+      .toArray()
+      .map((r) => ({ email: String(r.email), org: OrgRow.parse(r) }))
+      // The first matching email per org: one row per org.
+      .filter((r) => !seen.has(r.org.id) && seen.add(r.org.id) !== undefined);
   }
 
   // ---- slack routes (team:<id> | enterprise:<id> -> org) ----

@@ -67,7 +67,7 @@ export function authenticate(ctx: VaultContext, tokenHash: string, allowed: read
 }
 
 export function loadPrincipal(ctx: VaultContext, memberId: string): Principal {
-  const raw = ctx.sql.exec(`SELECT id, role FROM members WHERE id = ?`, memberId).toArray()[0];
+  const raw = ctx.sql.exec(`SELECT id, role FROM members WHERE id = ? AND removed_at IS NULL`, memberId).toArray()[0];
   if (!raw) throw new AppError("unauthorized", "The member behind this token is no longer in the organization.");
   const member = MemberRow.parse(raw);
   const projects: Record<string, z.infer<typeof ProjectRole>> = {};

@@ -19,7 +19,7 @@ function runContext(ctx: VaultContext, body: ExplainBody): RunContext {
     context.project = body.project;
   }
   if (body.user !== undefined) {
-    const row = ctx.sql.exec(`SELECT id FROM members WHERE id = ? OR email = ?`, body.user, body.user.toLowerCase()).toArray()[0];
+    const row = ctx.sql.exec(`SELECT id FROM members WHERE (id = ? OR email = ?) AND removed_at IS NULL`, body.user, body.user.toLowerCase()).toArray()[0];
     if (!row) throw invalidField("user", "The run's user is not a member of this organization.");
     context.user = String(row.id);
   }
