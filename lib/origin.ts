@@ -3,8 +3,9 @@ import { AppError } from "./errors";
 /**
  * The platform's public origin, for every link and redirect URI it hands out and for MCP's Origin
  * check. Never the request's Host outside dev: a Host header is whatever the client (or a DNS
- * rebinding page) says it is. In dev mode without PUBLIC_URL the request's own origin is used,
- * which the dev gateway has already limited to localhost on its port (workers/dev/src/index.ts).
+ * rebinding page) says it is. Unset or malformed: 503 naming PUBLIC_URL (a deployment fault, SPEC
+ * section 15), which the workers' config check (lib/config-check.ts) already answers up front.
+ * In dev mode without PUBLIC_URL the request's own origin is used, which the dev gateway has already limited to localhost on its port (workers/dev/src/index.ts).
  */
 export interface OriginEnv {
   PUBLIC_URL?: string;
@@ -16,11 +17,11 @@ export function platformOrigin(env: OriginEnv, requestUrl: string): string {
     try {
       return new URL(env.PUBLIC_URL).origin;
     } catch {
-      throw new AppError("internal", "PUBLIC_URL is not a URL.", { fix: "Set PUBLIC_URL to the platform's origin, e.g. https://keystroke.example.com." });
+      throw new AppError("internal", "PUBLIC_URL is not a URL.", { fix: "Set PUBLIC_URL to the platform's origin, e.g. https://keystroke.example.com.", details: { settings: ["PUBLIC_URL"] }, status: 503 });
     }
   }
   if (env.DEV_MODE === "true") return new URL(requestUrl).origin;
-  throw new AppError("internal", "PUBLIC_URL is not set.", { fix: "Set PUBLIC_URL to the platform's origin (`wrangler deploy --var PUBLIC_URL:https://...`)." });
+  throw new AppError("internal", "PUBLIC_URL is not set.", { fix: "Set PUBLIC_URL to the platform's origin (`wrangler deploy --var PUBLIC_URL:https://...`).", details: { settings: ["PUBLIC_URL"] }, status: 503 });
 }
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);

@@ -14,6 +14,14 @@ describe("platformOrigin", () => {
     expect(() => platformOrigin({}, "http://rebind.attacker.example/x")).toThrow(AppError);
     expect(() => platformOrigin({ PUBLIC_URL: "not a url" }, "http://localhost/x")).toThrow(/PUBLIC_URL/);
   });
+
+  it("answers 503 naming PUBLIC_URL when it is unset or malformed: a deployment fault, not a 500 (issue 13 build 7)", () => {
+    for (const env of [{}, { PUBLIC_URL: "not a url" }]) {
+      const e = (() => { try { platformOrigin(env, "http://x.example/y"); } catch (err) { return err as AppError; } })();
+      expect(e?.httpStatus).toBe(503);
+      expect(e?.details).toEqual({ settings: ["PUBLIC_URL"] });
+    }
+  });
 });
 
 describe("originAllowed", () => {

@@ -12,6 +12,7 @@ import { ICON, ICON_PATH, STYLES } from "../../shared/layout";
 import { errorBodyOf, errorPage } from "../../shared/error-page";
 import { csrfToken, csrfValid, sessionToken, webSession } from "../../shared/session";
 import { noStoreByDefault, securityHeaders } from "../../shared/security";
+import { healthRoute, requireConfig } from "../../shared/config";
 import { ConnectForm, postedValues } from "../../shared/connect-form";
 
 export interface OAuthEnv {
@@ -33,7 +34,8 @@ type C = Context<{ Bindings: OAuthEnv }>;
 const app = new Hono<{ Bindings: OAuthEnv }>();
 
 // The same page headers and no-store as the api worker (workers/shared/security.ts), and the session's CSRF value.
-app.use("*", securityHeaders, noStoreByDefault, webSession);
+// A missing or malformed required setting: 503 naming it (workers/shared/config.ts), /oauth/health lists it.
+app.use("*", requireConfig("oauth", ["/oauth/health", "/health"]), securityHeaders, noStoreByDefault, webSession);
 
 const origin = (c: C) => platformOrigin(c.env, c.req.url);
 const redirectUri = (c: C) => `${origin(c)}/oauth/callback`;
@@ -81,7 +83,8 @@ const stepFailure = (c: C, failed: { error: ErrorBody; status: number; viewer?: 
 
 const bodyOf = (e: unknown): ErrorBody => errorBodyOf(e, "Something went wrong while connecting.");
 
-app.get("/oauth/health", (c) => c.json({ ok: true, worker: "oauth" }));
+app.get("/oauth/health", healthRoute("oauth"));
+app.get("/health", healthRoute("oauth"));
 app.get("/static/app.css", (c) => c.body(STYLES, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }));
 app.get(ICON_PATH, (c) => c.body(ICON, 200, { "content-type": "image/svg+xml", "cache-control": "public, max-age=86400" }));
 

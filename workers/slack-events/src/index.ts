@@ -3,6 +3,7 @@ import { AppError } from "../../../lib/errors";
 import type { SlackEnv } from "./env";
 import { handleSlackEvent } from "./events";
 import { noStoreByDefault } from "../../shared/security";
+import { healthRoute, requireConfig } from "../../shared/config";
 
 export type { SlackEnv };
 
@@ -10,8 +11,10 @@ export type { SlackEnv };
 const app = new Hono<{ Bindings: SlackEnv }>();
 
 // Its answers (errors above all) are never cached; it serves no pages, so no page headers.
-app.use("*", noStoreByDefault);
-app.get("/slack/health", (c) => c.json({ ok: true, worker: "slack-events" }));
+// A missing or malformed required setting (SLACK_SIGNING_SECRET…): 503 naming it, which Slack retries.
+app.use("*", requireConfig("slack-events", ["/slack/health", "/health"]), noStoreByDefault);
+app.get("/slack/health", healthRoute("slack-events"));
+app.get("/health", healthRoute("slack-events"));
 app.post("/slack/events", handleSlackEvent);
 
 app.notFound((c) => c.json({ error: { code: "not_found", message: `No route ${c.req.method} ${new URL(c.req.url).pathname}.` } }, 404));

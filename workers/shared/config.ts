@@ -1,0 +1,34 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { configError, configProblems, type ConfigProblem, type DeployedWorker } from "../../lib/config-check";
+
+/**
+ * A worker missing or holding a malformed required setting answers 503 naming it (never its
+ * value) instead of running half-configured (SPEC section 15); its health route lists the
+ * problems. Checked per env object: the env does not change within an isolate.
+ */
+const seen = new WeakMap<object, ConfigProblem[]>();
+
+function problemsOf(worker: DeployedWorker, env: unknown): ConfigProblem[] {
+  const e = (env ?? {}) as Record<string, unknown>;
+  let found = seen.get(e);
+  if (!found) seen.set(e, (found = configProblems(worker, e)));
+  return found;
+}
+
+/** `{ok:true}` when configured, else 503 `{ok:false, problems:[{setting, problem}]}`. */
+export const healthRoute = (worker: DeployedWorker) => (c: Context) => {
+  const problems = problemsOf(worker, c.env);
+  return problems.length === 0
+    ? c.json({ ok: true, worker }, 200, { "cache-control": "no-store" })
+    : c.json({ ok: false, worker, problems }, 503, { "cache-control": "no-store" });
+};
+
+/** Every route but the health routes (`paths`) answers the 503 envelope while a problem remains. */
+export function requireConfig(worker: DeployedWorker, healthPaths: string[]): MiddlewareHandler {
+  return async (c, next) => {
+    const problems = problemsOf(worker, c.env);
+    if (problems.length === 0 || healthPaths.includes(c.req.path)) return next();
+    const e = configError(problems);
+    return c.json({ error: e.toBody() }, 503, { "cache-control": "no-store" });
+  };
+}
