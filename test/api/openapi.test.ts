@@ -22,6 +22,8 @@ const SPEC_11: [string, string][] = [
 const UNDOCUMENTED = new Set(["get /v1/ping"]);
 /** Valid path parameters, so a probe gets past parameter validation to the body. */
 const SAMPLE_PARAMS: Record<string, string> = { ref: "linear", slug: "support-bot", id: "cli_acme_aaaaaaaaaaaaaaaaaaaa", channel: "dm", name: "x" };
+/** Where a path's id has another shape than a CLI login's. */
+const SAMPLE_IDS: Record<string, string> = { "/v1/members/{id}": "mem_aaaaaaaaaaaaaaaaaaaa" };
 
 const toHono = (p: string) => p.replace(/\{(\w+)\}/g, ":$1");
 const METHODS = ["get", "put", "post", "delete", "patch", "options", "head", "trace"];
@@ -144,7 +146,7 @@ describe("GET /openapi.json", () => {
     for (const { method, path, op } of withBody) {
       expect(op.responses["413"], `${method} ${path} declares 413`).toBeTruthy();
       expect(op.responses["415"], `${method} ${path} declares 415`).toBeTruthy();
-      const url = path.replace(/\{(\w+)\}/g, (_, name: string) => SAMPLE_PARAMS[name] ?? name);
+      const url = path.replace(/\{(\w+)\}/g, (_, name: string) => (name === "id" ? SAMPLE_IDS[path] : undefined) ?? SAMPLE_PARAMS[name] ?? name);
       const headers = { accept: "application/json, text/event-stream" };
       // Token-free: the body is refused before any handler runs. /mcp authenticates first.
       const token = path === "/mcp" ? (await seed()).alice : undefined;
