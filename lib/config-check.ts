@@ -1,6 +1,7 @@
 import { parseKeyring } from "./crypto";
 import { AppError } from "./errors";
 import { parseClients } from "./oauth";
+import { parseSignup } from "./signup";
 
 /**
  * What each deployed worker needs to run (SPEC section 15): its bindings, secrets and vars, and
@@ -63,11 +64,12 @@ export const SETTINGS: Record<DeployedWorker, Setting[]> = {
     { name: "OAUTH_CLIENTS", kind: "secret", required: false, check: (v) => (reason(() => parseClients(v), "") ? 'is not JSON of the form {"<app>":{"id":"…","secret":"…"}}' : null) },
     { name: "PLATFORM_GITHUB_CLIENT_ID", kind: "secret", required: false, pairedWith: "PLATFORM_GITHUB_CLIENT_SECRET" },
     { name: "PLATFORM_GITHUB_CLIENT_SECRET", kind: "secret", required: false, pairedWith: "PLATFORM_GITHUB_CLIENT_ID" },
-    { name: "PLATFORM_ADMIN_TOKEN", kind: "secret", required: false },
+    { name: "PLATFORM_ADMIN_TOKEN", kind: "secret", required: false, check: (v) => (v.length < 32 ? "is shorter than 32 characters" : null) },
     { name: "AGENT_RUNTIME_TOKEN", kind: "secret", required: false },
     { name: "AGENT_RUNTIME_URL", kind: "var", required: false, check: url },
     { name: "SLACK_API_URL", kind: "var", required: false, check: url },
-    { name: "SIGNUP", kind: "var", required: false },
+    // parseSignup fails closed on an unreadable value; the operator still hears about it here.
+    { name: "SIGNUP", kind: "var", required: false, check: (v) => (parseSignup(v).mode === "closed" && v.trim().toLowerCase() !== "closed" ? "is not closed, open or a comma list of email domains" : null) },
     { name: "OUTBOUND_TIMEOUT_MS", kind: "var", required: false, check: (v) => (/^[1-9][0-9]*$/.test(v) ? null : "is not a whole number of milliseconds") },
     DEV_MODE,
   ],

@@ -46,6 +46,8 @@ describe("configProblems: a missing or malformed required setting, named without
     ["OAUTH_CLIENTS", { OAUTH_CLIENTS: "{nope" }, /not JSON/],
     ["PLATFORM_GITHUB_CLIENT_SECRET", { PLATFORM_GITHUB_CLIENT_ID: "Iv1.abc" }, /not set while PLATFORM_GITHUB_CLIENT_ID is/],
     ["VAULT", { VAULT: undefined }, /binding is missing/],
+    ["SIGNUP", { SIGNUP: "acme.test,not a domain" }, /comma list of email domains/],
+    ["PLATFORM_ADMIN_TOKEN", { PLATFORM_ADMIN_TOKEN: "admin-token-too-short" }, /shorter than 32/],
   ])("names %s", (setting, patch, problem) => {
     const found = configProblems("api", { ...api, ...patch });
     expect(found).toHaveLength(1);
