@@ -11,6 +11,8 @@ import { registerChannels } from "./commands/channels";
 import { registerConnect } from "./commands/connect";
 import { registerCredentials } from "./commands/credentials";
 import { registerTarget } from "./commands/target";
+import { registerProjects } from "./commands/projects";
+import { registerRuntimeTokens } from "./commands/runtime-tokens";
 import { EXIT_OK, EXIT_USAGE, reportError } from "./errors";
 import { processIo, type Io } from "./output";
 
@@ -37,6 +39,8 @@ export function createCli(io: Io): Command {
   registerAssignments(registerCredentials(program, io), io);
   registerChannels(program, io);
   registerApiKeys(program, io);
+  registerProjects(program, io);
+  registerRuntimeTokens(program, io);
   return program;
 }
 

@@ -1,0 +1,56 @@
+/** `keystroke runtime-tokens create|list|revoke` (cloud, owners and admins). A token is printed once, at creation. */
+import type { Command } from "commander";
+import { z } from "zod";
+import { CreatedRuntimeToken, RevokedRuntimeToken, RuntimeToken } from "../../lib/schemas/tokens";
+import { seg } from "../http";
+import { printJson, printTable, when, type Io } from "../output";
+import { act } from "./common";
+
+const WHY = "runtime tokens belong to the cloud org";
+
+export function registerRuntimeTokens(program: Command, io: Io): void {
+  const tokens = program.command("runtime-tokens").description("The execution plane's tokens (owners and admins); rotate by create, switch, revoke");
+
+  tokens
+    .command("create")
+    .description("Create a runtime token; it is shown once")
+    .requiredOption("--name <name>", "which execution plane it is for (1-100 characters)")
+    .action(
+      act(io, async (s, opts: { name: string }) => {
+        s.requireCloud("runtime-tokens", WHY);
+        const t = await s.api().call("POST", "/v1/runtime-tokens", CreatedRuntimeToken, { name: opts.name });
+        if (s.globals.json) return printJson(io, t);
+        io.stderr.write(`Created runtime token ${t.id} (${t.name}). Copy it now: it is not shown again.\n`);
+        io.stdout.write(`${t.token}\n`);
+      }),
+    );
+
+  tokens
+    .command("list")
+    .description("The org's live runtime tokens, previews only")
+    .action(
+      act(io, async (s) => {
+        s.requireCloud("runtime-tokens", WHY);
+        const { runtime_tokens } = await s.api().call("GET", "/v1/runtime-tokens", z.object({ runtime_tokens: z.array(RuntimeToken) }));
+        if (s.globals.json) return printJson(io, { runtime_tokens });
+        printTable(
+          io,
+          ["ID", "NAME", "PREVIEW", "CREATED BY", "CREATED", "LAST USED"],
+          runtime_tokens.map((t) => [t.id, t.name, t.preview, t.created_by ?? "-", when(t.created_at), when(t.last_used_at)]),
+          "No runtime tokens.",
+        );
+      }),
+    );
+
+  tokens
+    .command("revoke <id>")
+    .description("Revoke a runtime token at once")
+    .action(
+      act(io, async (s, id: string) => {
+        s.requireCloud("runtime-tokens", WHY);
+        const t = await s.api().call("DELETE", `/v1/runtime-tokens/${seg(id)}`, RevokedRuntimeToken);
+        if (s.globals.json) return printJson(io, t);
+        io.stdout.write(`Revoked runtime token ${t.id} (${t.name}).\n`);
+      }),
+    );
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { alice, carol, Machine, tag } from "./helpers";
+
+/** `projects …` and `runtime-tokens …` (SPEC section 12, issue 13): the Done-when CLI path. */
+describe("projects and runtime tokens from the CLI", () => {
+  it("projects create, runtime-tokens create, resolve with that token, runtime-tokens revoke: the token is refused", async () => {
+    const owner = new Machine({ KEYSTROKE_TOKEN: alice });
+    const slug = `cli-${tag()}`;
+    const app = `svc-${tag()}`;
+    const secret = `sk-cli-${tag()}-0123456789abcdef`;
+
+    const created = await owner.json(["projects", "create", slug, "--name", "CLI project"]);
+    expect(created).toMatchObject({ slug, name: "CLI project" });
+    expect(await owner.json(["projects", "members", "add", slug, "carol@acme.test", "--role", "admin"])).toMatchObject({ project: slug, role: "admin" });
+    const listed = await new Machine({ KEYSTROKE_TOKEN: carol }).json(["projects", "list"]);
+    expect(listed.projects.find((p: { slug: string }) => p.slug === slug)).toMatchObject({ role: "admin" });
+    const set = await owner.run(["credentials", "set", app, "--set", `apiKey=${secret}`, "--scope", "project", "--project-slug", slug, "--name", "work"]);
+    expect(set.code, set.stderr).toBe(0);
+
+    // Shown once on stdout (the note on stderr), and never again by list.
+    const made = await owner.run(["runtime-tokens", "create", "--name", "exec plane"]);
+    expect(made.code, made.stderr).toBe(0);
+    const rt = made.stdout.trim();
+    expect(rt).toMatch(/^ks_rt_/);
+    expect(made.stderr).toMatch(/Copy it now/);
+    const list = await owner.run(["runtime-tokens", "list"]);
+    expect(list.stdout).toMatch(/exec plane/);
+    expect(list.stdout).not.toContain(rt);
+    const { runtime_tokens } = await owner.json(["runtime-tokens", "list"]);
+    const id = runtime_tokens.find((t: { name: string }) => t.name === "exec plane").id as string;
+
+    const resolveArgs = ["--project", slug, "credentials", "resolve", app, "--workflow", "wf", "--consumer", "step", "--reveal"];
+    const ok = await owner.run(resolveArgs, { env: { KEYSTROKE_TOKEN: rt } });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(`apiKey: ${secret}`);
+
+    const revoked = await owner.run(["runtime-tokens", "revoke", id]);
+    expect(revoked).toMatchObject({ code: 0, stdout: `Revoked runtime token ${id} (exec plane).\n` });
+    const refused = await owner.run(resolveArgs, { env: { KEYSTROKE_TOKEN: rt } });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/revoked/);
+    expect(refused.stdout).not.toContain(secret);
+
+    // The project holds a credential: delete is refused, --force revokes it with the project.
+    const refusedDelete = await owner.run(["projects", "delete", slug]);
+    expect(refusedDelete.code).not.toBe(0);
+    expect(refusedDelete.stderr).toMatch(/--force/);
+    expect(await owner.json(["projects", "delete", slug, "--force"])).toEqual({ slug, revoked_credentials: 1, removed_assignments: 0, removed_channel_bindings: 0 });
+  });
+
+  it("a builder is refused, with the error on stderr and a non-zero exit", async () => {
+    const r = await new Machine({ KEYSTROKE_TOKEN: carol }).run(["runtime-tokens", "create", "--name", "nope"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/owners and admins/);
+    expect(r.stdout).toBe("");
+  });
+});
