@@ -15,6 +15,8 @@ const COMMANDS = [
   "credentials consumers", "credentials assign", "credentials unassign", "credentials assignments", "credentials resolve",
   "channels list", "channels available", "channels bind", "channels unbind", "channels sessions",
   "api-keys create", "api-keys list", "api-keys revoke",
+  "runtime-tokens create", "runtime-tokens list", "runtime-tokens revoke",
+  "projects list", "projects create", "projects rename", "projects delete", "projects members add", "projects members remove",
 ];
 
 const mode = (file: string) => statSync(file).mode & 0o777;
