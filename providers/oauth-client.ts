@@ -8,7 +8,6 @@
 import {
   ArcticFetchError,
   CodeChallengeMethod,
-  GitHub,
   OAuth2Client,
   OAuth2RequestError,
   UnexpectedErrorResponseBodyError,
@@ -124,31 +123,52 @@ export interface PlatformGitHub {
   clientId: string;
   clientSecret: string;
   redirectUri: string;
+  /** Where GitHub is: github.com unless told (dev: the sandbox provider plays GitHub). */
+  endpoints?: GitHubEndpoints;
 }
+export interface GitHubEndpoints {
+  authorize: string;
+  token: string;
+  /** The REST API's base (`/user`, `/user/emails` under it). */
+  api: string;
+}
+const GITHUB: GitHubEndpoints = { authorize: "https://github.com/login/oauth/authorize", token: "https://github.com/login/oauth/access_token", api: "https://api.github.com" };
 
 /** Only what sign-in needs: the profile and the email addresses with their verification state. */
 const GITHUB_SIGNIN_SCOPES = ["read:user", "user:email"];
-const GITHUB_API = "https://api.github.com";
 
 export function githubSignInUrl(cfg: PlatformGitHub, state: string): URL {
-  return new GitHub(cfg.clientId, cfg.clientSecret, cfg.redirectUri).createAuthorizationURL(state, GITHUB_SIGNIN_SCOPES);
+  const at = cfg.endpoints ?? GITHUB;
+  return new OAuth2Client(cfg.clientId, cfg.clientSecret, cfg.redirectUri).createAuthorizationURL(at.authorize, state, GITHUB_SIGNIN_SCOPES);
+}
+
+/** Who signed in at GitHub: the account (id and login, display only) and its verified emails, primary first. */
+export interface GitHubAccount {
+  id: string;
+  login: string;
+  emails: string[];
 }
 
 /**
  * Exchanges the sign-in code and answers the GitHub account's verified email addresses, primary
- * first (lowercased). The access token is used for this one call and then dropped.
+ * first (lowercased), with its id and login. The access token is used for these calls and then
+ * dropped. Members are matched by verified email only, so the profile read is best effort.
  */
-export async function githubVerifiedEmails(cfg: PlatformGitHub, code: string): Promise<string[]> {
+export async function githubAccount(cfg: PlatformGitHub, code: string): Promise<GitHubAccount> {
+  const at = cfg.endpoints ?? GITHUB;
   let accessToken: string;
   try {
-    accessToken = (await withDeadline(new GitHub(cfg.clientId, cfg.clientSecret, cfg.redirectUri).validateAuthorizationCode(code), PROVIDER_MS, "GitHub token endpoint")).accessToken();
+    accessToken = (await withDeadline(new OAuth2Client(cfg.clientId, cfg.clientSecret, cfg.redirectUri).validateAuthorizationCode(at.token, code, null), PROVIDER_MS, "GitHub token endpoint")).accessToken();
   } catch (e) {
     throw providerError(e, "GitHub sign-in");
   }
   const headers = { authorization: `Bearer ${accessToken}`, accept: "application/vnd.github+json", "user-agent": "keystroke" };
+  const profile = outboundFetch(`${at.api}/user`, { headers }, PROVIDER_MS, "GitHub API")
+    .then(async (r) => (r.ok ? ((await r.json()) as { id?: unknown; login?: unknown }) : {}))
+    .catch(() => ({}) as { id?: unknown; login?: unknown });
   let res: Response;
   try {
-    res = await outboundFetch(`${GITHUB_API}/user/emails`, { headers }, PROVIDER_MS, "GitHub API");
+    res = await outboundFetch(`${at.api}/user/emails`, { headers }, PROVIDER_MS, "GitHub API");
   } catch {
     throw new AppError("upstream_error", "GitHub could not be reached to read your email addresses.", { fix: "Try signing in again." });
   }
@@ -159,5 +179,8 @@ export async function githubVerifiedEmails(cfg: PlatformGitHub, code: string): P
     .filter((e): e is { email: string; verified: boolean; primary?: boolean } => typeof e === "object" && e !== null && typeof (e as { email?: unknown }).email === "string" && (e as { verified?: unknown }).verified === true)
     .sort((a, b) => Number(b.primary === true) - Number(a.primary === true))
     .map((e) => e.email.toLowerCase());
-  return [...new Set(emails)];
+  const p = await profile;
+  const id = typeof p.id === "number" || typeof p.id === "string" ? String(p.id).slice(0, 40) : "";
+  const login = typeof p.login === "string" ? p.login.slice(0, 100) : "";
+  return { id, login, emails: [...new Set(emails)] };
 }

@@ -192,3 +192,17 @@ describe("one vault call per API route", () => {
     expect(r.directory.length).toBeLessThanOrEqual(1);
   });
 });
+
+describe("the org switcher (issue 13)", () => {
+  it("/orgs answers from one Directory read and no vault call", async () => {
+    const { signPlatformUser } = await import("../../lib/platform-user");
+    counts.vault = [];
+    counts.directory = [];
+    const user = await signPlatformUser(env.ORG_ID_KEY, { github_id: "1", login: "alice", emails: ["alice@acme.test"] }, Date.now());
+    const res = await app.fetch(new Request("http://localhost/orgs", { headers: { accept: "text/html", cookie: `ks_user=${user}` } }), countingEnv, createExecutionContext());
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('data-org="acme"');
+    expect(counts.vault).toEqual([]);
+    expect(counts.directory).toEqual(["orgsOfEmails"]);
+  });
+});

@@ -123,7 +123,10 @@ const LINKS: [string, string][] = [
   ["/catalog", "Connect an app"],
   ["/assignments", "Assignments"],
   ["/channels", "Agent channels"],
+  ["/members", "Members"],
   ["/api-keys", "API keys"],
+  ["/runtime-tokens", "Runtime tokens"],
+  ["/tokens", "My tokens"],
   ["/audit", "Audit log"],
 ];
 
@@ -156,6 +159,7 @@ export function Page({ title, nav, children }: PageProps) {
                 {nav.member}
                 {nav.role ? ` (${nav.role})` : ""}
               </span>
+              <a class="small" href="/orgs">Switch org</a>
               <form method="post" action="/signout" class="flush">
                 <input type="hidden" name="csrf" value={nav.csrf ?? ""} />
                 <button class="secondary small" type="submit">Sign out</button>

@@ -3,7 +3,9 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { AppError } from "../../../../lib/errors";
 import { constantTimeEqual } from "../../../../lib/tokens";
 import { vaultStub } from "../../../../durable-objects/vault-stub";
-import { generateState, githubSignInUrl, githubVerifiedEmails, type PlatformGitHub } from "../../../../providers/oauth-client";
+import { generateState, githubAccount, githubSignInUrl, type GitHubAccount, type PlatformGitHub } from "../../../../providers/oauth-client";
+import { clearPlatformUser, setPlatformUser } from "./platform-user";
+import { parseSignup, signupEmail } from "../../../../lib/signup";
 import { publicUrl, type ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, Page } from "../../../shared/layout";
 import { asErrorBody } from "./pages";
@@ -15,7 +17,7 @@ import { clearSession, csrfToken, csrfValid, sessionToken, startSession, vaultOf
  * `//evil.example` and absolute URLs elsewhere are caught), and only its path, query and fragment
  * are kept; a path that would itself read as another host (`//x` after `..` removal) is refused too.
  */
-function safeNext(c: Context<ApiEnv>, next: string | undefined): string {
+export function safeNext(c: Context<ApiEnv>, next: string | undefined): string {
   if (!next) return "/apps";
   const origin = publicUrl(c);
   let url: URL;
@@ -98,6 +100,8 @@ signin.post("/signin", async (c) => {
   const r = await (await vaultStub(c.env, org.id).openDevTools()).signIn(email);
   if (!r.ok) return c.html(<Failed error={r.error} />, r.status as 403);
   await startSession(c, r.value.token);
+  // The seeded user is a platform user too, so /orgs and invitations work in dev.
+  await setPlatformUser(c, { github_id: "", login: email.split("@")[0]!, emails: [email] });
   return c.redirect(safeNext(c, typeof form.next === "string" ? form.next : undefined), 303);
 });
 
@@ -107,6 +111,7 @@ signin.post("/signout", async (c) => {
   if (!csrfValid(c, form.csrf)) return c.html(<Failed title="Sign out" error={{ message: "The form expired.", fix: "Reload the page and try again." }} />, 403);
   if (token) await vaultOfSession(c.env, token).signOut(token);
   clearSession(c);
+  clearPlatformUser(c);
   return c.redirect("/signin", 303);
 });
 
@@ -144,27 +149,36 @@ signin.get("/signin/github/callback", async (c) => {
   }
   const code = c.req.query("code");
   if (!code) return c.html(<Failed error={{ message: "GitHub sent no authorization code.", fix: "Start again with “Sign in with GitHub”." }} />, 400);
-  let emails: string[];
+  let account: GitHubAccount;
   try {
-    emails = await githubVerifiedEmails(cfg, code);
+    account = await githubAccount(cfg, code);
   } catch (e) {
     const body = e instanceof AppError ? asErrorBody(e) : { code: "upstream_error" as const, message: "GitHub sign-in failed." };
     return c.html(<Failed error={{ message: body.message, fix: body.fix ?? "Try signing in again." }} />, 502);
   }
-  // Members are matched by a verified email only; the first email (primary first) with an org wins.
-  const directory = c.env.DIRECTORY.getByName("global");
-  for (const email of emails) {
-    const org = (await directory.orgsOfUser(email))[0];
-    if (!org) continue;
-    const r = await vaultStub(c.env, org.id).startWebSession(email, "github");
-    if (!r.ok) continue;
-    await startSession(c, r.value.token);
-    let next = "/apps";
-    try {
-      next = safeNext(c, decodeURIComponent(nextRaw));
-    } catch {}
-    return c.redirect(next, 303);
+  const emails = account.emails;
+  let next = "/apps";
+  try {
+    next = safeNext(c, decodeURIComponent(nextRaw));
+  } catch {}
+  // Members are matched by a verified email only. The person is remembered between orgs (the
+  // platform-user cookie, lib/platform-user.ts); one org signs in at once, several go to /orgs to
+  // choose, none go where an invitation or sign-up can still help.
+  const found = emails.length ? await c.env.DIRECTORY.getByName("global").orgsOfEmails(emails) : [];
+  if (emails.length) await setPlatformUser(c, { github_id: account.id, login: account.login, emails });
+  // An invitation link started this sign-in: back to it, whatever orgs the person has already.
+  if (emails.length && next.startsWith("/invitations/")) return c.redirect(next, 303);
+  if (found.length > 1) return c.redirect(`/orgs?next=${encodeURIComponent(next)}`, 303);
+  const only = found[0];
+  if (only) {
+    const r = await vaultStub(c.env, only.org.id).startWebSession(only.email, "github");
+    if (r.ok) {
+      await startSession(c, r.value.token);
+      return c.redirect(next, 303);
+    }
   }
+  // No org yet, but sign-up lets this person create one.
+  if (signupEmail(parseSignup(c.env.SIGNUP), emails)) return c.redirect("/orgs", 303);
   return c.html(
     <Failed
       error={{

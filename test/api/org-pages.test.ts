@@ -1,0 +1,163 @@
+import { env } from "cloudflare:workers";
+import { createExecutionContext } from "cloudflare:test";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import app from "../../workers/api/src/index";
+import { signPlatformUser } from "../../lib/platform-user";
+import { parseToken } from "../../lib/tokens";
+import { call, seed, uid, vaultSql } from "./helpers";
+
+/**
+ * The org switcher (SPEC section 12): GitHub sign-in no longer picks a member's first org, /orgs
+ * lists the person's orgs from the Directory and switches, /orgs/new creates one where SIGNUP allows.
+ */
+const github = { ...env, PLATFORM_GITHUB_CLIENT_ID: "gh-client", PLATFORM_GITHUB_CLIENT_SECRET: "gh-secret" };
+const CSRF = "0123456789abcdef0123456789abcdef";
+
+async function run(method: string, path: string, opts: { cookie?: string; form?: Record<string, string>; e?: object } = {}) {
+  const headers: Record<string, string> = { cookie: [opts.cookie ?? "", `ks_csrf=${CSRF}`].filter(Boolean).join("; "), accept: "text/html" };
+  let body: string | undefined;
+  if (opts.form) {
+    headers["content-type"] = "application/x-www-form-urlencoded";
+    body = new URLSearchParams({ csrf: CSRF, ...opts.form }).toString();
+    headers["content-length"] = String(body.length); // as browsers send it (the body limit keeps the request then)
+  }
+  const res = await app.fetch(new Request(`http://localhost${path}`, { method, headers, body, redirect: "manual" }), (opts.e ?? github) as never, createExecutionContext());
+  return { status: res.status, location: res.headers.get("location"), cookies: res.headers.getSetCookie(), html: await res.text() };
+}
+
+const cookieValue = (cookies: string[], name: string) => {
+  const c = cookies.find((x) => x.startsWith(`${name}=`));
+  return c ? decodeURIComponent(c.split(";")[0]!.slice(name.length + 1)) : null;
+};
+const userCookie = async (emails: string[], now = Date.now()) => `ks_user=${await signPlatformUser(env.ORG_ID_KEY, { github_id: "42", login: "dave", emails }, now)}`;
+
+/** A second org with `email` as its owner, the way /orgs/new makes one. */
+async function orgWithOwner(email: string) {
+  const slug = `o-${uid()}`;
+  const org = await env.DIRECTORY.getByName("global").ensureOrg(slug, `Org ${slug}`);
+  const r = await env.VAULT.get(env.VAULT.idFromName(org.id)).provisionNewOrg({ id: org.id, slug, name: org.name }, { email, name: "Owner" }, null, "http://localhost:8787");
+  expect(r.ok).toBe(true);
+  await env.DIRECTORY.getByName("global").addUser(email, org.id);
+  return { id: org.id, slug };
+}
+
+function mockGitHub(emails: string[]) {
+  return vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const req = new Request(input as RequestInfo, init);
+    if (req.url === "https://github.com/login/oauth/access_token") return Response.json({ access_token: "gho_test", token_type: "bearer" });
+    if (req.url === "https://api.github.com/user") return Response.json({ id: 4242, login: "octo" });
+    if (req.url === "https://api.github.com/user/emails") return Response.json(emails.map((email, i) => ({ email, verified: true, primary: i === 0 })));
+    return new Response("unexpected", { status: 599 });
+  });
+}
+
+async function githubSignIn(emails: string[], next = "/audit") {
+  mockGitHub(emails);
+  const started = await run("GET", `/signin/github?next=${encodeURIComponent(next)}`);
+  const state = new URL(started.location!).searchParams.get("state")!;
+  const stateCookie = started.cookies.find((c) => c.startsWith("ks_gh_state="))!.split(";")[0]!;
+  return run("GET", `/signin/github/callback?code=gh-code&state=${state}`, { cookie: stateCookie });
+}
+
+let acmeId: string;
+beforeAll(async () => {
+  acmeId = (await seed()).org.id;
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe("GitHub sign-in with several orgs", () => {
+  it("lands on /orgs to choose (no session picked), then switching signs in to the chosen org", async () => {
+    const other = await orgWithOwner("bob@acme.test");
+    const r = await githubSignIn(["bob@acme.test"], "/audit");
+    expect(r.status).toBe(303);
+    expect(r.location).toBe(`/orgs?next=${encodeURIComponent("/audit")}`);
+    expect(cookieValue(r.cookies, "ks_session")).toBeNull();
+    const user = `ks_user=${cookieValue(r.cookies, "ks_user")}`;
+    expect(r.cookies.find((c) => c.startsWith("ks_user="))).toMatch(/HttpOnly/);
+
+    const list = await run("GET", "/orgs?next=%2Faudit", { cookie: user });
+    expect(list.status).toBe(200);
+    expect(list.html).toContain(`data-org="acme"`);
+    expect(list.html).toContain(`data-org="${other.slug}"`);
+    expect(list.html).toContain("octo");
+
+    const sw = await run("POST", "/orgs/switch", { cookie: user, form: { org: other.slug, next: "/audit" } });
+    expect(sw.status).toBe(303);
+    expect(sw.location).toBe("/audit");
+    const token = cookieValue(sw.cookies, "ks_session")!;
+    expect(parseToken(token)?.orgId).toBe(other.id);
+    const me = await call("GET", "/v1/me", { token });
+    expect(me.body).toMatchObject({ org: { slug: other.slug }, member: { email: "bob@acme.test", role: "owner" } });
+  });
+
+  it("with one org signs in to it directly", async () => {
+    const r = await githubSignIn(["carol@acme.test"], "/apps");
+    expect(r.status).toBe(303);
+    expect(r.location).toBe("/apps");
+    expect(parseToken(cookieValue(r.cookies, "ks_session")!)?.orgId).toBe(acmeId);
+  });
+
+  it("refuses to switch into an org that is not the person's, and /orgs without a valid platform user", async () => {
+    const other = await orgWithOwner(`someone-${uid()}@elsewhere.test`);
+    const sw = await run("POST", "/orgs/switch", { cookie: await userCookie(["carol@acme.test"]), form: { org: other.slug } });
+    expect(sw.status).toBe(404);
+    expect(cookieValue(sw.cookies, "ks_session")).toBeNull();
+    // Forged (signed with another key), expired, or absent: back to sign-in.
+    const forged = `ks_user=${await signPlatformUser("another-key-0123456789abcdef0123456789", { github_id: "1", login: "x", emails: ["bob@acme.test"] }, Date.now())}`;
+    for (const cookie of [forged, await userCookie(["bob@acme.test"], Date.now() - 2 * 3600_000), ""]) {
+      const r = await run("GET", "/orgs", { cookie });
+      expect(r.status).toBe(303);
+      expect(r.location).toBe("/signin?next=%2Forgs");
+      const s = await run("POST", "/orgs/switch", { cookie, form: { org: "acme" } });
+      expect(cookieValue(s.cookies, "ks_session")).toBeNull();
+    }
+  });
+
+  it("refuses a switch without the CSRF value", async () => {
+    const r = await run("POST", "/orgs/switch", { cookie: await userCookie(["bob@acme.test"]), form: { org: "acme", csrf: "f".repeat(32) } });
+    expect(r.status).toBe(403);
+    expect(cookieValue(r.cookies, "ks_session")).toBeNull();
+  });
+});
+
+describe("/orgs/new under SIGNUP", () => {
+  const create = (signup: string | undefined, emails: string[], form: Record<string, string>) =>
+    userCookie(emails).then((cookie) => run("POST", "/orgs/new", { cookie, form, e: { ...github, SIGNUP: signup } }));
+  const exists = async (slug: string) => (await env.DIRECTORY.getByName("global").orgBySlug(slug)) !== null;
+
+  it.each([[undefined], ["closed"], ["other.test"]])("SIGNUP=%s refuses (403) and creates nothing", async (signup) => {
+    const slug = `n-${uid()}`;
+    const cookie = await userCookie(["dave@acme.test"]);
+    expect((await run("GET", "/orgs/new", { cookie, e: { ...github, SIGNUP: signup } })).status).toBe(403);
+    expect((await run("GET", "/orgs", { cookie, e: { ...github, SIGNUP: signup } })).html).not.toContain('href="/orgs/new"');
+    const r = await create(signup, ["dave@acme.test"], { slug, name: "Dave Co" });
+    expect(r.status).toBe(403);
+    expect(await exists(slug)).toBe(false);
+  });
+
+  it.each([["open", ["dave@else.test"]], ["acme.test", ["dave@else.test", "dave@acme.test"]]])("SIGNUP=%s: the user creates an org, becomes its owner and is signed in to it", async (signup, emails) => {
+    const slug = `n-${uid()}`;
+    expect((await run("GET", "/orgs", { cookie: await userCookie(emails), e: { ...github, SIGNUP: signup } })).html).toContain('href="/orgs/new"');
+    const r = await create(signup, emails, { slug, name: "Dave Co" });
+    expect(r.status, r.html).toBe(303);
+    expect(r.location).toBe("/apps");
+    const token = cookieValue(r.cookies, "ks_session")!;
+    const me = await call("GET", "/v1/me", { token });
+    const owner = signup === "open" ? "dave@else.test" : "dave@acme.test";
+    expect(me.body).toMatchObject({ org: { slug, name: "Dave Co" }, member: { email: owner, role: "owner" } });
+    expect((await env.DIRECTORY.getByName("global").orgsOfEmails([owner])).map((m) => m.org.slug)).toContain(slug);
+    expect(await vaultSql(me.body.org.id, `SELECT action FROM audit WHERE action = 'org.created'`)).toHaveLength(1);
+  });
+
+  it("answers the form again naming the field for a bad slug (400) or a taken one (409), nothing written", async () => {
+    const bad = await create("open", ["dave@else.test"], { slug: "Not A Slug", name: "X" });
+    expect(bad.status).toBe(400);
+    expect(bad.html).toMatch(/name="slug"[^>]*aria-invalid="true"/);
+    expect(await exists("Not A Slug")).toBe(false);
+    const taken = await create("open", ["dave@else.test"], { slug: "acme", name: "Mine now" });
+    expect(taken.status).toBe(409);
+    expect(taken.html).toContain("taken");
+    expect(cookieValue(taken.cookies, "ks_session")).toBeNull();
+    expect((await env.DIRECTORY.getByName("global").orgBySlug("acme"))?.name).toBe("Acme");
+  });
+});
