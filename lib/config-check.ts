@@ -110,6 +110,11 @@ export function configProblems(worker: DeployedWorker, env: Record<string, unkno
   return problems;
 }
 
+/** What the vault and the Directory run with (durable-objects/env.ts), checked by the doors: the api worker's settings the other workers' calls depend on. */
+const VAULT_SETTINGS = new Set(["VAULT", "DIRECTORY", "ROUTES", "VAULT_KEYS", "ORG_ID_KEY", "OAUTH_CLIENTS", "AGENT_RUNTIME_URL", "SLACK_API_URL", "OUTBOUND_TIMEOUT_MS"]);
+
+export const vaultConfigProblems = (env: Record<string, unknown>): ConfigProblem[] => configProblems("api", env).filter((p) => VAULT_SETTINGS.has(p.setting));
+
 /** The 503 a worker answers while `problems` is not empty (`internal`, status 503: the deployment, not the request, is at fault). */
 export function configError(problems: ConfigProblem[]): AppError {
   const names = [...new Set(problems.map((p) => p.setting))];

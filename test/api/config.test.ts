@@ -3,6 +3,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import app from "../../workers/api/src/index";
 import oauthWorker from "../../workers/oauth/src/index";
+import { OAuthDoor } from "../../durable-objects/doors/oauth";
+import { parseToken } from "../../lib/tokens";
+import { seed } from "./helpers";
 
 /**
  * SPEC section 15 (issue 13 build 7): a worker missing or holding a malformed required setting
@@ -60,5 +63,17 @@ describe("oauth worker configuration", () => {
     const ok = await oauthFetch("/oauth/health", {});
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ ok: true });
+  });
+});
+
+describe("the doors", () => {
+  it("answer 503 naming a setting the vault needs that the api worker lacks, not a half-run call", async () => {
+    const s = await seed();
+    const orgId = parseToken(s.alice)!.orgId;
+    const door = (patch: Record<string, unknown>) => new OAuthDoor(createExecutionContext(), { ...env, ...patch } as never);
+    expect(await door({}).describeMe(orgId, s.alice)).toMatchObject({ ok: true });
+    const refused = await door({ VAULT_KEYS: BAD_KEYS }).describeMe(orgId, s.alice);
+    expect(refused).toMatchObject({ ok: false, status: 503, error: { code: "internal", details: { settings: ["VAULT_KEYS"] } } });
+    expect(JSON.stringify(refused)).not.toContain("this-is-not-base64");
   });
 });
