@@ -18,7 +18,7 @@ import { ensureFresh, nextRefreshAt, refreshDue, revokeUpstream, type InFlight }
 import { DevTools } from "./vault/dev-tools";
 import { deleteAssignment, listAssignments, listConsumers, putAssignment, recordEvent, registerAgentTools } from "./vault/assignments";
 import { explain, runtimeResolve } from "./vault/resolution";
-import { apiKeysPage, appsPage, assignmentsPage, auditPage, catalogPage, channelsPage, cliLoginPage, connectPage, decideCliLoginOnPage, credentialPage, part, reconnectCredential, type AppsPageQuery, type AssignmentsView, type PageViewer } from "./vault/pages";
+import { apiKeysPage, membersPage, appsPage, assignmentsPage, auditPage, catalogPage, channelsPage, cliLoginPage, connectPage, decideCliLoginOnPage, credentialPage, part, reconnectCredential, type AppsPageQuery, type AssignmentsView, type PageViewer } from "./vault/pages";
 import { queryAudit } from "./vault/audit";
 import { authenticate, requirePrincipal, WEB_SESSION_TOKEN_NAME, WEB_SESSION_TTL_MS } from "./vault/auth";
 import type { Actor, VaultContext } from "./vault/context";
@@ -40,6 +40,7 @@ import type { Role } from "../lib/schemas/common";
 import { createRuntimeToken, listMemberTokens, listRuntimeTokens, revokeMemberToken, revokeRuntimeToken } from "./vault/runtime-tokens";
 import { createProject, deleteProject, putProjectMember, removeProjectMember, renameProject } from "./vault/projects";
 import type { CreateProjectBody } from "../lib/schemas/projects";
+import { myTokensPage, runtimeTokensPage } from "./vault/pages";
 import type { ProjectRole } from "../lib/schemas/common";
 import { writeInvitation } from "./vault/invitations";
 import { writeAudit } from "./vault/audit";
@@ -197,13 +198,15 @@ export class OrgVault extends DurableObject<VaultEnv> {
   }
   /**
    * Bound workers only (no token): the web app, for a signed-in platform user, with the verified
-   * emails it read from their GitHub account. Then the Directory links the person to this org.
+   * emails it read from their GitHub account. Then the Directory links the person to this org,
+   * and the answer carries the new member's web session, so the page is one vault call.
    */
   acceptInvitation(secret: string, emails: string[]) {
     return this.#unauthenticated(async (ctx) => {
       const accepted = await acceptInvitation(ctx, secret, emails);
       await this.env.DIRECTORY.getByName("global").addUser(accepted.member.email, ctx.orgId);
-      return accepted;
+      const session = await mintMemberToken({ ...ctx, now: Date.now() }, accepted.member.id, `${WEB_SESSION_TOKEN_NAME} (github)`, WEB_SESSION_TTL_MS);
+      return { ...accepted, session };
     });
   }
   changeMemberRole(token: string, id: string, role: Role) {
@@ -479,6 +482,29 @@ export class OrgVault extends DurableObject<VaultEnv> {
       const created = await part(() => createApiKey(ctx, actor, p, name, hashToken));
       return { created, ...(await apiKeysPage(ctx, p)) };
     });
+  }
+  loadMembersPage(token: string) {
+    return this.#page(token, (ctx, _a, p) => membersPage(ctx, p));
+  }
+  /** The invite form: the new link (shown once) and the page that shows it, in one call. */
+  inviteMemberOnPage(token: string, body: CreateInvitationBody, publicUrl: string) {
+    return this.#page(token, async (ctx, actor, p) => {
+      const created = await part(() => inviteMember(ctx, actor, p, body, publicUrl));
+      return { created, ...(await membersPage(ctx, p)) };
+    });
+  }
+  loadRuntimeTokensPage(token: string) {
+    return this.#page(token, (ctx, actor, p) => runtimeTokensPage(ctx, actor, p));
+  }
+  /** The create form: the new runtime token (shown once) and the page that shows it, in one call. */
+  createRuntimeTokenOnPage(token: string, name: string) {
+    return this.#page(token, async (ctx, actor, p) => {
+      const created = await part(() => createRuntimeToken(ctx, actor, p, name));
+      return { created, ...(await runtimeTokensPage(ctx, actor, p)) };
+    });
+  }
+  loadMyTokensPage(token: string) {
+    return this.#page(token, (ctx, actor, p) => myTokensPage(ctx, actor, p));
   }
   loadAuditPage(token: string, q: AuditQuery | null) {
     return this.#page(token, (ctx, _a, p) => auditPage(ctx, p, q));

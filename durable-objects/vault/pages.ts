@@ -18,8 +18,14 @@ import { connectOptions, createSession, getSession } from "./connect";
 import type { Actor, VaultContext } from "./context";
 import { getCredential, listCredentials } from "./credentials";
 import { listApiKeys, listMembers } from "./identity";
+import { listInvitations } from "./members";
+import type { Invitation } from "../../lib/schemas/members";
 import type { OutboundEnv } from "./outbound";
 import { explain } from "./resolution";
+import { listRuntimeTokens } from "./runtime-tokens";
+import type { RuntimeToken } from "../../lib/schemas/tokens";
+import type { MyToken } from "../../lib/schemas/identity";
+import { listMyTokens } from "./identity";
 import { availableChannels, listChannels } from "./slack/channels";
 
 /**
@@ -174,6 +180,23 @@ export async function channelsPage(context: () => VaultContext, env: OutboundEnv
   return { list, available };
 }
 
+// ---- runtime tokens and my tokens (SPEC section 12) ----
+
+export interface RuntimeTokensPage {
+  /** null for builders: the page says who manages them, and no denied attempt is logged for a look. */
+  tokens: Part<{ runtime_tokens: RuntimeToken[] }> | null;
+  members: Member[];
+}
+
+export async function runtimeTokensPage(ctx: VaultContext, actor: Actor, p: Principal): Promise<RuntimeTokensPage> {
+  if (!isAdmin(p)) return { tokens: null, members: [] };
+  return { tokens: await part(() => ({ runtime_tokens: listRuntimeTokens(ctx, actor, p) })), members: listMembers(ctx) };
+}
+
+export function myTokensPage(ctx: VaultContext, actor: Actor, p: Principal): { tokens: MyToken[] } {
+  return { tokens: listMyTokens(ctx, actor, p) };
+}
+
 // ---- API keys, audit, CLI login ----
 
 export interface ApiKeysPage {
@@ -203,4 +226,13 @@ export async function cliLoginPage(ctx: VaultContext, id: string | null): Promis
 export async function decideCliLoginOnPage(ctx: VaultContext, actor: Actor, p: Principal, id: string, decision: CliLoginDecision): Promise<{ decided: Part<CliLoginView>; login: Part<CliLoginView> | null }> {
   const decided = await part(() => decideCliLogin(ctx, actor, p, id, decision));
   return { decided, login: decided.ok ? null : await part(() => viewCliLogin({ ...ctx, now: Date.now() }, id)) };
+}
+
+/** Members and invitations: every member sees the members; owners and admins also the open invitations. */
+export interface MembersPage {
+  members: Member[];
+  invitations: Part<{ invitations: Invitation[] }> | null;
+}
+export async function membersPage(ctx: VaultContext, p: Principal): Promise<MembersPage> {
+  return { members: listMembers(ctx), invitations: isAdmin(p) ? await part(() => ({ invitations: listInvitations(ctx, p) })) : null };
 }

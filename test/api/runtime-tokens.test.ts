@@ -144,3 +144,47 @@ describe("every member's tokens: GET/DELETE /v1/members/{id}/tokens[/{token}]", 
     expect((await call("GET", "/v1/me", { token: s.bob })).status).toBe(200);
   });
 });
+
+describe("the Runtime tokens and My tokens pages", () => {
+  const page = async (method: string, path: string, session: string, form?: Record<string, string>) => {
+    const { sessionCsrf } = await import("../../workers/shared/session");
+    const headers: Record<string, string> = { accept: "text/html", cookie: `ks_session=${session}` };
+    if (!form) return call(method, path, { headers });
+    headers["content-type"] = "application/x-www-form-urlencoded";
+    return call(method, path, { headers, rawBody: new URLSearchParams({ ...form, csrf: await sessionCsrf(session) }).toString() });
+  };
+
+  it("an owner creates one (shown once, in that answer only), sees it listed by preview and revokes it; a builder sees who manages them", async () => {
+    const made = await page("POST", "/runtime-tokens", s.alice, { name: "web plane" });
+    expect(made.status, made.text.slice(0, 300)).toBe(200);
+    const token = /id="new-runtime-token-value" class="secret-once">([^<]+)</.exec(made.text)![1]!;
+    expect((await resolve(token)).status).toBe(200);
+    const list = await page("GET", "/runtime-tokens", s.alice);
+    expect(list.text).toContain("web plane");
+    expect(list.text).not.toContain(token);
+    const id = (await call("GET", "/v1/runtime-tokens", { token: s.alice })).body.runtime_tokens.find((t: { name: string }) => t.name === "web plane").id;
+    // The redirect is followed: the list again, with the banner.
+    const revoked = await page("POST", `/runtime-tokens/${id}/revoke`, s.alice, {});
+    expect(revoked.text).toContain("The runtime token is revoked");
+    expectError(await resolve(token), 401, "unauthorized");
+
+    const before = await tokenRows();
+    const builder = await page("GET", "/runtime-tokens", s.carol);
+    expect(builder.text).toContain('data-testid="not-admin"');
+    expect((await page("POST", "/runtime-tokens", s.carol, { name: "nope" })).status).toBe(403);
+    expect(await tokenRows()).toEqual(before);
+  });
+
+  it("My tokens lists the member's own tokens and revokes one at once", async () => {
+    const dave = await addMember(s.org.id, `dave-${uid(4)}@acme.test`, "builder");
+    const key = await call("POST", "/v1/api-keys", { token: dave.token, body: { name: "dave script" } });
+    const mine = await page("GET", "/tokens", dave.token);
+    expect(mine.status).toBe(200);
+    expect(mine.text).toContain("dave script");
+    expect(mine.text).not.toContain(key.body.key);
+    const revoked = await page("POST", `/tokens/${key.body.id}/revoke`, dave.token, {});
+    expect(revoked.text).toContain("The token is revoked.");
+    expect(revoked.text).not.toContain("dave script");
+    expectError(await call("GET", "/v1/me", { token: key.body.key }), 401, "unauthorized");
+  });
+});

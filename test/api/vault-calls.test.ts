@@ -112,6 +112,9 @@ describe("one vault call per page", () => {
     "/channels",
     "/channels?agent=support-bot",
     "/api-keys",
+    "/members",
+    "/runtime-tokens",
+    "/tokens",
     "/audit",
     "/audit?action=credential.",
     `/cli-login/${cliLoginId}`,
@@ -138,6 +141,14 @@ describe("one vault call per page", () => {
     expect(created.status, created.text.slice(0, 300)).toBe(200);
     expect(created.text).toContain('data-testid="new-key"');
     expect(created.vault).toEqual(["createApiKeyOnPage"]);
+    const invited = await request("POST", "/members/invite", { session: s.alice, form: { email: `calls-${uid(4)}@acme.test`, role: "builder" } });
+    expect(invited.status, invited.text.slice(0, 300)).toBe(200);
+    expect(invited.text).toContain('data-testid="new-invitation"');
+    expect(invited.vault).toEqual(["inviteMemberOnPage"]);
+    const rt = await request("POST", "/runtime-tokens", { session: s.alice, form: { name: `calls ${uid(4)}` } });
+    expect(rt.status, rt.text.slice(0, 300)).toBe(200);
+    expect(rt.text).toContain('data-testid="new-runtime-token"');
+    expect(rt.vault).toEqual(["createRuntimeTokenOnPage"]);
     const assigned = await request("POST", "/assignments/assign", { session: s.alice, form: { kind: "workflow", target, consumer: "summarize", credential: credId } });
     expect(assigned.status).toBe(303);
     expect(assigned.vault).toEqual(["putAssignment"]);

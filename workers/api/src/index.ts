@@ -51,7 +51,7 @@ const app = router();
 
 // A deployment missing a required setting answers 503 naming it (workers/shared/config.ts), then
 // security headers and no-store on every answer, pages and errors alike; the CSRF value of a session.
-app.use("*", requireConfig("api", ["/health"]), securityHeaders, noStoreByDefault, webSession);
+app.use("*", securityHeaders, noStoreByDefault, requireConfig("api", ["/health"]), webSession);
 app.use(
   "*",
   bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new AppError("invalid_request", "The body is too large.", { details: { field: "body" }, status: 413 }); } }),
