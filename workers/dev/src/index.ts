@@ -5,6 +5,7 @@ import { BenchOrgBody, createBenchOrg } from "./bench-org";
 import { sandboxOAuth } from "./sandbox/oauth";
 import { sandboxAgent } from "./sandbox/agent";
 import { sandboxSlack } from "./sandbox/slack";
+import { sandboxGitHubSignIn } from "./sandbox/github-signin";
 
 export { SandboxStore } from "./sandbox/store";
 import { seedDemo, type SeedEnv } from "./seed";
@@ -65,6 +66,7 @@ app.post("/dev/bench-org", async (c) => {
 app.route("/_sandbox/oauth", sandboxOAuth);
 app.route("/_sandbox/slack", sandboxSlack);
 app.route("/_sandbox/agent", sandboxAgent);
+app.route("/_sandbox/github-signin", sandboxGitHubSignIn);
 
 app.all("*", (c) => {
   const path = new URL(c.req.url).pathname;

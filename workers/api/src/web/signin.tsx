@@ -32,11 +32,21 @@ export function safeNext(c: Context<ApiEnv>, next: string | undefined): string {
 
 export const signin = new Hono<ApiEnv>();
 
-/** The platform's GitHub OAuth app, when configured (secrets PLATFORM_GITHUB_CLIENT_ID / _SECRET). */
+/**
+ * The platform's GitHub OAuth app, when configured (secrets PLATFORM_GITHUB_CLIENT_ID / _SECRET).
+ * In dev without them, the sandbox plays GitHub on this origin (workers/dev/src/sandbox/github-signin.tsx).
+ */
 function platformGitHub(c: Context<ApiEnv>): PlatformGitHub | null {
   const id = c.env.PLATFORM_GITHUB_CLIENT_ID;
   const secret = c.env.PLATFORM_GITHUB_CLIENT_SECRET;
-  return id && secret ? { clientId: id, clientSecret: secret, redirectUri: `${publicUrl(c)}/signin/github/callback` } : null;
+  const origin = publicUrl(c);
+  if (id && secret) return { clientId: id, clientSecret: secret, redirectUri: `${origin}/signin/github/callback` };
+  if (c.env.DEV_MODE !== "true") return null;
+  const sandbox = `${origin}/_sandbox/github-signin`;
+  return {
+    clientId: "keystroke-dev-signin", clientSecret: "dev", redirectUri: `${origin}/signin/github/callback`,
+    endpoints: { authorize: `${sandbox}/login/oauth/authorize`, token: `${sandbox}/login/oauth/access_token`, api: `${sandbox}/api` },
+  };
 }
 
 function Failed({ title = "Sign in", error }: { title?: string; error: { message: string; fix?: string } }) {
@@ -61,6 +71,7 @@ signin.get("/signin", async (c) => {
       {github ? (
         <div class="card">
           <p>Sign in with the GitHub account whose verified email is your Keystroke membership email.</p>
+          {github.endpoints ? <p class="small">Dev mode: the sandbox plays GitHub; name any login and email there (an invitation's, say).</p> : null}
           <a class="button" href={`/signin/github?next=${encodeURIComponent(next)}`}>Sign in with GitHub</a>
         </div>
       ) : null}
