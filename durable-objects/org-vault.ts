@@ -40,7 +40,7 @@ import type { Role } from "../lib/schemas/common";
 import { createRuntimeToken, listMemberTokens, listRuntimeTokens, revokeMemberToken, revokeRuntimeToken } from "./vault/runtime-tokens";
 import { createProject, deleteProject, putProjectMember, removeProjectMember, renameProject } from "./vault/projects";
 import type { CreateProjectBody } from "../lib/schemas/projects";
-import { myTokensPage, runtimeTokensPage } from "./vault/pages";
+import { myTokensPage, projectsPage, runtimeTokensPage } from "./vault/pages";
 import type { ProjectRole } from "../lib/schemas/common";
 import { writeInvitation } from "./vault/invitations";
 import { writeAudit } from "./vault/audit";
@@ -502,6 +502,9 @@ export class OrgVault extends DurableObject<VaultEnv> {
       const created = await part(() => createRuntimeToken(ctx, actor, p, name));
       return { created, ...(await runtimeTokensPage(ctx, actor, p)) };
     });
+  }
+  loadProjectsPage(token: string) {
+    return this.#page(token, (ctx, _a, p) => projectsPage(ctx, p));
   }
   loadMyTokensPage(token: string) {
     return this.#page(token, (ctx, actor, p) => myTokensPage(ctx, actor, p));

@@ -25,7 +25,8 @@ import { explain } from "./resolution";
 import { listRuntimeTokens } from "./runtime-tokens";
 import type { RuntimeToken } from "../../lib/schemas/tokens";
 import type { MyToken } from "../../lib/schemas/identity";
-import { listMyTokens } from "./identity";
+import { listMyTokens, listProjects } from "./identity";
+import type { Project } from "../../lib/schemas/identity";
 import { availableChannels, listChannels } from "./slack/channels";
 
 /**
@@ -178,6 +179,17 @@ export async function channelsPage(context: () => VaultContext, env: OutboundEnv
   const canBind = ["", ...projects].some((s) => can(p, "manage", scopeOf(s)));
   const available = agent && installed && canBind ? await part(() => availableChannels(context, env, p)) : null;
   return { list, available };
+}
+
+// ---- projects and their members (SPEC section 12) ----
+
+export interface ProjectsPage {
+  projects: Project[];
+  members: Member[];
+}
+
+export function projectsPage(ctx: VaultContext, p: Principal): ProjectsPage {
+  return { projects: listProjects(ctx, p), members: listMembers(ctx) };
 }
 
 // ---- runtime tokens and my tokens (SPEC section 12) ----

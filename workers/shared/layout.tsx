@@ -125,6 +125,7 @@ const LINKS: [string, string][] = [
   ["/channels", "Agent channels"],
   ["/members", "Members"],
   ["/api-keys", "API keys"],
+  ["/projects", "Projects"],
   ["/runtime-tokens", "Runtime tokens"],
   ["/tokens", "My tokens"],
   ["/audit", "Audit log"],

@@ -26,6 +26,7 @@ import { assignmentPages } from "./web/assignments";
 import { channelPages } from "./web/channels";
 import { apiKeyPages } from "./web/api-keys";
 import { tokenPages } from "./web/tokens";
+import { projectPages } from "./web/projects";
 import { auditPages } from "./web/audit";
 import { memberPages } from "./web/members";
 import { invitationPages } from "./web/invitations";
@@ -49,8 +50,8 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 const app = router();
 
-// A deployment missing a required setting answers 503 naming it (workers/shared/config.ts), then
-// security headers and no-store on every answer, pages and errors alike; the CSRF value of a session.
+// Security headers and no-store on every answer, pages and errors alike; a deployment missing a
+// required setting answers 503 naming it (workers/shared/config.ts); the CSRF value of a session.
 app.use("*", securityHeaders, noStoreByDefault, requireConfig("api", ["/health"]), webSession);
 app.use(
   "*",
@@ -74,6 +75,7 @@ app.route("/", assignmentPages);
 app.route("/", channelPages);
 app.route("/", apiKeyPages);
 app.route("/", tokenPages);
+app.route("/", projectPages);
 app.route("/", auditPages);
 app.route("/", memberPages);
 app.route("/", invitationPages);
