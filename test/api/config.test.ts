@@ -40,6 +40,12 @@ describe("api worker configuration", () => {
       expect(text).not.toContain("this-is-not-base64");
       expect(text).not.toContain("keystroke.example.com");
     }
+    const page = await app.fetch(new Request("http://localhost/apps", { headers: { accept: "text/html" } }), { ...env, ...patch } as never, createExecutionContext());
+    const html = await page.text();
+    expect(page.status).toBe(503);
+    expect(html).toContain(setting);
+    expect(page.headers.get("content-security-policy")).toBeTruthy();
+    expect(html).not.toContain("this-is-not-base64");
     const health = await apiFetch("/health", patch);
     expect(health.status).toBe(503);
     const h = (await health.json()) as { ok: boolean; problems: { setting: string; problem: string }[] };

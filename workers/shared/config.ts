@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { configError, configProblems, type ConfigProblem, type DeployedWorker } from "../../lib/config-check";
+import { errorPage, wantsHtml } from "./error-page";
 
 /**
  * A worker missing or holding a malformed required setting answers 503 naming it (never its
@@ -23,12 +24,16 @@ export const healthRoute = (worker: DeployedWorker) => (c: Context) => {
     : c.json({ ok: false, worker, problems }, 503, { "cache-control": "no-store" });
 };
 
-/** Every route but the health routes (`paths`) answers the 503 envelope while a problem remains. */
+/**
+ * Every route but the health routes (`paths`) and the static assets answers 503 while a problem
+ * remains: the envelope, or for a browser the product's error page (so the stylesheet stays up).
+ */
 export function requireConfig(worker: DeployedWorker, healthPaths: string[]): MiddlewareHandler {
   return async (c, next) => {
     const problems = problemsOf(worker, c.env);
-    if (problems.length === 0 || healthPaths.includes(c.req.path)) return next();
+    if (problems.length === 0 || healthPaths.includes(c.req.path) || c.req.path.startsWith("/static/")) return next();
     const e = configError(problems);
+    if (wantsHtml(c)) return errorPage(c, e.toBody(), { status: 503, heading: "This deployment is not configured", title: "Not configured", actions: "" });
     return c.json({ error: e.toBody() }, 503, { "cache-control": "no-store" });
   };
 }

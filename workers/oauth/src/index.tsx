@@ -35,7 +35,7 @@ const app = new Hono<{ Bindings: OAuthEnv }>();
 
 // The same page headers and no-store as the api worker (workers/shared/security.ts), and the session's CSRF value.
 // A missing or malformed required setting: 503 naming it (workers/shared/config.ts), /oauth/health lists it.
-app.use("*", requireConfig("oauth", ["/oauth/health", "/health"]), securityHeaders, noStoreByDefault, webSession);
+app.use("*", securityHeaders, noStoreByDefault, requireConfig("oauth", ["/oauth/health", "/health"]), webSession);
 
 const origin = (c: C) => platformOrigin(c.env, c.req.url);
 const redirectUri = (c: C) => `${origin(c)}/oauth/callback`;
