@@ -139,3 +139,40 @@ describe("projects: bad input", () => {
     expect((await call("DELETE", `/v1/projects/${slug}`, { token: s.alice })).status).toBe(200);
   });
 });
+
+describe("the Projects page", () => {
+  const page = async (path: string, session: string, form?: Record<string, string>) => {
+    const { sessionCsrf } = await import("../../workers/shared/session");
+    const headers: Record<string, string> = { accept: "text/html", cookie: `ks_session=${session}` };
+    if (!form) return call("GET", path, { headers });
+    headers["content-type"] = "application/x-www-form-urlencoded";
+    return call("POST", path, { headers, rawBody: new URLSearchParams({ ...form, csrf: await sessionCsrf(session) }).toString() });
+  };
+
+  it("is role-aware: admins get create/rename/delete, a project admin only their project's member forms, a builder none; the forms work", async () => {
+    const slug = await freshProject();
+    const asAdmin = await page("/projects", s.bob);
+    expect(asAdmin.text).toContain('aria-label="Create a project"');
+    expect(asAdmin.text).toContain(`aria-label="Delete ${slug}"`);
+    const asPa = await page("/projects", projectAdmin.token);
+    expect(asPa.text).not.toContain('aria-label="Create a project"');
+    expect(asPa.text).not.toContain(`aria-label="Delete ${slug}"`);
+    expect(asPa.text).toContain(`aria-label="Add a member to ${slug}"`);
+    expect(asPa.text).not.toContain('aria-label="Add a member to support"');
+    const asBuilder = await page("/projects", s.carol);
+    expect(asBuilder.text).toContain(`data-project="${slug}"`);
+    expect(asBuilder.text).not.toContain("Add a member to");
+    expect(asBuilder.text).not.toContain(`data-project="growth"`);
+
+    // A project admin adds a member through the form; a builder's post is refused and writes nothing.
+    const added = await page(`/projects/${slug}/members`, projectAdmin.token, { member: other.id, role: "builder" });
+    expect(added.text).toContain("The project&#39;s members are updated.");
+    const before = await projectState();
+    const refused = await page(`/projects/${slug}/delete`, s.carol, { force: "true" });
+    expect(refused.status).toBe(403);
+    expect(await projectState()).toEqual(before);
+    const deleted = await page(`/projects/${slug}/delete`, s.alice, {});
+    expect(deleted.text).toContain("The project is deleted.");
+    expect((await vaultSql(s.org.id, `SELECT 1 FROM projects WHERE slug = ?`, slug)).length).toBe(0);
+  });
+});

@@ -113,6 +113,7 @@ describe("one vault call per page", () => {
     "/channels?agent=support-bot",
     "/api-keys",
     "/members",
+    "/projects",
     "/runtime-tokens",
     "/tokens",
     "/audit",
@@ -149,6 +150,9 @@ describe("one vault call per page", () => {
     expect(rt.status, rt.text.slice(0, 300)).toBe(200);
     expect(rt.text).toContain('data-testid="new-runtime-token"');
     expect(rt.vault).toEqual(["createRuntimeTokenOnPage"]);
+    const project = await request("POST", "/projects", { session: s.alice, form: { slug: `calls-${uid(4)}`, name: "Calls" } });
+    expect(project.status, project.text.slice(0, 300)).toBe(303);
+    expect(project.vault).toEqual(["createProject"]);
     const assigned = await request("POST", "/assignments/assign", { session: s.alice, form: { kind: "workflow", target, consumer: "summarize", credential: credId } });
     expect(assigned.status).toBe(303);
     expect(assigned.vault).toEqual(["putAssignment"]);
