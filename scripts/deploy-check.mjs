@@ -114,6 +114,11 @@ export async function main() {
       const used = new Set([...members, ...bundleEnvUses(built.code)]);
       return { w, built, issues: configIssues(config, [...used], SETTINGS[w.name]) };
     }));
+    // Every setting an operator sets is explained in the deployment guide.
+    const guide = readFileSync(join(ROOT, "docs/deploy.md"), "utf8");
+    const undocumented = [...new Set(Object.values(SETTINGS).flat().filter((s) => s.kind === "secret" || s.kind === "var").map((s) => s.name))].filter((n) => !guide.includes(n));
+    for (const n of undocumented) console.log(`  docs/deploy.md does not explain ${n}`);
+    if (undocumented.length) failed = true;
     console.log(`worker         raw          gzip         budget (gzip) ${kib(BUDGET_GZ)}`);
     for (const { w, built, issues } of results) {
       const over = built.gz > BUDGET_GZ;
