@@ -88,6 +88,10 @@ export async function storeConnection(ctx: VaultContext, actor: Actor, p: Princi
       }
     }
   }
+  // A project deleted while its member was at the provider (DELETE /v1/projects) gets no credential.
+  const gone = st.scopes.find((sc) => sc.type === "project" && ctx.sql.exec(`SELECT 1 FROM projects WHERE slug = ?`, sc.project).toArray().length === 0);
+  // finishConnect fails the session and revokes the new grant at the provider.
+  if (gone && gone.type === "project") throw new AppError("not_found", `The project ${gone.project} was deleted while you were signing in.`, { fix: "Connect again and pick another target." });
   const sealed = await Promise.all(plan.map((t) => sealTokens(ctx, t.id, tokens)));
   return ctx.storage.transactionSync(() => {
     const ids = plan.map((t, i) => {

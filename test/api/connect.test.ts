@@ -88,6 +88,22 @@ async function toCallback(session: string, login: string, target = "project:supp
   return back.pathname + back.search;
 }
 
+describe("a project deleted mid-connect (issue 13)", () => {
+  it("the callback stores nothing for a project deleted while the member was at the provider, and fails the session", async () => {
+    const slug = `mid-${uid(6)}`;
+    expect((await call("POST", "/v1/projects", { token: s.alice, body: { slug, name: "Mid" } })).status).toBe(201);
+    const id = await newSession("github");
+    const callback = await toCallback(id, `mid-${uid(4)}`, `project:${slug}`);
+    expect((await call("DELETE", `/v1/projects/${slug}`, { token: s.alice })).status).toBe(200);
+    const before = await credentialRows();
+    const res = await oauth(callback);
+    expect(res.status).toBe(404);
+    expect(await credentialRows()).toEqual(before);
+    expect(await vaultSql(s.org.id, `SELECT id FROM credentials WHERE scope_type = 'project' AND scope_id = ?`, slug)).toEqual([]);
+    expect(await getSession(id)).toMatchObject({ status: "failed", error: expect.stringContaining(`The project ${slug} was deleted`) });
+  });
+});
+
 describe("expiry", () => {
   it("an expired connect session reads as failed 'expired', and the forms refuse it", async () => {
     const id = await newSession("github");
