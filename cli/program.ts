@@ -13,6 +13,7 @@ import { registerCredentials } from "./commands/credentials";
 import { registerTarget } from "./commands/target";
 import { registerProjects } from "./commands/projects";
 import { registerRuntimeTokens } from "./commands/runtime-tokens";
+import { registerMembers } from "./commands/members";
 import { EXIT_OK, EXIT_USAGE, reportError } from "./errors";
 import { processIo, type Io } from "./output";
 
@@ -41,6 +42,7 @@ export function createCli(io: Io): Command {
   registerApiKeys(program, io);
   registerProjects(program, io);
   registerRuntimeTokens(program, io);
+  registerMembers(program, io);
   return program;
 }
 
