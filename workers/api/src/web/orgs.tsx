@@ -118,7 +118,7 @@ function NewOrgPage({ c, user, email, error, values }: { c: Context<ApiEnv>; use
       {email ? (
         <form method="post" action="/orgs/new" class="card">
           <Csrf value={csrfToken(c)} />
-          <label>Name <input name="name" required maxlength={100} value={values?.name ?? ""} aria-invalid={field === "name" ? "true" : undefined} /></label>
+          <label>Name <input name="name" required maxlength={200} value={values?.name ?? ""} aria-invalid={field === "name" ? "true" : undefined} /></label>
           <label>Slug <input name="slug" required pattern="[a-z0-9][a-z0-9_\-]{0,62}" value={values?.slug ?? ""} aria-invalid={field === "slug" ? "true" : undefined} /></label>
           <p class="small">You become its owner as {email}.</p>
           <button type="submit">Create</button>
