@@ -107,8 +107,14 @@ export async function deleteProject(
   // OAuth tokens are read before they are destroyed, to revoke them upstream afterwards.
   const grants: { id: string; app: string; tokens: Record<string, string> }[] = [];
   for (const c of held.credentials) if (c.kind === "oauth") grants.push({ id: c.id, app: c.app, tokens: await openFields(ctx, c.id) });
-  ctx.storage.transactionSync(() => {
-    for (const c of held.credentials) {
+  // Read again inside the transaction: a credential set while the grants were read is revoked too.
+  const final = ctx.storage.transactionSync(() => {
+    requireProject(ctx, slug);
+    const now = holdings(ctx, slug);
+    if (!force && (now.credentials.length > 0 || now.assignments > 0 || now.bindings > 0)) {
+      throw new AppError("conflict", `Project \`${slug}\` gained credentials, pins or channel bindings meanwhile.`, { fix: "Try again, or delete with `?force=true`.", details: { field: "query.force" } });
+    }
+    for (const c of now.credentials) {
       ctx.sql.exec(`DELETE FROM secret_fields WHERE credential_id = ?`, c.id);
       ctx.sql.exec(`UPDATE credentials SET status = 'revoked', is_default = 0, preview = NULL, revoked_at = ?, updated_at = ? WHERE id = ?`, ctx.now, ctx.now, c.id);
       writeAudit(ctx, actor, { action: "credential.revoke", credentialId: c.id, target: `project:${slug}`, detail: { app: c.app, slug: c.slug, reason: "project.delete" } });
@@ -120,8 +126,9 @@ export async function deleteProject(
     writeAudit(ctx, actor, {
       action: "project.delete",
       target: `project:${slug}`,
-      detail: { force, revoked_credentials: held.credentials.length, removed_assignments: held.assignments, removed_channel_bindings: held.bindings },
+      detail: { force, revoked_credentials: now.credentials.length, removed_assignments: now.assignments, removed_channel_bindings: now.bindings },
     });
+    return now;
   });
   for (const g of grants) {
     let ok = false;
@@ -132,7 +139,7 @@ export async function deleteProject(
     }
     writeAudit({ ...ctx, now: Date.now() }, actor, { action: "credential.revoke_upstream", outcome: ok ? "ok" : "failed", credentialId: g.id, target: `project:${slug}`, detail: { app: g.app } });
   }
-  return { slug, revoked_credentials: held.credentials.length, removed_assignments: held.assignments, removed_channel_bindings: held.bindings };
+  return { slug, revoked_credentials: final.credentials.length, removed_assignments: final.assignments, removed_channel_bindings: final.bindings };
 }
 
 /** An org admin, or an admin of this project. */
