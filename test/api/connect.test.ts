@@ -525,3 +525,40 @@ describe("retention of connect sessions and OAuth states (issue 11 item 13)", ()
     expect(await getSession(recent)).toMatchObject({ status: "failed", error: "The connect session expired." });
   });
 });
+
+describe("offboarding (issue 13 build 2)", () => {
+  it("removing a member revokes their OAuth user credential at the provider, after the transaction, audited", async () => {
+    // A builder made through the production path: invited, accepted (which answers a web session).
+    const email = `off-${uid(6)}@acme.test`;
+    const inv = await call("POST", "/v1/invitations", { token: s.alice, body: { email, role: "builder" } });
+    expect(inv.status, inv.text).toBe(201);
+    const accepted = await vaultOf(s.org.id).acceptInvitation(String(inv.body.url).split("/").pop()!.split(".").slice(1).join("."), [email]);
+    if (!accepted.ok) throw new Error(JSON.stringify(accepted.error));
+    const token = accepted.value.session.token;
+    const csrf = await sessionCsrf(token);
+    const theirs = { cookie: `ks_session=${token}; ks_csrf=${csrf}` };
+    const cs = await call("POST", "/v1/connect-sessions", { token, body: { app: "gitlab" } });
+    expect(cs.status, cs.text).toBe(201);
+    const f = form({ csrf, session: cs.body.id, target: "user" });
+    const started = await oauth("/oauth/start", { ...f, headers: { ...f.headers, ...theirs } });
+    expect(started.status, await started.clone().text()).toBe(200);
+    const authorize = new URL(providerLink(await started.text()));
+    const consent = await sandboxOAuth.fetch(new Request("http://sandbox.test/gitlab/authorize", form({ ...Object.fromEntries(authorize.searchParams), decision: "approve", login: `off-${uid(4)}` })));
+    const back = new URL(consent.headers.get("location")!);
+    const done = await oauth(back.pathname + back.search, { headers: theirs });
+    expect(done.status, await done.clone().text()).toBeLessThan(400);
+    const [cred] = await vaultSql(s.org.id, `SELECT id FROM credentials WHERE scope_type = 'user' AND scope_id = ? AND app = 'gitlab' AND status = 'active'`, accepted.value.member.id);
+    expect(cred).toBeDefined();
+
+    const revokedBefore = provider.stats.revoked;
+    hits = [];
+    const removed = await call("DELETE", `/v1/members/${accepted.value.member.id}`, { token: s.alice });
+    expect(removed.status, removed.text).toBe(200);
+    expect(removed.body.credentials_revoked).toBe(1);
+    expect(hits).toContain("/gitlab/revoke");
+    expect(provider.stats.revoked).toBe(revokedBefore + 1);
+    expect((await vaultSql(s.org.id, `SELECT status FROM credentials WHERE id = ?`, cred!.id))[0]!.status).toBe("revoked");
+    const audit = await vaultSql(s.org.id, `SELECT outcome FROM audit WHERE action = 'credential.revoke_upstream' AND credential_id = ?`, cred!.id);
+    expect(audit).toEqual([{ outcome: "ok" }]);
+  });
+});
