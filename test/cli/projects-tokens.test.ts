@@ -3,7 +3,7 @@ import { alice, carol, Machine, tag } from "./helpers";
 
 /** `projects …` and `runtime-tokens …` (SPEC section 12, issue 13): the Done-when CLI path. */
 describe("projects and runtime tokens from the CLI", () => {
-  it("projects create, runtime-tokens create, resolve with that token, runtime-tokens revoke: the token is refused", async () => {
+  it("projects create, members invite into it, runtime-tokens create, resolve with that token, runtime-tokens revoke: the token is refused", async () => {
     const owner = new Machine({ KEYSTROKE_TOKEN: alice });
     const slug = `cli-${tag()}`;
     const app = `svc-${tag()}`;
@@ -12,6 +12,10 @@ describe("projects and runtime tokens from the CLI", () => {
     const created = await owner.json(["projects", "create", slug, "--name", "CLI project"]);
     expect(created).toMatchObject({ slug, name: "CLI project" });
     expect(await owner.json(["projects", "members", "add", slug, "carol@acme.test", "--role", "admin"])).toMatchObject({ project: slug, role: "admin" });
+    // The issue's Done-when path starts with an invitation into the new project (members: issue 13 build 2).
+    const invited = await owner.run(["members", "invite", `rt-${tag()}@acme.test`, "--role", "builder", "--project-role", slug]);
+    expect(invited.code, invited.stderr).toBe(0);
+    expect(invited.stdout.trim()).toMatch(/\/invitations\/o[a-z2-7]+\.[A-Za-z0-9_-]+$/);
     const listed = await new Machine({ KEYSTROKE_TOKEN: carol }).json(["projects", "list"]);
     expect(listed.projects.find((p: { slug: string }) => p.slug === slug)).toMatchObject({ role: "admin" });
     const set = await owner.run(["credentials", "set", app, "--set", `apiKey=${secret}`, "--scope", "project", "--project-slug", slug, "--name", "work"]);
