@@ -64,8 +64,8 @@ function toInvitation(ctx: VaultContext, r: InvitationRow): Invitation {
 
 export async function inviteMember(ctx: VaultContext, actor: Actor, p: Principal, body: CreateInvitationBody, publicUrl: string): Promise<CreatedInvitation> {
   const email = body.email.toLowerCase();
-  if (!isAdmin(p)) denied(ctx, actor, "invitation.create", email, "Only org owners and admins invite people.", "role");
-  if (!mayGrant(p, body.role)) denied(ctx, actor, "invitation.create", email, `You may not invite an ${body.role}: only owners invite owners.`, "role");
+  if (!isAdmin(p)) denied(ctx, actor, "invitation.created", email, "Only org owners and admins invite people.", "role");
+  if (!mayGrant(p, body.role)) denied(ctx, actor, "invitation.created", email, `You may not invite an ${body.role}: only owners invite owners.`, "role");
   if (liveMember(ctx, "email", email)) {
     throw new AppError("conflict", `${email} is already a member of this organization.`, { fix: "Change their role on the Members page instead.", details: { field: "email" } });
   }

@@ -89,6 +89,8 @@ describe("invitations", () => {
     const ok = await accept(secret, ["other@x.test", email.toLowerCase()]);
     if (!ok.ok) throw new Error(JSON.stringify(ok.error));
     expect(ok.value.member).toMatchObject({ email: email.toLowerCase(), role: "builder" });
+    const trail = await vaultSql(s.org.id, `SELECT action, outcome, actor FROM audit WHERE target = ? ORDER BY seq`, res.body.id);
+    expect(trail).toEqual([{ action: "invitation.created", outcome: "ok", actor: expect.any(String) }, { action: "invitation.accept", outcome: "ok", actor: ok.value.member.id }]);
     expect(await memberCount()).toBe(members + 1);
     expect((await env.DIRECTORY.getByName("global").orgsOfUser(email)).map((o) => o.id)).toContain(s.org.id);
     const session = await vaultOf(s.org.id).startWebSession(email.toLowerCase(), "github");
@@ -124,6 +126,8 @@ describe("members: role changes", () => {
     if (status !== 200) expectError(res, 403, "forbidden");
     const [row] = await vaultSql(s.org.id, `SELECT role FROM members WHERE id = ?`, m.id);
     expect(row!.role).toBe(status === 200 ? to : from);
+    const audit = await vaultSql(s.org.id, `SELECT outcome FROM audit WHERE action = 'member.role_change' AND target = ?`, m.id);
+    expect(audit).toEqual([{ outcome: status === 200 ? "ok" : "denied" }]);
   });
 
   it("nobody changes their own role; bad input names the field", async () => {

@@ -18,6 +18,7 @@ const ACTIONS = [
   "credential.", "credential.create", "credential.replace", "credential.rename", "credential.set_default", "credential.rotate", "credential.revoke", "credential.resolve",
   "connect.", "assignment.", "assignment.set", "assignment.delete", "channel.", "channel.bind", "channel.unbind", "api_key.", "api_key.create", "api_key.revoke", "auth.sign_in", "cli_login.", "token.revoke",
   "project.", "project.create", "project.rename", "project.delete", "project.member.", "runtime_token.", "runtime_token.create", "runtime_token.revoke",
+  "invitation.", "invitation.created", "invitation.revoke", "invitation.accept", "member.", "member.role_change", "member.remove",
 ];
 const PAGE = 25;
 
