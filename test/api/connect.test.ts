@@ -557,8 +557,8 @@ describe("offboarding (issue 13 build 2)", () => {
     expect(removed.body.credentials_revoked).toBe(1);
     expect(hits).toContain("/gitlab/revoke");
     expect(provider.stats.revoked).toBe(revokedBefore + 1);
-    expect((await vaultSql(s.org.id, `SELECT status FROM credentials WHERE id = ?`, cred!.id))[0]!.status).toBe("revoked");
-    const audit = await vaultSql(s.org.id, `SELECT outcome FROM audit WHERE action = 'credential.revoke_upstream' AND credential_id = ?`, cred!.id);
+    expect((await vaultSql(s.org.id, `SELECT status FROM credentials WHERE id = ?`, String(cred!.id)))[0]!.status).toBe("revoked");
+    const audit = await vaultSql(s.org.id, `SELECT outcome FROM audit WHERE action = 'credential.revoke_upstream' AND credential_id = ?`, String(cred!.id));
     expect(audit).toEqual([{ outcome: "ok" }]);
   });
 });
