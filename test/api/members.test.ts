@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { call, expectError, memberIds, seed, setCred, uid, vaultOf, vaultSql, type Seed } from "./helpers";
+import { hashToken, newId, newToken, tokenPreview } from "../../lib/tokens";
 
 /**
  * Issue 13 build 2 (SPEC section 12): invitations, role changes, offboarding, the last owner.
@@ -185,6 +186,10 @@ describe("members: offboarding", () => {
     const m = await join("admin", [{ project: "support", role: "admin" }]);
     const key = await call("POST", "/v1/api-keys", { token: m.token, body: { name: "script" } });
     expect(key.status, key.text).toBe(201);
+    // A CLI login's token, as pollCliLogin mints it (a member token named "cli login").
+    const cli = newToken("user", s.org.id);
+    await vaultSql(s.org.id, `INSERT INTO tokens (id, hash, kind, member_id, name, preview, created_at, expires_at) VALUES (?, ?, 'user', ?, 'cli login', ?, ?, ?)`, newId("tok"), await hashToken(cli), m.id, tokenPreview(cli), Date.now(), Date.now() + 86_400_000);
+    expect((await call("GET", "/v1/me", { token: cli })).status).toBe(200);
     const mine = await setCred(m.token, { targets: [{ type: "user" }] });
     const org = await setCred(m.token, { targets: [{ type: "org" }], slug: `org-${uid()}` });
     const proj = await setCred(m.token, { targets: [{ type: "project", project: "support" }], slug: `p-${uid()}` });
@@ -194,9 +199,10 @@ describe("members: offboarding", () => {
 
     const res = await call("DELETE", `/v1/members/${m.id}`, { token: s.alice });
     expect(res.status, res.text).toBe(200);
-    expect(res.body).toMatchObject({ member: { id: m.id }, tokens_revoked: 2, credentials_revoked: 1, connect_sessions_failed: 1 });
+    expect(res.body).toMatchObject({ member: { id: m.id }, tokens_revoked: 3, credentials_revoked: 1, connect_sessions_failed: 1 });
     expectError(await call("GET", "/v1/me", { token: m.token }), 401, "unauthorized");
     expectError(await call("GET", "/v1/me", { token: key.body.key }), 401, "unauthorized");
+    expectError(await call("GET", "/v1/me", { token: cli }), 401, "unauthorized");
     const status = async (id: string) => (await vaultSql(s.org.id, `SELECT status FROM credentials WHERE id = ?`, id))[0]!.status;
     expect(await status(mine.body.credentials[0].id)).toBe("revoked");
     expect(await vaultSql(s.org.id, `SELECT * FROM secret_fields WHERE credential_id = ?`, mine.body.credentials[0].id)).toEqual([]);
