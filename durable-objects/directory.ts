@@ -19,7 +19,20 @@ const DIRECTORY_MIGRATIONS: readonly Migration[] = [
   CREATE TABLE slack_routes (route_key TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), created_at INTEGER NOT NULL);
   `,
   },
+  {
+    version: 2,
+    name: "pending invitations index",
+    // An index of each vault's open invitations, so /orgs lists a person's with no vault call. The
+    // vault is the authority (secret hash, projects, accept/revoke); this holds no secret.
+    sql: `
+  CREATE TABLE invitations (id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), email TEXT NOT NULL, role TEXT NOT NULL, expires_at INTEGER NOT NULL);
+  CREATE INDEX invitations_by_email ON invitations (email);
+  `,
+  },
 ];
+
+const PendingRow = z.object({ id: z.string(), email: z.string(), role: z.string(), expires_at: z.number(), org_id: z.string(), slug: z.string(), name: z.string() });
+export interface PendingInvitation { id: string; email: string; role: string; expiresAt: number; org: DirectoryOrg }
 
 const OrgRow = z.object({ id: z.string(), slug: z.string(), name: z.string() });
 export type DirectoryOrg = z.infer<typeof OrgRow>;
@@ -84,6 +97,47 @@ export class Directory extends DurableObject<VaultEnv> {
       .map((r) => ({ email: String(r.email), org: OrgRow.parse(r) }))
       // The first matching email per org: one row per org.
       .filter((r) => !seen.has(r.org.id) && seen.add(r.org.id) !== undefined);
+  }
+
+  /** The /orgs page in one read: the person's orgs and their unexpired pending invitations. */
+  async loadOrgsPage(emails: string[]): Promise<{ orgs: { email: string; org: DirectoryOrg }[]; invitations: PendingInvitation[] }> {
+    const wanted = [...new Set(emails.map((e) => e.toLowerCase()))].slice(0, 20);
+    if (wanted.length === 0) return { orgs: [], invitations: [] };
+    return { orgs: await this.orgsOfEmails(wanted), invitations: this.#pending(wanted, null) };
+  }
+
+  #pending(emails: string[], id: string | null): PendingInvitation[] {
+    return this.ctx.storage.sql
+      .exec(
+        `SELECT i.id, i.email, i.role, i.expires_at, o.id AS org_id, o.slug, o.name FROM invitations i JOIN orgs o ON o.id = i.org_id
+         WHERE i.email IN (${emails.map(() => "?").join(", ")}) AND i.expires_at > ?${id ? " AND i.id = ?" : ""} ORDER BY o.slug, i.expires_at`,
+        ...emails, Date.now(), ...(id ? [id] : []),
+      )
+      .toArray()
+      .map((raw) => {
+        const r = PendingRow.parse(raw);
+        return { id: r.id, email: r.email, role: r.role, expiresAt: r.expires_at, org: { id: r.org_id, slug: r.slug, name: r.name } };
+      });
+  }
+
+  /** One pending invitation of these emails by id (the /orgs accept form finds its org here). */
+  async pendingInvitation(emails: string[], id: string): Promise<PendingInvitation | null> {
+    const wanted = [...new Set(emails.map((e) => e.toLowerCase()))].slice(0, 20);
+    return wanted.length ? (this.#pending(wanted, id)[0] ?? null) : null;
+  }
+
+  /** Written by the vault after it made an invitation. */
+  async indexInvitation(inv: { id: string; orgId: string; email: string; role: string; expiresAt: number }): Promise<void> {
+    this.ctx.storage.sql.exec(
+      `INSERT OR REPLACE INTO invitations (id, org_id, email, role, expires_at) VALUES (?, ?, ?, ?, ?)`,
+      inv.id, inv.orgId, inv.email.toLowerCase(), inv.role, inv.expiresAt,
+    );
+  }
+
+  /** Revoked: that one; accepted: every one of that email in the org (the vault revoked the rest). */
+  async dropInvitations(orgId: string, by: { id: string } | { email: string }): Promise<void> {
+    if ("id" in by) this.ctx.storage.sql.exec(`DELETE FROM invitations WHERE org_id = ? AND id = ?`, orgId, by.id);
+    else this.ctx.storage.sql.exec(`DELETE FROM invitations WHERE org_id = ? AND email = ?`, orgId, by.email.toLowerCase());
   }
 
   // ---- slack routes (team:<id> | enterprise:<id> -> org) ----

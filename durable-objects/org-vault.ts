@@ -151,7 +151,9 @@ export class OrgVault extends DurableObject<VaultEnv> {
     await this.provision({ org, members: owner ? [{ ...owner, role: "owner" }] : [], projects: [], tokens: [] });
     return this.#unauthenticated(async (ctx) => {
       writeAudit(ctx, null, { action: "org.created", target: org.slug, detail: { by: owner ? "signup" : "operator" } });
-      return { invitation: inviteEmail ? await writeInvitation(ctx, null, { email: inviteEmail, role: "owner", projects: [] }, publicUrl) : null };
+      const invitation = inviteEmail ? await writeInvitation(ctx, null, { email: inviteEmail, role: "owner", projects: [] }, publicUrl) : null;
+      if (invitation) await this.#indexInvitation(ctx, invitation);
+      return { invitation };
     });
   }
 
@@ -188,13 +190,27 @@ export class OrgVault extends DurableObject<VaultEnv> {
   // ---- invitations and members (vault/members.ts) ----
 
   inviteMember(token: string, body: CreateInvitationBody, publicUrl: string) {
-    return this.#member(token, (ctx, actor, p) => inviteMember(ctx, actor, p, body, publicUrl));
+    return this.#member(token, async (ctx, actor, p) => this.#indexInvitation(ctx, await inviteMember(ctx, actor, p, body, publicUrl)));
+  }
+  /**
+   * The Directory's index of pending invitations (what /orgs lists), written after the vault's row.
+   * Best effort: the emailed link works without it. Answers the invitation unchanged.
+   */
+  async #indexInvitation(ctx: VaultContext, inv: CreatedInvitation): Promise<CreatedInvitation> {
+    await this.env.DIRECTORY.getByName("global")
+      .indexInvitation({ id: inv.id, orgId: ctx.orgId, email: inv.email, role: inv.role, expiresAt: Date.parse(inv.expires_at) })
+      .catch(() => undefined);
+    return inv;
   }
   listInvitations(token: string) {
     return this.#member(token, (ctx, _a, p) => ({ invitations: listInvitations(ctx, p) }));
   }
   revokeInvitation(token: string, id: string) {
-    return this.#member(token, (ctx, actor, p) => revokeInvitation(ctx, actor, p, id));
+    return this.#member(token, async (ctx, actor, p) => {
+      const revoked = revokeInvitation(ctx, actor, p, id);
+      await this.env.DIRECTORY.getByName("global").dropInvitations(ctx.orgId, { id }).catch(() => undefined);
+      return revoked;
+    });
   }
   /**
    * Bound workers only (no token): the web app, for a signed-in platform user, with the verified
@@ -202,9 +218,17 @@ export class OrgVault extends DurableObject<VaultEnv> {
    * and the answer carries the new member's web session, so the page is one vault call.
    */
   acceptInvitation(secret: string, emails: string[]) {
+    return this.#accept({ secret }, emails);
+  }
+  /** /orgs's Accept: the pending invitation by id, for one of the person's verified emails. */
+  acceptInvitationById(id: string, emails: string[]) {
+    return this.#accept({ id }, emails);
+  }
+  #accept(by: { secret: string } | { id: string }, emails: string[]) {
     return this.#unauthenticated(async (ctx) => {
-      const accepted = await acceptInvitation(ctx, secret, emails);
+      const accepted = await acceptInvitation(ctx, by, emails);
       await this.env.DIRECTORY.getByName("global").addUser(accepted.member.email, ctx.orgId);
+      await this.env.DIRECTORY.getByName("global").dropInvitations(ctx.orgId, { email: accepted.member.email }).catch(() => undefined);
       const session = await mintMemberToken({ ...ctx, now: Date.now() }, accepted.member.id, `${WEB_SESSION_TOKEN_NAME} (github)`, WEB_SESSION_TTL_MS);
       return { ...accepted, session };
     });
@@ -489,7 +513,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
   /** The invite form: the new link (shown once) and the page that shows it, in one call. */
   inviteMemberOnPage(token: string, body: CreateInvitationBody, publicUrl: string) {
     return this.#page(token, async (ctx, actor, p) => {
-      const created = await part(() => inviteMember(ctx, actor, p, body, publicUrl));
+      const created = await part(async () => this.#indexInvitation(ctx, await inviteMember(ctx, actor, p, body, publicUrl)));
       return { created, ...(await membersPage(ctx, p)) };
     });
   }

@@ -110,16 +110,21 @@ export function revokeInvitation(ctx: VaultContext, actor: Actor, p: Principal, 
  * verified emails (the caller read them from GitHub). Any refusal writes nothing, so the rightful
  * person can still use the link. Single use: the claim is an UPDATE that only a pending row passes.
  */
-export async function acceptInvitation(ctx: VaultContext, secret: string, emails: readonly string[]): Promise<AcceptedInvitation> {
-  const secretHash = await hashToken(secret);
+export async function acceptInvitation(ctx: VaultContext, by: { secret: string } | { id: string }, emails: readonly string[]): Promise<AcceptedInvitation> {
+  // By id: /orgs's Accept, for a pending invitation of the person's verified emails. The email
+  // check below is what authorizes either way; the secret only finds the row.
+  const field = "id" in by ? "id" : "token";
+  const secretHash = "secret" in by ? await hashToken(by.secret) : null;
   const verified = new Set(emails.map((e) => e.toLowerCase()));
   return ctx.storage.transactionSync(() => {
-    const raw = ctx.sql.exec(`SELECT * FROM invitations WHERE secret_hash = ?`, secretHash).toArray()[0];
-    if (!raw) throw new AppError("not_found", "This invitation link is not valid.", { fix: "Ask for a new invitation.", details: { field: "token" } });
+    const raw = secretHash
+      ? ctx.sql.exec(`SELECT * FROM invitations WHERE secret_hash = ?`, secretHash).toArray()[0]
+      : ctx.sql.exec(`SELECT * FROM invitations WHERE id = ?`, (by as { id: string }).id).toArray()[0];
+    if (!raw) throw new AppError("not_found", "This invitation link is not valid.", { fix: "Ask for a new invitation.", details: { field } });
     const inv = InvitationRow.parse(raw);
-    if (inv.accepted_at !== null) throw new AppError("conflict", "This invitation has already been used.", { fix: "Each invitation link works once; ask for a new one.", details: { field: "token" } });
-    if (inv.revoked_at !== null) throw new AppError("not_found", "This invitation was revoked.", { fix: "Ask for a new invitation.", details: { field: "token" } });
-    if (inv.expires_at <= ctx.now) throw new AppError("conflict", "This invitation has expired.", { fix: "Invitations last 7 days; ask for a new one.", details: { field: "token" } });
+    if (inv.accepted_at !== null) throw new AppError("conflict", "This invitation has already been used.", { fix: "Each invitation link works once; ask for a new one.", details: { field } });
+    if (inv.revoked_at !== null) throw new AppError("not_found", "This invitation was revoked.", { fix: "Ask for a new invitation.", details: { field } });
+    if (inv.expires_at <= ctx.now) throw new AppError("conflict", "This invitation has expired.", { fix: "Invitations last 7 days; ask for a new one.", details: { field } });
     if (!verified.has(inv.email)) {
       throw new AppError("forbidden", `This invitation is for ${inv.email}, which is not a verified email of the account you signed in with.`, {
         fix: `Sign in with the GitHub account that has ${inv.email} verified, or add and verify it at GitHub (Settings, Emails).`,

@@ -120,6 +120,59 @@ describe("GitHub sign-in with several orgs", () => {
   });
 });
 
+describe("pending invitations on /orgs", () => {
+  const invite = (token: string, email: string, role = "builder") => call("POST", "/v1/invitations", { token, body: { email, role } });
+
+  it("lists the person's own pending invitations (org, role, also an operator's owner invitation); Accept there makes them a member and it is gone", async () => {
+    const s = await seed();
+    const email = `inv-${uid()}@acme.test`;
+    const inv = await invite(s.alice, email, "admin");
+    expect(inv.status, inv.text).toBe(201);
+    // An operator-made org's owner invitation (provisionNewOrg) is indexed too.
+    const slug = `o-${uid()}`;
+    const org = await env.DIRECTORY.getByName("global").ensureOrg(slug, `Org ${slug}`);
+    expect((await env.VAULT.get(env.VAULT.idFromName(org.id)).provisionNewOrg({ id: org.id, slug, name: org.name }, null, email, "http://localhost:8787")).ok).toBe(true);
+
+    const mine = await userCookie([email]);
+    const list = await run("GET", "/orgs", { cookie: mine });
+    expect(list.status).toBe(200);
+    const row = list.html.match(new RegExp(`<tr data-invitation="${inv.body.id}">.*?</tr>`))?.[0] ?? "";
+    expect(row).toContain("(acme)");
+    expect(row).toContain("<td>admin</td>");
+    expect(list.html).toMatch(new RegExp(`\\(${slug}\\)</span></td><td>owner</td>`));
+    expect(list.html).not.toContain("secret");
+    // Someone with another email does not see it, and may not accept it by id.
+    const other = await userCookie([`other-${uid()}@acme.test`]);
+    expect((await run("GET", "/orgs", { cookie: other })).html).not.toContain(inv.body.id);
+    const refused = await run("POST", `/orgs/invitations/${inv.body.id}/accept`, { cookie: other, form: {} });
+    expect(refused.status).toBe(404);
+    expect(cookieValue(refused.cookies, "ks_session")).toBeNull();
+    expect(await vaultSql(acmeId, `SELECT accepted_at FROM invitations WHERE id = ?`, inv.body.id)).toEqual([{ accepted_at: null }]);
+
+    const accepted = await run("POST", `/orgs/invitations/${inv.body.id}/accept`, { cookie: mine, form: {} });
+    expect(accepted.status).toBe(303);
+    const token = cookieValue(accepted.cookies, "ks_session")!;
+    expect((await call("GET", "/v1/me", { token })).body).toMatchObject({ org: { slug: "acme" }, member: { email, role: "admin" } });
+    const after = await run("GET", "/orgs", { cookie: mine });
+    expect(after.html).not.toContain(inv.body.id);
+    expect(after.html).toContain(`data-org="acme"`);
+    expect((await run("POST", `/orgs/invitations/${inv.body.id}/accept`, { cookie: mine, form: {} })).status).toBe(404);
+  });
+
+  it("a revoked or expired invitation is not listed", async () => {
+    const s = await seed();
+    const email = `rev-${uid()}@acme.test`;
+    const inv = await invite(s.alice, email);
+    expect((await run("GET", "/orgs", { cookie: await userCookie([email]) })).html).toContain(inv.body.id);
+    expect((await call("DELETE", `/v1/invitations/${inv.body.id}`, { token: s.alice })).status).toBe(200);
+    expect((await run("GET", "/orgs", { cookie: await userCookie([email]) })).html).not.toContain(inv.body.id);
+    await env.DIRECTORY.getByName("global").indexInvitation({ id: "inv_expiredone", orgId: acmeId, email, role: "builder", expiresAt: Date.now() - 1000 });
+    const list = await run("GET", "/orgs", { cookie: await userCookie([email]) });
+    expect(list.html).not.toContain("inv_expiredone");
+    expect(list.html).not.toContain("Pending invitations");
+  });
+});
+
 describe("/orgs/new under SIGNUP", () => {
   const create = (signup: string | undefined, emails: string[], form: Record<string, string>) =>
     userCookie(emails).then((cookie) => run("POST", "/orgs/new", { cookie, form, e: { ...github, SIGNUP: signup } }));

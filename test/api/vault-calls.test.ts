@@ -218,6 +218,6 @@ describe("the org switcher (issue 13)", () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('data-org="acme"');
     expect(counts.vault).toEqual([]);
-    expect(counts.directory).toEqual(["orgsOfEmails"]);
+    expect(counts.directory).toEqual(["loadOrgsPage"]);
   });
 });

@@ -5,6 +5,7 @@ import { Slug } from "../../../../lib/schemas/common";
 import { Name } from "../../../../lib/schemas/credentials";
 import { parseSignup, signupEmail } from "../../../../lib/signup";
 import type { PlatformUser } from "../../../../lib/platform-user";
+import type { PendingInvitation } from "../../../../durable-objects/directory";
 import { vaultStub } from "../../../../durable-objects/vault-stub";
 import { Csrf, ErrorBanner, Page } from "../../../shared/layout";
 import { csrfToken, sessionToken, startSession, vaultOfSession } from "../../../shared/session";
@@ -38,11 +39,39 @@ function Who({ user }: { user: PlatformUser }) {
   return <p class="small" data-testid="platform-user">Signed in as {user.login ? `${user.login} · ` : ""}{user.emails.join(", ")}</p>;
 }
 
+function PendingInvitations({ csrf, invitations }: { csrf: string; invitations: PendingInvitation[] }) {
+  return (
+    <>
+      <h2>Pending invitations</h2>
+      <table>
+        <thead><tr><th>Organization</th><th>Role</th><th>For</th><th>Expires</th><th></th></tr></thead>
+        <tbody>
+          {invitations.map((inv) => (
+            <tr data-invitation={inv.id}>
+              <td>{inv.org.name} <span class="small">({inv.org.slug})</span></td>
+              <td>{inv.role}</td>
+              <td class="small">{inv.email}</td>
+              <td class="small"><time datetime={new Date(inv.expiresAt).toISOString()}>{new Date(inv.expiresAt).toISOString().slice(0, 16).replace("T", " ")} UTC</time></td>
+              <td>
+                <form method="post" action={`/orgs/invitations/${encodeURIComponent(inv.id)}/accept`} class="flush">
+                  <Csrf value={csrf} />
+                  <button type="submit">Accept</button>
+                </form>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
 orgPages.get("/orgs", async (c) => {
   const user = await platformUser(c);
   if (!user) return signInFirst(c, "/orgs");
   const csrf = csrfToken(c);
-  const mine = await c.env.DIRECTORY.getByName("global").orgsOfEmails(user.emails);
+  // One Directory read: the orgs and the pending invitations (its index of the vaults' ones).
+  const { orgs: mine, invitations } = await c.env.DIRECTORY.getByName("global").loadOrgsPage(user.emails);
   const current = c.get("session")?.orgId ?? null;
   const canCreate = signupEmail(parseSignup(c.env.SIGNUP), user.emails) !== null;
   const next = c.req.query("next") ?? "";
@@ -80,6 +109,7 @@ orgPages.get("/orgs", async (c) => {
           </tbody>
         </table>
       )}
+      {invitations.length ? <PendingInvitations csrf={csrf} invitations={invitations} /> : null}
       <div class="actions">
         {canCreate ? <a class="button secondary" href="/orgs/new">Create an organization</a> : null}
         <SignOut csrf={csrf} />
@@ -106,6 +136,28 @@ orgPages.post("/orgs/switch", async (c) => {
   if (old) await vaultOfSession(c.env, old).signOut(old).catch(() => undefined);
   await startSession(c, r.value.token);
   return c.redirect(safeNext(c, text(form, "next") || undefined), 303);
+});
+
+/**
+ * Accepting a listed invitation: the Directory finds its org (only among the person's own pending
+ * ones), the vault checks it again against the verified emails and answers a web session there.
+ */
+orgPages.post("/orgs/invitations/:id/accept", async (c) => {
+  const form = await formOf(c);
+  if (!form) return c.html(<Page title="Invitation"><ErrorBanner error={FORM_EXPIRED} /></Page>, 403);
+  const user = await platformUser(c);
+  if (!user) return signInFirst(c, "/orgs");
+  const back = <a class="button secondary" href="/orgs">Your organizations</a>;
+  const inv = await c.env.DIRECTORY.getByName("global").pendingInvitation(user.emails, c.req.param("id"));
+  if (!inv) {
+    return c.html(<Page title="Invitation"><h1>Invitation</h1><ErrorBanner error={{ message: "There is no pending invitation for you with that id.", fix: "Pick one on your organizations page." }} />{back}</Page>, 404);
+  }
+  const r = await vaultStub(c.env, inv.org.id).acceptInvitationById(inv.id, user.emails);
+  if (!r.ok) return c.html(<Page title="Invitation"><h1>Invitation</h1><ErrorBanner error={r.error} />{back}</Page>, statusOf(r.error));
+  const old = sessionToken(c);
+  if (old) await vaultOfSession(c.env, old).signOut(old).catch(() => undefined);
+  await startSession(c, r.value.session.token);
+  return c.redirect("/apps", 303);
 });
 
 function NewOrgPage({ c, user, email, error, values }: { c: Context<ApiEnv>; user: PlatformUser; email: string | null; error?: ErrorBody | null; values?: { slug: string; name: string } }) {
