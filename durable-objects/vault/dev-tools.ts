@@ -51,6 +51,18 @@ export class DevTools extends RpcTarget {
     return Number(this.#ctx().sql.exec(`SELECT COUNT(*) AS n FROM credentials`).one().n);
   }
 
+  /**
+   * The seed's one dev-only step for its runtime token: the row is made by the production
+   * createRuntimeToken, then its value is swapped for the seed's deterministic one (given as a
+   * hash) so every seed call answers the same token (SPEC 11). A no-op once it holds that hash.
+   */
+  pinSeedToken(id: string, hash: string, preview: string): void {
+    const ctx = this.#ctx();
+    const row = ctx.sql.exec(`SELECT hash FROM tokens WHERE id = ? AND kind = 'rt' AND revoked_at IS NULL`, id).toArray()[0];
+    if (!row) throw new AppError("not_found", `No live runtime token ${id}.`, { details: { field: "id" } });
+    if (row.hash !== hash) ctx.sql.exec(`UPDATE tokens SET hash = ?, preview = ? WHERE id = ?`, hash, preview, id);
+  }
+
   /** The sign-in page's "pick a seeded user": a sliding web session like GitHub sign-in's. */
   signIn(email: string) {
     return this.#host.asResult(async () => {

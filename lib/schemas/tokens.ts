@@ -11,7 +11,7 @@ export const RuntimeToken = z.object({
   id: z.string(),
   name: z.string(),
   preview: z.string().describe("`ks_rt_…` and the last 4 characters"),
-  created_by: z.string().nullable().describe("the member id who created it; null for a seeded token"),
+  created_by: z.string().nullable().describe("the member id who created it; null for a token from before creators were recorded"),
   created_at: Timestamp,
   last_used_at: Timestamp.nullable(),
 });

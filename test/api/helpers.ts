@@ -28,6 +28,16 @@ const testSeedDoor: SeedDoor = {
   ensureOrg: (slug, name) => env.DIRECTORY.getByName("global").ensureOrg(slug, name),
   addUser: (email, orgId) => env.DIRECTORY.getByName("global").addUser(email, orgId),
   provision: (_orgId, spec) => provisionWithTokens(spec),
+  listProjects: (orgId, token) => vaultOf(orgId).listProjects(token),
+  createProject: (orgId, token, body) => vaultOf(orgId).createProject(token, body),
+  putProjectMember: (orgId, token, slug, member, role) => vaultOf(orgId).putProjectMember(token, slug, member, role),
+  listRuntimeTokens: (orgId, token) => vaultOf(orgId).listRuntimeTokens(token),
+  createRuntimeToken: (orgId, token, name) => vaultOf(orgId).createRuntimeToken(token, name),
+  // DEV_MODE is off here, so the dev tools' pin is written straight into the vault, as provisionWithTokens does.
+  pinSeedToken: (orgId, id, hash, preview) =>
+    runInDurableObject(vaultOf(orgId), (_instance, state) => {
+      state.storage.sql.exec(`UPDATE tokens SET hash = ?, preview = ? WHERE id = ? AND kind = 'rt'`, hash, preview, id);
+    }),
   configureSandbox: async (orgId, settings) => (await vaultOf(orgId).openDevTools()).configureSandbox(settings),
   seedSlack: async (orgId, seed) => (await vaultOf(orgId).openDevTools()).seedSlack(seed),
 };

@@ -31,6 +31,22 @@ describe("the local stack", () => {
     expect(seed.projects.map((p) => p.slug)).toEqual(["support", "growth"]);
   });
 
+  it("builds the demo's projects, project members and runtime token through the owner's production operations, once", async () => {
+    await fetch(`${baseUrl}/dev/seed`, { method: "POST" });
+    const me = (await http("GET", "/v1/me")).body.member.id;
+    const rts = (await http("GET", "/v1/runtime-tokens")).body.runtime_tokens.filter((t: { name: string }) => t.name === "dev runtime");
+    expect(rts).toEqual([expect.objectContaining({ created_by: me })]);
+    expect((await http("GET", "/v1/me", undefined, seed.runtime_token)).status).toBe(200);
+    const audited = async (action: string) =>
+      (await http("GET", `/v1/audit?action=${action}&limit=200`)).body.entries.filter((e: { action: string }) => e.action === action).map((e: { target: string; actor: string; outcome: string }) => [e.target, e.actor, e.outcome]);
+    expect((await audited("project.create")).sort()).toEqual([["project:growth", me, "ok"], ["project:support", me, "ok"]]);
+    const carol = (await http("GET", "/v1/members")).body.members.find((m: { email: string }) => m.email === "carol@acme.test").id;
+    const support = (await http("GET", "/v1/projects")).body.projects.find((p: { slug: string }) => p.slug === "support");
+    expect(support.members).toEqual([{ member: carol, role: "builder" }]);
+    expect(await audited("project.member.put")).toEqual([["project:support", me, "ok"]]);
+    expect(await audited("runtime_token.create")).toEqual([[rts[0].id, me, "ok"]]);
+  });
+
   it("sets, lists, renames, defaults, rotates and revokes over HTTP", async () => {
     const secret = "exa-live-9f8e7d6c5b4a39281706";
     const set = await http("POST", "/v1/credentials", {

@@ -4,6 +4,10 @@ import type { ProvisionSpec } from "../../../durable-objects/vault/identity";
 import type { DevSlackSeed } from "../../../durable-objects/vault/slack/dev-seed";
 import type { VaultResult } from "../../../lib/rpc";
 import type { SeedAnswer } from "../../../lib/schemas/dev";
+import type { ProjectRole } from "../../../lib/schemas/common";
+import type { Project } from "../../../lib/schemas/identity";
+import type { CreateProjectBody, ProjectMembership } from "../../../lib/schemas/projects";
+import type { CreatedRuntimeToken, RuntimeToken } from "../../../lib/schemas/tokens";
 import { WORKSPACE as SANDBOX_WORKSPACE } from "./sandbox/slack-fake";
 
 export type { SeedAnswer };
@@ -40,6 +44,14 @@ export interface SeedDoor {
   ensureOrg(slug: string, name: string): Promise<{ id: string; slug: string; name: string }>;
   addUser(email: string, orgId: string): Promise<void>;
   provision(orgId: string, spec: ProvisionSpec): Promise<void>;
+  // Production operations, called with the owner's token as the web app and API call them.
+  listProjects(orgId: string, token: string): Promise<VaultResult<{ projects: Project[] }>>;
+  createProject(orgId: string, token: string, body: CreateProjectBody): Promise<VaultResult<Project>>;
+  putProjectMember(orgId: string, token: string, slug: string, member: string, role: ProjectRole): Promise<VaultResult<ProjectMembership>>;
+  listRuntimeTokens(orgId: string, token: string): Promise<VaultResult<{ runtime_tokens: RuntimeToken[] }>>;
+  createRuntimeToken(orgId: string, token: string, name: string): Promise<VaultResult<CreatedRuntimeToken>>;
+  /** Dev only: gives an existing runtime token row the seed's deterministic value (as a hash). */
+  pinSeedToken(orgId: string, id: string, hash: string, preview: string): Promise<void>;
   configureSandbox(orgId: string, settings: { sandboxUrl: string }): Promise<void>;
   seedSlack(orgId: string, seed: DevSlackSeed): Promise<VaultResult<{ installed: boolean }>>;
 }
@@ -47,6 +59,8 @@ export interface SeedDoor {
 /**
  * Creates the demo org if it is missing; the same answer on every call. Tokens are derived from
  * DEV_SEED_SECRET so they can be answered again; the vault still stores only their hashes.
+ * Projects, project members and the runtime token go through the production operations, with the
+ * owner's token; the org, its members and the token values are the dev-only part.
  */
 export async function seedDemo(env: Omit<SeedEnv, "VAULT_DOOR">, door: SeedDoor, apiUrl: string): Promise<SeedAnswer> {
   const org = await door.ensureOrg(DEMO.org.slug, DEMO.org.name);
@@ -56,17 +70,28 @@ export async function seedDemo(env: Omit<SeedEnv, "VAULT_DOOR">, door: SeedDoor,
   const token = (kind: TokenKind, label: string) => deterministicToken(kind, org.id, env.DEV_SEED_SECRET, label);
   const users = await Promise.all(DEMO.members.map(async (m) => ({ ...m, token: await token("user", m.email) })));
   const runtimeToken = await token("rt", "runtime");
-  const tokens: ProvisionSpec["tokens"] = await Promise.all([
-    ...users.map(async (u) => ({ hash: await hashToken(u.token), preview: tokenPreview(u.token), kind: "user" as const, email: u.email, name: "dev seed", expires_at: null })),
-    (async () => ({ hash: await hashToken(runtimeToken), preview: tokenPreview(runtimeToken), kind: "rt" as const, email: null, name: "dev runtime", expires_at: null }))(),
-  ]);
-  const spec: ProvisionSpec = {
-    org: { id: org.id, slug: org.slug, name: org.name },
-    members: DEMO.members.map((m) => ({ ...m })),
-    projects: DEMO.projects.map((p) => ({ slug: p.slug, name: p.name, members: p.members.map((m) => ({ ...m })) })),
-    tokens,
+  const tokens: ProvisionSpec["tokens"] = await Promise.all(
+    users.map(async (u) => ({ hash: await hashToken(u.token), preview: tokenPreview(u.token), kind: "user" as const, email: u.email, name: "dev seed", expires_at: null })),
+  );
+  // Dev only: the members and their never-expiring tokens are pre-made (production invites
+  // people, and a GitHub sign-in mints their sessions). Projects and the runtime token below are not.
+  await door.provision(org.id, { org: { id: org.id, slug: org.slug, name: org.name }, members: DEMO.members.map((m) => ({ ...m })), projects: [], tokens });
+  const owner = users.find((u) => u.role === "owner")!.token;
+  const ok = <T>(what: string, r: VaultResult<T>): T => {
+    if (!r.ok) throw new Error(`seeding the demo org: ${what} failed: ${r.error.code} ${r.error.message}`);
+    return r.value;
   };
-  await door.provision(org.id, spec);
+  // The owner creates the projects and adds their members, as on the Projects page (SPEC 12).
+  const existing = new Set(ok("listing projects", await door.listProjects(org.id, owner)).projects.map((p) => p.slug));
+  for (const p of DEMO.projects) {
+    if (!existing.has(p.slug)) ok(`creating project ${p.slug}`, await door.createProject(org.id, owner, { slug: p.slug, name: p.name }));
+    for (const m of p.members) ok(`adding ${m.email} to ${p.slug}`, await door.putProjectMember(org.id, owner, p.slug, m.email, m.role));
+  }
+  // The owner creates the runtime token; only its value is the seed's (pinned, dev only).
+  const rt = ok("listing runtime tokens", await door.listRuntimeTokens(org.id, owner)).runtime_tokens.find((t) => t.name === RUNTIME_TOKEN_NAME)
+    ?? ok("creating the runtime token", await door.createRuntimeToken(org.id, owner, RUNTIME_TOKEN_NAME));
+  await door.pinSeedToken(org.id, rt.id, await hashToken(runtimeToken), tokenPreview(runtimeToken));
+  const spec = { projects: DEMO.projects.map((p) => ({ slug: p.slug, name: p.name, members: p.members.map((m) => ({ ...m })) })) };
   // Providers, Slack and the agent runtime of the demo org are the sandbox on this same origin.
   if (env.DEV_MODE === "true") await door.configureSandbox(org.id, { sandboxUrl: apiUrl });
   // The sandbox Slack workspace (fixture ids), its bot token sealed like any secret, and
@@ -81,6 +106,9 @@ export async function seedDemo(env: Omit<SeedEnv, "VAULT_DOOR">, door: SeedDoor,
     projects: spec.projects,
   };
 }
+
+/** The demo runtime token's name (the name earlier seeds gave it, so old local state is reused). */
+const RUNTIME_TOKEN_NAME = "dev runtime";
 
 /** The agent #deploys is bound to in the demo. */
 export const DEMO_SLACK_AGENT = "deploy-helper";
