@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { newOrgId, newToken } from "../../lib/tokens";
-import { seed, vaultOf, type Seed } from "./helpers";
+import { seed, vaultOf, vaultSql, type Seed } from "./helpers";
 
 /**
  * Issue 12, build 2: one door per caller. The oauth, slack-events and dev workers bind no Durable
@@ -66,6 +66,13 @@ describe("dev methods", () => {
     const refusal = (p: Promise<unknown>) => p.then(() => "answered", (e: unknown) => (e instanceof Error ? e.message : String(e)));
     expect(await refusal(env.DEV_DOOR.ensureOrg("nope", "Nope"))).toMatch(/dev mode/i);
     expect(await refusal(env.DEV_DOOR.configureSandbox(s.org.id, { sandboxUrl: "http://localhost:1" }))).toMatch(/dev mode/i);
+    // The seed's forwards to production operations and its token pin are closed too (nothing written).
+    const before = await vaultSql(s.org.id, `SELECT hash FROM tokens WHERE kind = 'rt' ORDER BY id`);
+    expect(await refusal(env.DEV_DOOR.pinSeedToken(s.org.id, "tok_x", "h", "p"))).toMatch(/dev mode/i);
+    expect(await refusal(env.DEV_DOOR.createProject(s.org.id, s.alice, { slug: "via-door", name: "Via door" }))).toMatch(/dev mode/i);
+    expect(await refusal(env.DEV_DOOR.createRuntimeToken(s.org.id, s.alice, "via door"))).toMatch(/dev mode/i);
+    expect(await vaultSql(s.org.id, `SELECT hash FROM tokens WHERE kind = 'rt' ORDER BY id`)).toEqual(before);
+    expect(await vaultSql(s.org.id, `SELECT slug FROM projects WHERE slug = 'via-door'`)).toEqual([]);
     expect(await refusal(Promise.resolve().then(() => vaultOf(s.org.id).openDevTools()))).toMatch(/dev mode/i);
     // Nor is there a tokenless Slack install on the vault: it happens only inside the connect flow (and the dev seed).
     for (const m of ["devSignIn", "devConfigure", "devBulkLoad", "devSeedSlack", "installSlack"]) {
