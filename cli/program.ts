@@ -14,6 +14,7 @@ import { registerTarget } from "./commands/target";
 import { registerProjects } from "./commands/projects";
 import { registerRuntimeTokens } from "./commands/runtime-tokens";
 import { registerMembers } from "./commands/members";
+import { registerOrgs } from "./commands/orgs";
 import { EXIT_OK, EXIT_USAGE, reportError } from "./errors";
 import { processIo, type Io } from "./output";
 
@@ -43,6 +44,7 @@ export function createCli(io: Io): Command {
   registerProjects(program, io);
   registerRuntimeTokens(program, io);
   registerMembers(program, io);
+  registerOrgs(program, io);
   return program;
 }
 

@@ -22,3 +22,9 @@ export type CreatedInvitation = z.infer<typeof CreatedInvitation>;
 
 export const CreatedOrg = z.object({ org: Org, invitation: CreatedInvitation });
 export type CreatedOrg = z.infer<typeof CreatedOrg>;
+
+/** `GET /v1/me/orgs`: the orgs the caller's person belongs to; `current` is the token's own org. */
+export const MyOrg = z.object({ id: z.string(), slug: z.string(), name: z.string(), current: z.boolean() });
+export type MyOrg = z.infer<typeof MyOrg>;
+export const MyOrgs = z.object({ orgs: z.array(MyOrg) });
+export type MyOrgs = z.infer<typeof MyOrgs>;

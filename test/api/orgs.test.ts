@@ -3,7 +3,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import app from "../../workers/api/src/index";
 import { parseSignup, signupEmail } from "../../lib/signup";
-import { expectError, uid, vaultSql, type CallResult } from "./helpers";
+import { call, expectError, seed, uid, vaultSql, type CallResult } from "./helpers";
 
 /** The operator's `POST /v1/orgs` (SPEC section 12), with PLATFORM_ADMIN_TOKEN set for these calls. */
 const ADMIN = "platform-admin-token-for-tests-0123456789";
@@ -99,5 +99,23 @@ describe("SIGNUP", () => {
     expect(signupEmail(rule, ["x@other.test", "Dave@ACME.test"])).toBe("dave@acme.test");
     expect(signupEmail(rule, ["x@beta.example"])).toBe("x@beta.example");
     expect(signupEmail(rule, ["x@evilacme.test", "x@sub.acme.test", "acme.test@evil.test"])).toBeNull();
+  });
+});
+
+describe("GET /v1/me/orgs", () => {
+  it("lists the caller's orgs from the Directory, the token's own org marked current", async () => {
+    const s = await seed();
+    const other = await env.DIRECTORY.getByName("global").ensureOrg(`o-${uid()}`, "Other Co");
+    await env.DIRECTORY.getByName("global").addUser("alice@acme.test", other.id);
+    const r = await call("GET", "/v1/me/orgs", { token: s.alice });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.orgs).toContainEqual({ id: s.org.id, slug: "acme", name: s.org.name, current: true });
+    expect(r.body.orgs).toContainEqual({ id: other.id, slug: other.slug, name: "Other Co", current: false });
+    expect(r.body.orgs.filter((o: { current: boolean }) => o.current)).toHaveLength(1);
+  });
+
+  it("refuses a runtime token (403): it stands for no person", async () => {
+    const s = await seed();
+    expectError(await call("GET", "/v1/me/orgs", { token: s.runtime }), 403, "forbidden");
   });
 });

@@ -198,6 +198,11 @@ describe("one vault call per API route", () => {
       expect(r.vault.length, `${method} ${path} made ${r.vault.join(", ")}`).toBe(1);
       expect(r.directory, path).toEqual([]);
     }
+    // A page about the person's orgs: the one vault call plus one Directory read.
+    const mine = await request("GET", "/v1/me/orgs", { bearer: s.alice });
+    expect(mine.status, mine.text.slice(0, 300)).toBe(200);
+    expect(mine.vault).toEqual(["describeMe"]);
+    expect(mine.directory).toEqual(["orgsOfEmails"]);
   });
 
   it("a CLI login, which names its org by slug, reads the Directory once and the vault once", async () => {

@@ -17,6 +17,7 @@ const COMMANDS = [
   "api-keys create", "api-keys list", "api-keys revoke",
   "runtime-tokens create", "runtime-tokens list", "runtime-tokens revoke",
   "projects list", "projects create", "projects rename", "projects delete", "projects members add", "projects members remove",
+  "orgs list", "orgs create",
 ];
 
 const mode = (file: string) => statSync(file).mode & 0o777;

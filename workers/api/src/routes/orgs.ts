@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { AppError } from "../../../../lib/errors";
-import { CreateOrgBody, CreatedOrg } from "../../../../lib/schemas/orgs";
+import { CreateOrgBody, CreatedOrg, MyOrgs } from "../../../../lib/schemas/orgs";
 import { constantTimeEqual, hashToken } from "../../../../lib/tokens";
 import { vaultStub } from "../../../../durable-objects/vault-stub";
-import { ERRORS, json, jsonBody, router } from "../http/openapi";
-import { publicUrl, unwrap, type ApiEnv } from "../http/vault";
+import { BEARER, ERRORS, json, jsonBody, router } from "../http/openapi";
+import { publicUrl, unwrap, vaultFor, type ApiEnv } from "../http/vault";
 
 const ADMIN = [{ platformAdmin: [] }];
 
@@ -56,5 +56,26 @@ orgs.openapi(
     const body = c.req.valid("json");
     const { org, invitation } = await createOrg(c, body, null, body.owner_email);
     return c.json({ org, invitation: invitation! }, 201);
+  },
+);
+
+orgs.openapi(
+  createRoute({
+    method: "get", path: "/v1/me/orgs", tags: ["identity"], security: BEARER, operationId: "listMyOrgs",
+    summary: "List my orgs",
+    description: "The orgs the caller's person (the member behind a member token or API key) belongs to, by their email in this org; `current` marks the token's own org. A runtime token is refused (403): it stands for no person.",
+    responses: { 200: json(MyOrgs), ...ERRORS },
+  }),
+  async (c) => {
+    const { token, vault } = vaultFor(c);
+    // One vault call (who the caller is) and one Directory read (that person's orgs).
+    const me = unwrap(await vault.describeMe(token));
+    if (me.token.kind === "rt" || !me.member) throw new AppError("forbidden", "A runtime token stands for no person, so it has no orgs to list.", { fix: "Use a member token (`keystroke auth login`) or an API key." });
+    const found = await c.env.DIRECTORY.getByName("global").orgsOfEmails([me.member.email]);
+    const list = found.map(({ org }) => ({ id: org.id, slug: org.slug, name: org.name, current: org.id === me.org.id }));
+    // The token's org is always listed, even if the Directory's index lags behind the vault.
+    if (!list.some((o) => o.current)) list.unshift({ id: me.org.id, slug: me.org.slug, name: me.org.name, current: true });
+    c.header("cache-control", "no-store");
+    return c.json({ orgs: list }, 200);
   },
 );
