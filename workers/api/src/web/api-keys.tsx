@@ -1,11 +1,12 @@
 import { Hono, type Context } from "hono";
-import { fromZodError, type ErrorBody } from "../../../../lib/errors";
+import type { ErrorBody } from "../../../../lib/errors";
 import { isAdmin } from "../../../../lib/permissions";
 import { CreateApiKeyBody, type ApiKey } from "../../../../lib/schemas/identity";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
 import type { ApiKeysPage } from "../../../../durable-objects/vault/pages";
-import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, webError, type WebSession } from "./pages";
+import { navOf, pageValue, webError, type WebSession } from "./pages";
+import { mountShownOnce } from "./shown-once";
 
 /**
  * API keys (SPEC section 7): create (the key is shown once, in the answer to the form post, never
@@ -76,34 +77,13 @@ function render(c: Context<ApiEnv>, s: WebSession, page: ApiKeysPage, opts: { cr
   );
 }
 
-/** The page again, with a banner (one vault call). */
-async function again(c: Context<ApiEnv>, opts: Parameters<typeof render>[3], status: number) {
-  const loaded = await loadPage(c, (vault, token) => vault.loadApiKeysPage(token));
-  return loaded instanceof Response ? loaded : render(c, loaded.s, loaded.page, opts, status);
-}
-
-apiKeyPages.get("/api-keys", (c) => again(c, { ok: c.req.query("done") === "revoked" ? "The key is revoked: requests that use it are refused from now on." : null }, 200));
-
-apiKeyPages.post("/api-keys", async (c) => {
-  const form = await formOf(c);
-  if (!form) return again(c, { error: FORM_EXPIRED }, 403);
-  const input = { name: text(form, "name") };
-  const body = CreateApiKeyBody.safeParse(input);
-  if (!body.success) return again(c, { error: fromZodError(body.error, { input, say: (_f, problem) => ({ message: `The name ${problem}.`, fix: "Give the key a name you will recognise later." }) }).toBody() }, 400);
-  // The action and the page that shows its answer, in one vault call.
-  const loaded = await loadPage(c, (vault, token) => vault.createApiKeyOnPage(token, body.data.name));
-  if (loaded instanceof Response) return loaded;
-  const r = pageValue(loaded.page.created);
-  if (r.error) return render(c, loaded.s, loaded.page, { error: r.error, name: body.data.name }, statusOf(r.error));
-  // Not a redirect: the key is in this one answer and nowhere else (not in a URL, not on reload).
-  return render(c, loaded.s, loaded.page, { created: r.value });
-});
-
-apiKeyPages.post("/api-keys/:id/revoke", async (c) => {
-  const form = await formOf(c);
-  if (!form) return again(c, { error: FORM_EXPIRED }, 403);
-  const r = await act(c, (vault, token) => vault.revokeApiKey(token, c.req.param("id")));
-  if (r instanceof Response) return r;
-  if (!r.ok) return again(c, { error: r.error }, statusOf(r.error));
-  return c.redirect("/api-keys?done=revoked", 303);
+mountShownOnce(apiKeyPages, {
+  path: "/api-keys",
+  body: CreateApiKeyBody,
+  nameFix: "Give the key a name you will recognise later.",
+  revokedMessage: "The key is revoked: requests that use it are refused from now on.",
+  load: (vault, token) => vault.loadApiKeysPage(token),
+  create: (vault, token, name) => vault.createApiKeyOnPage(token, name),
+  revoke: (vault, token, id) => vault.revokeApiKey(token, id),
+  render,
 });

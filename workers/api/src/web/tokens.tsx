@@ -1,11 +1,12 @@
 import { Hono, type Context } from "hono";
-import { fromZodError, type ErrorBody } from "../../../../lib/errors";
+import type { ErrorBody } from "../../../../lib/errors";
 import { CreateRuntimeTokenBody, type CreatedRuntimeToken } from "../../../../lib/schemas/tokens";
 import type { MyToken } from "../../../../lib/schemas/identity";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
 import type { RuntimeTokensPage } from "../../../../durable-objects/vault/pages";
-import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, webError, type WebSession } from "./pages";
+import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, webError, type WebSession } from "./pages";
+import { mountShownOnce } from "./shown-once";
 
 /**
  * Runtime tokens (owners and admins: create, shown once in the answer to the post; list; revoke)
@@ -76,34 +77,15 @@ function renderRuntime(c: Context<ApiEnv>, s: WebSession, page: RuntimeTokensPag
   );
 }
 
-async function runtimeAgain(c: Context<ApiEnv>, opts: RtOpts, status: number) {
-  const loaded = await loadPage(c, (vault, token) => vault.loadRuntimeTokensPage(token));
-  return loaded instanceof Response ? loaded : renderRuntime(c, loaded.s, loaded.page, opts, status);
-}
-
-tokenPages.get("/runtime-tokens", (c) => runtimeAgain(c, { ok: c.req.query("done") === "revoked" ? "The runtime token is revoked: calls that use it are refused from now on." : null }, 200));
-
-tokenPages.post("/runtime-tokens", async (c) => {
-  const form = await formOf(c);
-  if (!form) return runtimeAgain(c, { error: FORM_EXPIRED }, 403);
-  const input = { name: text(form, "name") };
-  const body = CreateRuntimeTokenBody.safeParse(input);
-  if (!body.success) return runtimeAgain(c, { error: fromZodError(body.error, { input, say: (_f, problem) => ({ message: `The name ${problem}.`, fix: "Name the execution plane the token is for." }) }).toBody() }, 400);
-  const loaded = await loadPage(c, (vault, token) => vault.createRuntimeTokenOnPage(token, body.data.name));
-  if (loaded instanceof Response) return loaded;
-  const r = pageValue(loaded.page.created);
-  if (r.error) return renderRuntime(c, loaded.s, loaded.page, { error: r.error, name: body.data.name }, statusOf(r.error));
-  // Not a redirect: the token is in this one answer and nowhere else.
-  return renderRuntime(c, loaded.s, loaded.page, { created: r.value });
-});
-
-tokenPages.post("/runtime-tokens/:id/revoke", async (c) => {
-  const form = await formOf(c);
-  if (!form) return runtimeAgain(c, { error: FORM_EXPIRED }, 403);
-  const r = await act(c, (vault, token) => vault.revokeRuntimeToken(token, c.req.param("id")));
-  if (r instanceof Response) return r;
-  if (!r.ok) return runtimeAgain(c, { error: r.error }, statusOf(r.error));
-  return c.redirect("/runtime-tokens?done=revoked", 303);
+mountShownOnce(tokenPages, {
+  path: "/runtime-tokens",
+  body: CreateRuntimeTokenBody,
+  nameFix: "Name the execution plane the token is for.",
+  revokedMessage: "The runtime token is revoked: calls that use it are refused from now on.",
+  load: (vault, token) => vault.loadRuntimeTokensPage(token),
+  create: (vault, token, name) => vault.createRuntimeTokenOnPage(token, name),
+  revoke: (vault, token, id) => vault.revokeRuntimeToken(token, id),
+  render: renderRuntime,
 });
 
 const KIND: Record<MyToken["kind"], string> = { user: "sign-in", key: "API key", rt: "runtime" };
