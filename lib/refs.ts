@@ -9,7 +9,8 @@
  */
 import { AppError, invalidField } from "./errors";
 import type { CandidateCredential } from "./resolve";
-import { SLUG_PATTERN, type Scope } from "./schemas/common";
+import type { Scope } from "./schemas/common";
+import { SLUG_PATTERN } from "./slug";
 
 export type RefScope = "org" | "user" | { project: string };
 export type CredentialRef = { id: string } | { app?: string; scope?: RefScope; slug: string };

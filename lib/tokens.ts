@@ -4,10 +4,14 @@
  * Web Crypto only, so the same code runs in workerd and in Node.
  */
 import { AppError, invalidField } from "./errors";
-import { TokenKind } from "./schemas/common";
+import type { TokenKind } from "./schemas/common";
 
-/** user = member session/CLI token, key = API key, rt = runtime token (the schema is the one list). */
-export const TOKEN_KINDS = TokenKind.options;
+/**
+ * user = member session/CLI token, key = API key, rt = runtime token. The one list: the zod
+ * `TokenKind` (lib/schemas/common.ts) is built from it, and it lives here, zod-free, so the oauth
+ * worker can read a session token without bundling the schemas.
+ */
+export const TOKEN_KINDS = ["user", "key", "rt"] as const;
 export type { TokenKind };
 
 /** No underscores, so the token splits unambiguously. */

@@ -1,4 +1,8 @@
 import { z } from "zod";
+import { SLUG_PATTERN, SLUG_SOURCE } from "../slug";
+import { TOKEN_KINDS } from "../tokens";
+
+export { SLUG_PATTERN, SLUG_SOURCE };
 
 /**
  * Characters no name, label or id may hold: C0 controls, DEL, C1 controls, bidi controls and lone
@@ -31,12 +35,7 @@ export function safeText<T extends z.ZodString>(schema: T): T {
   }) as T;
 }
 
-/**
- * Machine names: credential slugs, project slugs, app slugs, agent and workflow slugs. The one slug
- * rule: every other check (refs, the catalog, scope filters, form values) is built from this one.
- */
-export const SLUG_SOURCE = "[a-z0-9][a-z0-9_-]{0,62}";
-export const SLUG_PATTERN = new RegExp(`^${SLUG_SOURCE}$`);
+/** A machine name (the one slug rule of lib/slug.ts). */
 export const Slug = z
   .string()
   .regex(SLUG_PATTERN, "must be 1-63 characters of a-z, 0-9, '_' or '-', starting with a letter or digit");
@@ -46,7 +45,7 @@ export type Role = z.infer<typeof Role>;
 export const ProjectRole = z.enum(["admin", "builder"]);
 export type ProjectRole = z.infer<typeof ProjectRole>;
 
-export const TokenKind = z.enum(["user", "key", "rt"]);
+export const TokenKind = z.enum(TOKEN_KINDS);
 export type TokenKind = z.infer<typeof TokenKind>;
 
 /** Where a credential lives. The API shape of SPEC section 3. */

@@ -4,6 +4,7 @@ import { renderError } from "./http/errors";
 import { noStoreByDefault, securityHeaders } from "../../shared/security";
 import { webSession } from "../../shared/session";
 import { healthRoute, requireConfig } from "../../shared/config";
+import { SETTINGS } from "../../../lib/config-check";
 import { publicUrl, unwrap, vaultFor } from "./http/vault";
 import { router } from "./http/openapi";
 import { openApiDocument } from "./api-document";
@@ -52,13 +53,13 @@ const app = router();
 
 // Security headers and no-store on every answer, pages and errors alike; a deployment missing a
 // required setting answers 503 naming it (workers/shared/config.ts); the CSRF value of a session.
-app.use("*", securityHeaders, noStoreByDefault, requireConfig("api", ["/health"]), webSession);
+app.use("*", securityHeaders, noStoreByDefault, requireConfig(SETTINGS.api, ["/health"]), webSession);
 app.use(
   "*",
   bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new AppError("invalid_request", "The body is too large.", { details: { field: "body" }, status: 413 }); } }),
 );
 
-app.get("/health", healthRoute("api"));
+app.get("/health", healthRoute("api", SETTINGS.api));
 // One authenticated vault round trip and nothing else: a baseline for the benchmarks.
 app.get("/v1/ping", async (c) => {
   const { token, vault } = vaultFor(c);

@@ -13,6 +13,7 @@ import { errorBodyOf, errorPage } from "../../shared/error-page";
 import { csrfToken, csrfValid, sessionToken, webSession } from "../../shared/session";
 import { noStoreByDefault, securityHeaders } from "../../shared/security";
 import { healthRoute, requireConfig } from "../../shared/config";
+import { OAUTH_SETTINGS } from "../../../lib/config-rules";
 import { ConnectForm, postedValues } from "../../shared/connect-form";
 
 export interface OAuthEnv {
@@ -35,7 +36,7 @@ const app = new Hono<{ Bindings: OAuthEnv }>();
 
 // The same page headers and no-store as the api worker (workers/shared/security.ts), and the session's CSRF value.
 // A missing or malformed required setting: 503 naming it (workers/shared/config.ts), /oauth/health lists it.
-app.use("*", securityHeaders, noStoreByDefault, requireConfig("oauth", ["/oauth/health", "/health"]), webSession);
+app.use("*", securityHeaders, noStoreByDefault, requireConfig(OAUTH_SETTINGS, ["/oauth/health", "/health"]), webSession);
 
 const origin = (c: C) => platformOrigin(c.env, c.req.url);
 const redirectUri = (c: C) => `${origin(c)}/oauth/callback`;
@@ -83,8 +84,8 @@ const stepFailure = (c: C, failed: { error: ErrorBody; status: number; viewer?: 
 
 const bodyOf = (e: unknown): ErrorBody => errorBodyOf(e, "Something went wrong while connecting.");
 
-app.get("/oauth/health", healthRoute("oauth"));
-app.get("/health", healthRoute("oauth"));
+app.get("/oauth/health", healthRoute("oauth", OAUTH_SETTINGS));
+app.get("/health", healthRoute("oauth", OAUTH_SETTINGS));
 app.get("/static/app.css", (c) => c.body(STYLES, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }));
 app.get(ICON_PATH, (c) => c.body(ICON, 200, { "content-type": "image/svg+xml", "cache-control": "public, max-age=86400" }));
 

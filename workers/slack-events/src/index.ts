@@ -4,6 +4,7 @@ import type { SlackEnv } from "./env";
 import { handleSlackEvent } from "./events";
 import { noStoreByDefault } from "../../shared/security";
 import { healthRoute, requireConfig } from "../../shared/config";
+import { SLACK_EVENTS_SETTINGS } from "../../../lib/config-rules";
 
 export type { SlackEnv };
 
@@ -12,9 +13,9 @@ const app = new Hono<{ Bindings: SlackEnv }>();
 
 // Its answers (errors above all) are never cached; it serves no pages, so no page headers.
 // A missing or malformed required setting (SLACK_SIGNING_SECRET…): 503 naming it, which Slack retries.
-app.use("*", requireConfig("slack-events", ["/slack/health", "/health"]), noStoreByDefault);
-app.get("/slack/health", healthRoute("slack-events"));
-app.get("/health", healthRoute("slack-events"));
+app.use("*", requireConfig(SLACK_EVENTS_SETTINGS, ["/slack/health", "/health"]), noStoreByDefault);
+app.get("/slack/health", healthRoute("slack-events", SLACK_EVENTS_SETTINGS));
+app.get("/health", healthRoute("slack-events", SLACK_EVENTS_SETTINGS));
 app.post("/slack/events", handleSlackEvent);
 
 app.notFound((c) => c.json({ error: { code: "not_found", message: `No route ${c.req.method} ${new URL(c.req.url).pathname}.` } }, 404));
