@@ -1,6 +1,6 @@
 import type { ErrorDetails } from "./errors";
 import { NOT_FOUND_FIX } from "./refs";
-import { AMBIGUOUS_FIX, missingFix, reconnectFix, REASSIGN_FIX, revokedFix } from "./resolve";
+import { AMBIGUOUS_FIX, missingFix, reconnectFix, REASSIGN_FIX, revokedFix } from "./resolve-fixes";
 
 /**
  * "How to fix" in the language of where it is shown. An error names the next step once, as a

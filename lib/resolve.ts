@@ -27,6 +27,7 @@ import {
   scopeLabel,
   unambiguousRef,
 } from "./refs";
+import { AMBIGUOUS_FIX, REASSIGN_FIX, missingFix, noContextFix, reconnectFix, revokedFix } from "./resolve-fixes";
 import type { Scope } from "./schemas/common";
 import type { Credential } from "./schemas/credentials";
 import type { ConsumerKind, ExplainBody, RequirementSchema, ResolveFailure, ResolveRefusalCode, Rule, Skipped } from "./schemas/resolution";
@@ -63,20 +64,8 @@ export interface ResolveInput {
   connectUrl?: (app: string) => string;
 }
 
-// The fix sentences, exported so tests and docs quote them exactly.
-export const AMBIGUOUS_FIX =
-  "Set a default (`keystroke credentials update <ref> --default`) or assign one (`keystroke credentials assign ...`)";
-export const REASSIGN_FIX =
-  "Assign a credential this run can use, the org's, the run's project's or the run's own user's (`keystroke credentials assign ... --credential <ref>`), or remove the assignment (`keystroke credentials unassign ...`)";
-export const missingFix = (app: string, connectUrl?: string): string =>
-  connectUrl !== undefined
-    ? `Connect ${app}: open ${connectUrl} or run \`keystroke connect ${app}\``
-    : `Connect ${app}: run \`keystroke connect ${app}\``;
-export const noContextFix = (scope: "user" | "project"): string =>
-  scope === "user" ? "Run it on behalf of a user, or stop pinning scope `user`" : "Run it inside a project, or stop pinning scope `project`";
-export const reconnectFix = (app: string, ref: string): string => `Reconnect it: \`keystroke connect ${app} --reconnect ${ref}\``;
-export const revokedFix = (app: string): string =>
-  `Connect a new one (\`keystroke connect ${app}\`) or assign another credential (\`keystroke credentials assign ... --credential <ref>\`)`;
+// The fix sentences live in lib/resolve-fixes.ts; re-exported here for the resolver's callers.
+export { AMBIGUOUS_FIX, REASSIGN_FIX, missingFix, noContextFix, reconnectFix, revokedFix };
 
 export const USER_ONLY_REASON = "user credentials are used only when pinned or assigned";
 
