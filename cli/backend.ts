@@ -22,7 +22,7 @@ import {
   type PutAssignmentBody,
 } from "../lib/schemas/resolution";
 import type { CliTarget } from "../lib/schemas/cli";
-import { query, seg, type Api } from "./http";
+import { allPages, query, seg, type Api } from "./http";
 
 export interface Backend {
   readonly target: CliTarget;
@@ -54,7 +54,7 @@ export class CloudBackend implements Backend {
     return (await this.#api.call("GET", `/v1/apps${query({ search })}`, z.object({ apps: z.array(AppSummary) }))).apps;
   }
   async listCredentials(q: ListCredentialsQuery) {
-    return (await this.#api.call("GET", `/v1/credentials${query(q)}`, Credentials)).credentials;
+    return allPages(this.#api, "/v1/credentials", { app: q.app, scope: q.scope, status: q.status }, "credentials", Credential);
   }
   getCredential(ref: string) {
     return this.#api.call("GET", `/v1/credentials/${seg(ref)}`, Credential);
@@ -72,10 +72,10 @@ export class CloudBackend implements Backend {
     return this.#api.call("POST", `/v1/credentials/${seg(ref)}/revoke`, Credential);
   }
   async consumers(kind: ConsumerKind, target: string) {
-    return (await this.#api.call("GET", `/v1/consumers${query({ kind, target })}`, z.object({ consumers: z.array(ConsumerView) }))).consumers;
+    return allPages(this.#api, "/v1/consumers", { kind, target }, "consumers", ConsumerView);
   }
   async assignments(q: { kind?: ConsumerKind; target?: string }) {
-    return (await this.#api.call("GET", `/v1/assignments${query(q)}`, z.object({ assignments: z.array(AssignmentView) }))).assignments;
+    return allPages(this.#api, "/v1/assignments", q, "assignments", AssignmentView);
   }
   putAssignment(body: PutAssignmentBody) {
     return this.#api.call("PUT", "/v1/assignments", AssignmentView, body);

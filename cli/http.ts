@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { AppError, ERROR_CODES } from "../lib/errors";
 import { failure } from "./errors";
+import { MAX_PAGE_LIMIT } from "../lib/paging";
 
 /** lib/errors' DetailValue: shallow JSON values. */
 const DetailValue = z.union([
@@ -94,4 +95,20 @@ export function query(params: Record<string, string | undefined>): string {
   for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
   const s = q.toString();
   return s ? `?${s}` : "";
+}
+
+/**
+ * Every page of a paged list (`limit`, `cursor`, `next_cursor`; README, "Paging"), concatenated:
+ * a plain `list` command shows everything, however many pages the API answers in.
+ */
+export async function allPages<T>(api: Api, path: string, params: Record<string, string | undefined>, key: string, item: z.ZodType<T>): Promise<T[]> {
+  const Items = z.object({ [key]: z.array(item) });
+  const out: T[] = [];
+  for (let cursor: string | undefined; ;) {
+    const page = await api.call("GET", `${path}${query({ ...params, limit: String(MAX_PAGE_LIMIT), cursor })}`, Items.extend({ next_cursor: z.string().nullable().optional() }));
+    out.push(...((page as Record<string, unknown>)[key] as T[]));
+    const next = (page as { next_cursor?: string | null }).next_cursor;
+    if (!next) return out;
+    cursor = next;
+  }
 }

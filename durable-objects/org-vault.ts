@@ -7,25 +7,32 @@ import type { ListCredentialsQuery, RotateCredentialBody, SetCredentialsBody, Up
 import { hashToken } from "../lib/tokens";
 import type { VaultEnv } from "./env";
 import type { ConsumerKind, DeleteAssignmentBody, ExplainBody, PutAssignmentBody, RuntimeEvent, RuntimeResolveBody } from "../lib/schemas/resolution";
-import type { ConnectChoice, CreateConnectSessionBody } from "../lib/schemas/connect";
+import { connectChoiceOf, type ConnectChoice, type ConnectOptions, type CreateConnectSessionBody } from "../lib/schemas/connect";
 import type { CreateCliLoginBody } from "../lib/schemas/cli";
 import { createCliLogin, decideCliLogin, pollCliLogin, revokeCliToken, viewCliLogin, type CliLoginDecision, type LoginOrigin } from "./vault/cli-logins";
-import { deleteCustomApp, listApps, updateCustomApp } from "./vault/apps";
+import { createCustomOAuthApp, deleteCustomApp, listApps, updateCustomApp } from "./vault/apps";
+import { deleteOAuthClient, getOAuthClient, putOAuthClient, resealClientSecrets, staleClientSecrets } from "./vault/oauth-clients";
+import type { CreateCustomAppBody, PutOAuthClientBody } from "../lib/schemas/oauth-clients";
 import type { UpdateCustomAppBody } from "../lib/schemas/apps";
 import { completeWithFields, connectOptions, createSession, getSession } from "./vault/connect";
 import { beginConnect, finishConnect, type ConnectBegun, type ConnectCallback } from "./vault/oauth-connect";
 import { ensureFresh, nextRefreshAt, refreshDue, revokeUpstream, type InFlight } from "./vault/oauth-credentials";
 import { DevTools } from "./vault/dev-tools";
-import { deleteAssignment, listAssignments, listConsumers, putAssignment, recordEvent, registerAgentTools } from "./vault/assignments";
+import { listAssignmentsPage } from "./vault/assignments";
+import { pageOf, type PageKey, type PageQuery } from "../lib/paging";
+import { deleteAssignment, listConsumers, putAssignment, recordEvent, registerAgentTools } from "./vault/assignments";
 import { explain, runtimeResolve } from "./vault/resolution";
 import { apiKeysPage, membersPage, appsPage, assignmentsPage, auditPage, catalogPage, channelsPage, cliLoginPage, connectPage, decideCliLoginOnPage, credentialPage, part, reconnectCredential, type AppsPageQuery, type AssignmentsView, type PageViewer } from "./vault/pages";
 import { queryAudit } from "./vault/audit";
-import { authenticate, requirePrincipal, WEB_SESSION_TOKEN_NAME, WEB_SESSION_TTL_MS } from "./vault/auth";
+import { authenticate, requirePrincipal, TokenCache, WEB_SESSION_TOKEN_NAME, WEB_SESSION_TTL_MS } from "./vault/auth";
 import type { Actor, VaultContext } from "./vault/context";
 import type { ConnectAnswer, VaultResult } from "../lib/rpc";
 import type { Me } from "../lib/schemas/identity";
-import { getCredential, listCredentials, revokeCredential, rotateCredential, setCredentials, updateCredential } from "./vault/credentials";
-import { createApiKey, listApiKeys, listMembers, listProjects, me, memberByEmail, mintMemberToken, provision, readOrg, revokeApiKey, revokeMyToken, listMyTokens, revokeOwnToken, type ProvisionSpec } from "./vault/identity";
+import { getCredential, listCredentials, revokeCredential, rotateCredential, setCredentialsChecked, updateCredential, openFields, type Prober } from "./vault/credentials";
+import { nextProbeAt, probeDue, runProbe } from "./vault/health";
+import { checkCredential } from "./vault/checks";
+import { listMembersPage } from "./vault/identity";
+import { createApiKey, listApiKeys, listProjects, me, memberByEmail, mintMemberToken, provision, readOrg, revokeApiKey, revokeMyToken, listMyTokens, revokeOwnToken, type ProvisionSpec } from "./vault/identity";
 import { isAdmin } from "../lib/permissions";
 import { VAULT_MIGRATIONS } from "./vault/schema";
 import { hasSchema, migrate } from "./migrations";
@@ -40,13 +47,24 @@ import type { Role } from "../lib/schemas/common";
 import { createRuntimeToken, listMemberTokens, listRuntimeTokens, revokeMemberToken, revokeRuntimeToken } from "./vault/runtime-tokens";
 import { createProject, deleteProject, putProjectMember, removeProjectMember, renameProject } from "./vault/projects";
 import type { CreateProjectBody } from "../lib/schemas/projects";
-import { myTokensPage, projectsPage, runtimeTokensPage } from "./vault/pages";
+import { myTokensPage, oauthClientPage, projectsPage, runtimeTokensPage } from "./vault/pages";
 import type { ProjectRole } from "../lib/schemas/common";
 import { writeInvitation } from "./vault/invitations";
 import { writeAudit } from "./vault/audit";
 import type { CreatedInvitation } from "../lib/schemas/orgs";
+import type { CreateWebhookBody, DeliveriesQuery, UpdateWebhookBody } from "../lib/schemas/webhooks";
+import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, rotateWebhookSecret, updateWebhook } from "./vault/webhooks/endpoints";
+import { deliveriesQueued, runWebhookDelivery, testWebhook } from "./vault/webhooks/delivery";
 
 const MEMBER: readonly TokenKind[] = ["user", "key"];
+
+/** A small list (members' tokens, projects, ...) loaded whole, answered as one page under `key`. */
+function paged<K extends string, T>(key: K, rows: readonly T[], keyOf: (row: T) => PageKey, shape: string, q: PageQuery): Record<K, T[]> & { next_cursor: string | null } {
+  const page = pageOf(key, rows, keyOf, shape, q);
+  return { [key]: page.items, next_cursor: page.next_cursor } as Record<K, T[]> & { next_cursor: string | null };
+}
+/** Newest first, then by id: the order of the token and invitation lists. */
+const newestFirst = (x: { created_at: string; id: string }): PageKey => [x.created_at, x.id];
 const RUNTIME: readonly TokenKind[] = ["rt"];
 const RESEAL_BATCH = 200;
 
@@ -61,6 +79,12 @@ export class OrgVault extends DurableObject<VaultEnv> {
   #refreshing: InFlight = new Map();
   /** Whether provision() ever ran here; until then every call is "no such org" and nothing is written. */
   #provisioned = false;
+  /** The org's id, read once: the org row is written once and never changes. */
+  #orgId: string | null = null;
+  /** Authenticated token lookups, checked against the auth epoch on every call (vault/auth.ts). */
+  #tokens = new TokenCache();
+  /** Set when a write queued webhook deliveries (vault/webhooks/outbox.ts); the call wakes the alarm before answering. */
+  #outboxWritten = false;
 
   constructor(ctx: DurableObjectState, env: VaultEnv) {
     super(ctx, env);
@@ -73,6 +97,10 @@ export class OrgVault extends DurableObject<VaultEnv> {
       if (this.#provisioned && this.#staleSealedCount() > 0 && (await ctx.storage.getAlarm()) === null) {
         await ctx.storage.setAlarm(Date.now());
       }
+      // Webhook deliveries committed with their change but never woken for (a crash in between) go out now.
+      if (this.#provisioned && deliveriesQueued(ctx.storage) && (await ctx.storage.getAlarm()) === null) {
+        await ctx.storage.setAlarm(Date.now());
+      }
     });
   }
 
@@ -82,16 +110,20 @@ export class OrgVault extends DurableObject<VaultEnv> {
   }
 
   #context(): VaultContext {
-    const org = this.#provisioned ? readOrg(this.ctx.storage.sql) : null;
-    if (!org) throw new AppError("unauthorized", "This organization does not exist.");
-    return { storage: this.ctx.storage, sql: this.ctx.storage.sql, orgId: org.id, ring: this.#keyring, now: Date.now() };
+    this.#orgId ??= (this.#provisioned ? readOrg(this.ctx.storage.sql)?.id : null) ?? null;
+    if (!this.#orgId) throw new AppError("unauthorized", "This organization does not exist.");
+    return { storage: this.ctx.storage, sql: this.ctx.storage.sql, orgId: this.#orgId, ring: this.#keyring, now: Date.now(), onOutbox: () => { this.#outboxWritten = true; } };
   }
 
   /** Runs `fn` and turns every AppError into data for the worker to render; internal reasons stay in the log. */
   async #asResult<T>(fn: () => T | Promise<T>): Promise<VaultResult<T>> {
     try {
-      return { ok: true, value: await fn() };
+      const value = await fn();
+      await this.#wakeForOutbox();
+      return { ok: true, value };
     } catch (e) {
+      // A call that failed after a committed write (a denied attempt's audit row, say) may still have queued events.
+      await this.#wakeForOutbox().catch(() => undefined);
       if (e instanceof AppError) return { ok: false, error: e.toBody(), status: e.httpStatus };
       console.error("vault error", e instanceof Error ? e.name : typeof e);
       return { ok: false, error: { code: "internal", message: "Something went wrong inside the vault." }, status: 500 };
@@ -103,7 +135,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
     return this.#asResult(async () => {
       const hash = await hashToken(token);
       const ctx = this.#context();
-      return fn(ctx, authenticate(ctx, hash, kinds));
+      return fn(ctx, authenticate(ctx, hash, kinds, this.#tokens));
     });
   }
 
@@ -180,11 +212,12 @@ export class OrgVault extends DurableObject<VaultEnv> {
   describeMe(token: string) {
     return this.#run(token, ["user", "key", "rt"], (ctx, actor) => me(ctx, actor));
   }
-  listMembers(token: string) {
-    return this.#member(token, (ctx) => ({ members: listMembers(ctx) }));
+  // Every management list answers one page (lib/paging.ts; README, "Paging").
+  listMembers(token: string, q: PageQuery = {}) {
+    return this.#member(token, (ctx) => listMembersPage(ctx, q));
   }
-  listProjects(token: string) {
-    return this.#member(token, (ctx, _a, p) => ({ projects: listProjects(ctx, p) }));
+  listProjects(token: string, q: PageQuery = {}) {
+    return this.#member(token, (ctx, _a, p) => paged("projects", listProjects(ctx, p), (x) => [x.slug], "s", q));
   }
 
   // ---- invitations and members (vault/members.ts) ----
@@ -202,8 +235,8 @@ export class OrgVault extends DurableObject<VaultEnv> {
       .catch(() => undefined);
     return inv;
   }
-  listInvitations(token: string) {
-    return this.#member(token, (ctx, _a, p) => ({ invitations: listInvitations(ctx, p) }));
+  listInvitations(token: string, q: PageQuery = {}) {
+    return this.#member(token, (ctx, _a, p) => paged("invitations", listInvitations(ctx, p), newestFirst, "Ss", q));
   }
   revokeInvitation(token: string, id: string) {
     return this.#member(token, async (ctx, actor, p) => {
@@ -214,19 +247,20 @@ export class OrgVault extends DurableObject<VaultEnv> {
   }
   /**
    * Bound workers only (no token): the web app, for a signed-in platform user, with the verified
-   * emails it read from their GitHub account. Then the Directory links the person to this org,
-   * and the answer carries the new member's web session, so the page is one vault call.
+   * emails and the display name it read from their GitHub account (the login). Then the Directory
+   * links the person to this org, and the answer carries the new member's web session, so the page
+   * is one vault call.
    */
-  acceptInvitation(secret: string, emails: string[]) {
-    return this.#accept({ secret }, emails);
+  acceptInvitation(secret: string, emails: string[], name: string | null = null) {
+    return this.#accept({ secret }, emails, name);
   }
   /** /orgs's Accept: the pending invitation by id, for one of the person's verified emails. */
-  acceptInvitationById(id: string, emails: string[]) {
-    return this.#accept({ id }, emails);
+  acceptInvitationById(id: string, emails: string[], name: string | null = null) {
+    return this.#accept({ id }, emails, name);
   }
-  #accept(by: { secret: string } | { id: string }, emails: string[]) {
+  #accept(by: { secret: string } | { id: string }, emails: string[], name: string | null) {
     return this.#unauthenticated(async (ctx) => {
-      const accepted = await acceptInvitation(ctx, by, emails);
+      const accepted = await acceptInvitation(ctx, by, emails, name);
       await this.env.DIRECTORY.getByName("global").addUser(accepted.member.email, ctx.orgId);
       await this.env.DIRECTORY.getByName("global").dropInvitations(ctx.orgId, { email: accepted.member.email }).catch(() => undefined);
       const session = await mintMemberToken({ ...ctx, now: Date.now() }, accepted.member.id, `${WEB_SESSION_TOKEN_NAME} (github)`, WEB_SESSION_TTL_MS);
@@ -239,7 +273,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
   /** Offboarding: one transaction here, then upstream revokes and the Directory link, best effort. */
   removeMember(token: string, id: string) {
     return this.#member(token, async (ctx, actor, p) => {
-      const removed = await removeMember(ctx, actor, p, id, (app, tokens) => revokeUpstream(ctx, this.env, app, tokens));
+      const removed = await removeMember(ctx, actor, p, id, (app, tokens, id) => revokeUpstream(ctx, this.env, app, tokens, id));
       await this.env.DIRECTORY.getByName("global").removeUser(removed.member.email, ctx.orgId).catch(() => undefined);
       return removed;
     });
@@ -247,14 +281,14 @@ export class OrgVault extends DurableObject<VaultEnv> {
   createApiKey(token: string, name: string) {
     return this.#member(token, (ctx, actor, p) => createApiKey(ctx, actor, p, name, hashToken));
   }
-  listApiKeys(token: string) {
-    return this.#member(token, (ctx, _a, p) => ({ api_keys: listApiKeys(ctx, p) }));
+  listApiKeys(token: string, q: PageQuery = {}) {
+    return this.#member(token, (ctx, _a, p) => paged("api_keys", listApiKeys(ctx, p), newestFirst, "Ss", q));
   }
   revokeApiKey(token: string, id: string) {
     return this.#member(token, (ctx, actor, p) => revokeApiKey(ctx, actor, p, id));
   }
-  listMyTokens(token: string) {
-    return this.#member(token, (ctx, actor, p) => ({ tokens: listMyTokens(ctx, actor, p) }));
+  listMyTokens(token: string, q: PageQuery = {}) {
+    return this.#member(token, (ctx, actor, p) => paged("tokens", listMyTokens(ctx, actor, p), newestFirst, "Ss", q));
   }
   revokeMyToken(token: string, id: string) {
     return this.#member(token, (ctx, actor, p) => revokeMyToken(ctx, actor, p, id));
@@ -265,14 +299,14 @@ export class OrgVault extends DurableObject<VaultEnv> {
   createRuntimeToken(token: string, name: string) {
     return this.#member(token, (ctx, actor, p) => createRuntimeToken(ctx, actor, p, name));
   }
-  listRuntimeTokens(token: string) {
-    return this.#member(token, (ctx, actor, p) => ({ runtime_tokens: listRuntimeTokens(ctx, actor, p) }));
+  listRuntimeTokens(token: string, q: PageQuery = {}) {
+    return this.#member(token, (ctx, actor, p) => paged("runtime_tokens", listRuntimeTokens(ctx, actor, p), newestFirst, "Ss", q));
   }
   revokeRuntimeToken(token: string, id: string) {
     return this.#member(token, (ctx, actor, p) => revokeRuntimeToken(ctx, actor, p, id));
   }
-  listMemberTokens(token: string, memberId: string) {
-    return this.#member(token, (ctx, actor, p) => ({ tokens: listMemberTokens(ctx, actor, p, memberId) }));
+  listMemberTokens(token: string, memberId: string, q: PageQuery = {}) {
+    return this.#member(token, (ctx, actor, p) => paged("tokens", listMemberTokens(ctx, actor, p, memberId), newestFirst, "Ss", q));
   }
   revokeMemberToken(token: string, memberId: string, id: string) {
     return this.#member(token, (ctx, actor, p) => revokeMemberToken(ctx, actor, p, memberId, id));
@@ -287,7 +321,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
     return this.#member(token, (ctx, actor, p) => renameProject(ctx, actor, p, slug, name));
   }
   deleteProject(token: string, slug: string, force: boolean) {
-    return this.#member(token, (ctx, actor, p) => deleteProject(ctx, actor, p, slug, force, (app, tokens) => revokeUpstream(ctx, this.env, app, tokens)));
+    return this.#member(token, (ctx, actor, p) => deleteProject(ctx, actor, p, slug, force, (app, tokens, id) => revokeUpstream(ctx, this.env, app, tokens, id)));
   }
   putProjectMember(token: string, slug: string, member: string, role: ProjectRole) {
     return this.#member(token, (ctx, actor, p) => putProjectMember(ctx, actor, p, slug, member, role));
@@ -307,14 +341,43 @@ export class OrgVault extends DurableObject<VaultEnv> {
   deleteCustomApp(token: string, slug: string) {
     return this.#member(token, (ctx, actor, p) => deleteCustomApp(ctx, actor, p, slug));
   }
+  /** POST /v1/apps: an org-local custom OAuth app (org owners and admins). */
+  createCustomApp(token: string, body: CreateCustomAppBody) {
+    return this.#member(token, (ctx, actor, p) => createCustomOAuthApp(ctx, actor, p, body));
+  }
+  /** The org's own OAuth client of an app (SPEC 13): org owners and admins; never the secret. */
+  getOAuthClient(token: string, slug: string, publicUrl: string) {
+    return this.#member(token, (ctx, actor, p) => getOAuthClient(ctx, this.env, actor, p, slug, publicUrl));
+  }
+  putOAuthClient(token: string, slug: string, body: PutOAuthClientBody, publicUrl: string) {
+    return this.#member(token, (ctx, actor, p) => putOAuthClient(ctx, this.env, actor, p, slug, body, publicUrl));
+  }
+  deleteOAuthClient(token: string, slug: string, publicUrl: string) {
+    return this.#member(token, (ctx, actor, p) => deleteOAuthClient(ctx, this.env, actor, p, slug, publicUrl));
+  }
+  /** An app's OAuth client settings page (admins). */
+  loadOAuthClientPage(token: string, slug: string, publicUrl: string) {
+    return this.#page(token, (ctx, actor, p) => oauthClientPage(ctx, this.env, actor, p, slug, publicUrl));
+  }
 
   // ---- credentials ----
 
+  /** Set and rotate run the app's probe first (SPEC section 14); the daily probe is the alarm's. */
   setCredentials(token: string, body: SetCredentialsBody) {
-    return this.#member(token, async (ctx, actor, p) => ({ credentials: await setCredentials(ctx, actor, p, body) }));
+    return this.#member(token, async (ctx, actor, p) => {
+      const answer = await setCredentialsChecked(ctx, actor, p, body, this.#prober(ctx));
+      await this.#wakeAt(nextProbeAt(ctx, this.env));
+      return answer;
+    });
+  }
+  #prober(ctx: VaultContext): Prober {
+    return (app, fields) => runProbe(ctx, this.env, app, fields);
+  }
+  checkCredential(token: string, ref: string) {
+    return this.#member(token, (ctx, actor, p) => checkCredential(ctx, this.env, actor, p, ref, { fresh: (id) => ensureFresh(this.#context(), this.env, id, this.#refreshing) }));
   }
   listCredentials(token: string, q: ListCredentialsQuery) {
-    return this.#member(token, (ctx, _a, p) => ({ credentials: listCredentials(ctx, p, q) }));
+    return this.#member(token, (ctx, _a, p) => listCredentials(ctx, p, q));
   }
   getCredential(token: string, ref: string) {
     return this.#member(token, (ctx, _a, p) => getCredential(ctx, p, ref));
@@ -323,10 +386,10 @@ export class OrgVault extends DurableObject<VaultEnv> {
     return this.#member(token, (ctx, actor, p) => updateCredential(ctx, actor, p, ref, body));
   }
   rotateCredential(token: string, ref: string, body: RotateCredentialBody) {
-    return this.#member(token, (ctx, actor, p) => rotateCredential(ctx, actor, p, ref, body));
+    return this.#member(token, (ctx, actor, p) => rotateCredential(ctx, actor, p, ref, body, this.#prober(ctx)));
   }
   revokeCredential(token: string, ref: string) {
-    return this.#member(token, (ctx, actor, p) => revokeCredential(ctx, actor, p, ref, (app, tokens) => revokeUpstream(ctx, this.env, app, tokens)));
+    return this.#member(token, (ctx, actor, p) => revokeCredential(ctx, actor, p, ref, (app, tokens, id) => revokeUpstream(ctx, this.env, app, tokens, id)));
   }
 
   // ---- connect (SPEC section 6) ----
@@ -341,14 +404,31 @@ export class OrgVault extends DurableObject<VaultEnv> {
     return this.#member(token, (ctx, _a, p) => connectOptions(ctx, p, id, publicUrl));
   }
   completeConnectWithFields(token: string, id: string, choice: ConnectChoice, fields: Record<string, string>) {
-    return this.#member(token, async (ctx, actor, p) => ({ credentials: await completeWithFields(ctx, actor, p, id, choice, fields) }));
+    return this.#member(token, async (ctx, actor, p) => {
+      const credentials = await completeWithFields(ctx, actor, p, id, choice, fields, this.#prober(ctx));
+      await this.#wakeAt(nextProbeAt(ctx, this.env));
+      return { credentials };
+    });
   }
   /**
    * The oauth worker's /oauth/start: records the state (hashed) and the PKCE verifier (sealed) and
-   * answers only the provider's authorization URL (vault/oauth-connect.ts).
+   * answers only the provider's authorization URL (vault/oauth-connect.ts). The posted choice is
+   * checked here, not in the worker (which then bundles no zod); a refused choice also answers the
+   * form's options, so the page shows the form again from this one call.
    */
-  beginConnect(token: string, id: string, choice: ConnectChoice, redirectUri: string): Promise<ConnectAnswer<ConnectBegun>> {
-    return this.#connectStep(token, (ctx, actor, p) => beginConnect(ctx, this.env, actor, p, id, choice, redirectUri));
+  async beginConnect(token: string, id: string, choice: ConnectChoice, redirectUri: string): Promise<ConnectAnswer<ConnectBegun>> {
+    let form: VaultResult<ConnectOptions> | undefined;
+    const r = await this.#connectStep(token, async (ctx, actor, p) => {
+      let checked: ConnectChoice;
+      try {
+        checked = connectChoiceOf(choice);
+      } catch (e) {
+        form = await part(() => connectOptions(ctx, p, id, new URL(redirectUri).origin));
+        throw e;
+      }
+      return beginConnect(ctx, this.env, actor, p, id, checked, redirectUri);
+    });
+    return r.ok || !form ? r : { ...r, form };
   }
   /**
    * The oauth worker's /oauth/callback: consumes the state (single use: it authenticates the
@@ -388,11 +468,11 @@ export class OrgVault extends DurableObject<VaultEnv> {
   explain(token: string, body: ExplainBody, publicUrl: string) {
     return this.#member(token, (ctx, _a, p) => explain(ctx, p, body, publicUrl));
   }
-  listConsumers(token: string, kind: ConsumerKind, target: string) {
-    return this.#member(token, (ctx, _a, p) => ({ consumers: listConsumers(ctx, p, kind, target) }));
+  listConsumers(token: string, kind: ConsumerKind, target: string, q: PageQuery = {}) {
+    return this.#member(token, (ctx, _a, p) => paged("consumers", listConsumers(ctx, p, kind, target), (x) => [x.id], "s", q));
   }
-  listAssignments(token: string, q: { kind?: ConsumerKind; target?: string }) {
-    return this.#member(token, (ctx, _a, p) => ({ assignments: listAssignments(ctx, p, q) }));
+  listAssignments(token: string, q: { kind?: ConsumerKind; target?: string } & PageQuery) {
+    return this.#member(token, (ctx, _a, p) => listAssignmentsPage(ctx, p, q));
   }
   putAssignment(token: string, body: PutAssignmentBody) {
     return this.#member(token, (ctx, actor, p) => putAssignment(ctx, actor, p, body));
@@ -467,6 +547,45 @@ export class OrgVault extends DurableObject<VaultEnv> {
     } catch (e) {
       // Never let delivery use up the shared alarm's retries; try again shortly.
       console.error("slack alarm work failed", e instanceof Error ? e.name : typeof e);
+      return Date.now() + 30_000;
+    }
+  }
+
+  // ---- signed webhooks (SPEC section 14, vault/webhooks/) ----
+
+  get #dev(): boolean {
+    return this.env.DEV_MODE === "true";
+  }
+  createWebhook(token: string, body: CreateWebhookBody) {
+    return this.#member(token, (ctx, actor, p) => createWebhook(ctx, actor, p, body, this.#dev));
+  }
+  listWebhooks(token: string) {
+    return this.#member(token, (ctx, actor, p) => ({ webhooks: listWebhooks(ctx, actor, p) }));
+  }
+  updateWebhook(token: string, id: string, body: UpdateWebhookBody) {
+    return this.#member(token, (ctx, actor, p) => updateWebhook(ctx, actor, p, id, body, this.#dev));
+  }
+  deleteWebhook(token: string, id: string) {
+    return this.#member(token, (ctx, actor, p) => deleteWebhook(ctx, actor, p, id));
+  }
+  rotateWebhookSecret(token: string, id: string) {
+    return this.#member(token, (ctx, actor, p) => rotateWebhookSecret(ctx, actor, p, id));
+  }
+  testWebhook(token: string, id: string) {
+    return this.#member(token, (_c, actor, p) => testWebhook(this.#webhookDeps(), actor, p, id));
+  }
+  listWebhookDeliveries(token: string, id: string, q: DeliveriesQuery) {
+    return this.#member(token, (ctx, actor, p) => ({ deliveries: listDeliveries(ctx, actor, p, id, q) }));
+  }
+  #webhookDeps() {
+    return { context: () => this.#context(), env: this.env };
+  }
+  /** The alarm's webhook part: due deliveries; answers when it needs the alarm again. */
+  async #webhookAlarmWork(): Promise<number | null> {
+    try {
+      return await runWebhookDelivery(this.#webhookDeps());
+    } catch (e) {
+      console.error("webhook alarm work failed", e instanceof Error ? e.name : typeof e);
       return Date.now() + 30_000;
     }
   }
@@ -562,7 +681,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
 
   #staleSealedCount(): number {
     const active = this.#keyring.active;
-    return Number(this.ctx.storage.sql.exec(`SELECT COUNT(*) AS n FROM secret_fields WHERE sealed NOT LIKE ?`, `v1.${active}.%`).one().n);
+    return Number(this.ctx.storage.sql.exec(`SELECT COUNT(*) AS n FROM secret_fields WHERE sealed NOT LIKE ?`, `v1.${active}.%`).one().n) + staleClientSecrets({ sql: this.ctx.storage.sql }, active);
   }
 
   /**
@@ -592,10 +711,19 @@ export class OrgVault extends DurableObject<VaultEnv> {
       ctx.sql.exec(`UPDATE secret_fields SET sealed = ? WHERE credential_id = ? AND field = ? AND sealed = ?`, fresh, id, field, sealed);
       moved++;
     }
+    // The org's OAuth client secrets are sealed under the same keys (vault/oauth-clients.ts).
+    if (moved < RESEAL_BATCH) moved += await resealClientSecrets(ctx, RESEAL_BATCH - moved);
     return { moved, left: this.#staleSealedCount() };
   }
 
   // ---- the alarm, shared by every part of the vault ----
+
+  /** Deliveries were queued during this call: the alarm delivers them now. */
+  async #wakeForOutbox(): Promise<void> {
+    if (!this.#outboxWritten) return;
+    this.#outboxWritten = false;
+    await this.#wakeAt(Date.now());
+  }
 
   /** Wakes the vault at `at` unless it is already due earlier. */
   async #wakeAt(at: number | null): Promise<void> {
@@ -616,7 +744,17 @@ export class OrgVault extends DurableObject<VaultEnv> {
       console.error("token refresh sweep failed", e instanceof Error ? e.name : typeof e);
       return Date.now() + 30_000;
     });
-    next.push(...(await Promise.all([refreshAt, this.#slackAlarmWork()])));
+    // Daily probes of API keys (vault/health.ts): jittered per credential, a few at a time, bounded.
+    const probeAt = probeDue(() => this.#context(), this.env, openFields).catch((e) => {
+      console.error("credential probe sweep failed", e instanceof Error ? e.name : typeof e);
+      return Date.now() + 5 * 60_000;
+    });
+    next.push(...(await Promise.all([refreshAt, this.#slackAlarmWork(), this.#webhookAlarmWork(), probeAt])));
+    // Events written by this run (a refresh refused, a disabled endpoint) are delivered next.
+    if (this.#outboxWritten) {
+      this.#outboxWritten = false;
+      next.push(Date.now());
+    }
     const due = next.filter((t): t is number => t !== null);
     if (due.length) await this.#wakeAt(Math.min(...due));
   }

@@ -30,6 +30,7 @@ export const SETTINGS: Record<DeployedWorker, Setting[]> = {
     binding("DIRECTORY"),
     binding("ROUTES"),
     binding("CLI_LOGIN_LIMITER"),
+    binding("MANAGEMENT_LIMITER"),
     { name: "VAULT_KEYS", kind: "secret", required: true, check: (v) => { const r = reason(() => parseKeyring(v), "VAULT_KEYS is malformed"); return r && `is malformed (${r})`; } },
     { name: "ORG_ID_KEY", kind: "secret", required: true, check: (v) => (v.length < 32 ? "is shorter than 32 characters" : null) },
     PUBLIC_URL,

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { ApiKey, CreatedApiKey } from "../../lib/schemas/identity";
-import { seg } from "../http";
+import { allPages, seg } from "../http";
 import { printJson, printTable, when, type Io } from "../output";
 import { act } from "./common";
 
@@ -31,7 +31,7 @@ export function registerApiKeys(program: Command, io: Io): void {
     .action(
       act(io, async (s) => {
         s.requireCloud("api-keys", WHY);
-        const { api_keys } = await s.api().call("GET", "/v1/api-keys", z.object({ api_keys: z.array(ApiKey) }));
+        const api_keys = await allPages(s.api(), "/v1/api-keys", {}, "api_keys", ApiKey);
         if (s.globals.json) return printJson(io, { api_keys });
         printTable(
           io,

@@ -13,7 +13,7 @@ import { Me, MyToken, RevokedToken } from "../../lib/schemas/identity";
 import { parseToken, tokenPreview } from "../../lib/tokens";
 import { configFile, sameLogin } from "../config";
 import { failure, usageError } from "../errors";
-import { Api, seg } from "../http";
+import { allPages, Api, seg } from "../http";
 import { openBrowser, printJson, printTable, sleep, spinner, when, type Io } from "../output";
 import type { Session } from "../session";
 import { act } from "./common";
@@ -185,7 +185,7 @@ export function registerAuth(program: Command, io: Io): void {
           io.stdout.write(`Revoked ${KIND_TEXT[t.kind]} ${t.id} (${t.name})${t.current ? ": it was this CLI's own token, sign in again" : ""}.\n`);
           return;
         }
-        const { tokens } = await api.call("GET", "/v1/me/tokens", z.object({ tokens: z.array(MyToken) }));
+        const tokens = await allPages(api, "/v1/me/tokens", {}, "tokens", MyToken);
         if (s.globals.json) return printJson(io, { tokens });
         printTable(
           io,

@@ -7,7 +7,7 @@ import { Role } from "../../lib/schemas/common";
 import { Member } from "../../lib/schemas/identity";
 import { Invitation, RemovedMember } from "../../lib/schemas/members";
 import { CreatedInvitation } from "../../lib/schemas/orgs";
-import { seg } from "../http";
+import { allPages, seg } from "../http";
 import { printJson, printTable, when, type Io } from "../output";
 import type { Session } from "../session";
 import { act } from "./common";
@@ -17,7 +17,7 @@ const Members = z.object({ members: z.array(Member) });
 
 /** A member named by id (`mem_…`) or email, as `GET /v1/members` knows them. */
 async function memberOf(s: Session, ref: string): Promise<Member> {
-  const { members } = await s.api().call("GET", "/v1/members", Members);
+  const members = await allPages(s.api(), "/v1/members", {}, "members", Member);
   const m = members.find((x) => x.id === ref || x.email === ref.toLowerCase());
   if (!m) throw new AppError("not_found", `No member \`${ref}\`.`, { fix: "List members with `keystroke members list`.", details: { field: "member" } });
   return m;
@@ -39,7 +39,7 @@ export function registerMembers(program: Command, io: Io): void {
     .action(
       act(io, async (s) => {
         s.requireCloud("members", WHY);
-        const { members: list } = await s.api().call("GET", "/v1/members", Members);
+        const list = await allPages(s.api(), "/v1/members", {}, "members", Member);
         if (s.globals.json) return printJson(io, { members: list });
         printTable(io, ["ID", "EMAIL", "ROLE"], list.map((m) => [m.id, m.email, m.role]), "No members.");
       }),
@@ -94,7 +94,7 @@ export function registerMembers(program: Command, io: Io): void {
     .action(
       act(io, async (s) => {
         s.requireCloud("invitations", WHY);
-        const { invitations: list } = await s.api().call("GET", "/v1/invitations", z.object({ invitations: z.array(Invitation) }));
+        const list = await allPages(s.api(), "/v1/invitations", {}, "invitations", Invitation);
         if (s.globals.json) return printJson(io, { invitations: list });
         printTable(
           io,

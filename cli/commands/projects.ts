@@ -4,7 +4,7 @@ import { Option } from "commander";
 import { z } from "zod";
 import { Project } from "../../lib/schemas/identity";
 import { DeletedProject, ProjectMembership } from "../../lib/schemas/projects";
-import { seg } from "../http";
+import { allPages, seg } from "../http";
 import { printJson, printTable, type Io } from "../output";
 import { act } from "./common";
 
@@ -19,7 +19,7 @@ export function registerProjects(program: Command, io: Io): void {
     .action(
       act(io, async (s) => {
         s.requireCloud("projects", WHY);
-        const { projects: list } = await s.api().call("GET", "/v1/projects", z.object({ projects: z.array(Project) }));
+        const list = await allPages(s.api(), "/v1/projects", {}, "projects", Project);
         if (s.globals.json) return printJson(io, { projects: list });
         printTable(
           io,

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { CreatedRuntimeToken, RevokedRuntimeToken, RuntimeToken } from "../../lib/schemas/tokens";
-import { seg } from "../http";
+import { allPages, seg } from "../http";
 import { printJson, printTable, when, type Io } from "../output";
 import { act } from "./common";
 
@@ -31,7 +31,7 @@ export function registerRuntimeTokens(program: Command, io: Io): void {
     .action(
       act(io, async (s) => {
         s.requireCloud("runtime-tokens", WHY);
-        const { runtime_tokens } = await s.api().call("GET", "/v1/runtime-tokens", z.object({ runtime_tokens: z.array(RuntimeToken) }));
+        const runtime_tokens = await allPages(s.api(), "/v1/runtime-tokens", {}, "runtime_tokens", RuntimeToken);
         if (s.globals.json) return printJson(io, { runtime_tokens });
         printTable(
           io,

@@ -9,6 +9,7 @@ import { writeAudit } from "./audit";
 import { iso, type Actor, type VaultContext } from "./context";
 import { rowScope, scopeLabel, selectCredentials, toCandidate, type CredentialRow } from "./credential-rows";
 import { remedy } from "../../lib/fixes";
+import { decodeCursor, DEFAULT_PAGE_LIMIT, nextCursor, type PageQuery } from "../../lib/paging";
 
 const AssignmentRow = z.object({
   kind: ConsumerKind,
@@ -59,6 +60,27 @@ export function listAssignments(ctx: VaultContext, p: Principal, q: { kind?: str
     .exec(`SELECT * FROM assignments ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY kind, target, consumer, app`, ...args)
     .toArray()
     .map((r) => view(ctx, p, AssignmentRow.parse(r)));
+}
+
+/** GET /v1/assignments, one page (lib/paging.ts), keyset-paged on the primary key. */
+export function listAssignmentsPage(ctx: VaultContext, p: Principal, q: { kind?: string; target?: string } & PageQuery): { assignments: AssignmentView[]; next_cursor: string | null } {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (q.kind) { where.push("kind = ?"); args.push(q.kind); }
+  if (q.target) { where.push("target = ?"); args.push(q.target); }
+  if (q.cursor !== undefined) {
+    where.push("(kind, target, consumer, app) > (?, ?, ?, ?)");
+    args.push(...decodeCursor("assignments", q.cursor, "ssss"));
+  }
+  const limit = q.limit ?? DEFAULT_PAGE_LIMIT;
+  const rows = ctx.sql
+    .exec(`SELECT * FROM assignments ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY kind, target, consumer, app LIMIT ?`, ...args, limit + 1)
+    .toArray()
+    .map((r) => AssignmentRow.parse(r));
+  return {
+    assignments: rows.slice(0, limit).map((r) => view(ctx, p, r)),
+    next_cursor: nextCursor("assignments", rows, limit, (r) => [r.kind, r.target, r.consumer, r.app]),
+  };
 }
 
 const targetLabel = (kind: string, target: string, consumer: string) => `${kind}:${target}/${consumer}`;

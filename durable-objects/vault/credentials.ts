@@ -2,8 +2,9 @@ import type { App } from "../../lib/catalog";
 import { credentialAad, open, seal } from "../../lib/crypto";
 import { AppError, invalidField } from "../../lib/errors";
 import { checkFields, previewOf } from "../../lib/fields";
-import { can, canSeePreview, type CredentialAction, type Principal } from "../../lib/permissions";
-import { findRefMatches, matchRef, parseRef } from "../../lib/refs";
+import { can, canSeePreview, isAdmin, type CredentialAction, type Principal } from "../../lib/permissions";
+import { findRefMatches, matchRef, parseRef, type CredentialRef } from "../../lib/refs";
+import { decodeCursor, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, nextCursor } from "../../lib/paging";
 import type { Scope, Target } from "../../lib/schemas/common";
 import type {
   Credential,
@@ -16,8 +17,11 @@ import { newId } from "../../lib/tokens";
 import { appDefinition, refusePrivateOutsideUser } from "./apps";
 import { writeAudit } from "./audit";
 import type { Actor, VaultContext } from "./context";
-import { rowScope, scopeKey, scopeLabel, selectCredentials, toCandidate, toCredential, type CredentialRow } from "./credential-rows";
+import { CredentialRow, rowScope, scopeKey, scopeLabel, selectCredentials, STATUS_SQL, toCandidate, toCredential } from "./credential-rows";
 import { remedy } from "../../lib/fixes";
+import type { Verdict } from "../../lib/health";
+import type { CheckResult } from "../../lib/schemas/credentials";
+import { applyHealth, checkResult, refuseVerifyWithoutProbe, verdictChange } from "./health";
 
 function deny(ctx: VaultContext, actor: Actor, action: string, what: string, scope: Scope, credentialId?: string): never {
   // The denied attempt is audited; the error itself is thrown to the caller.
@@ -72,21 +76,37 @@ export function targetScopes(ctx: VaultContext, actor: Actor, p: Principal, targ
   return scopes;
 }
 
+/** Runs an app's probe on a value (vault/health.ts runProbe, bound to the vault's env). */
+export type Prober = (app: string, fields: Record<string, string>) => Promise<Verdict>;
+const UNCHECKED: Verdict = { result: "skipped", message: "Not checked (verify: false)." };
+
 /** Set: one credential per target, all-or-nothing, idempotent per app + slug + target. */
-export async function setCredentials(ctx: VaultContext, actor: Actor, p: Principal, body: SetCredentialsBody): Promise<Credential[]> {
+export async function setCredentials(ctx: VaultContext, actor: Actor, p: Principal, body: SetCredentialsBody, probe?: Prober): Promise<Credential[]> {
+  return (await setCredentialsChecked(ctx, actor, p, body, probe)).credentials;
+}
+
+/**
+ * Set, with the probe's verdict: checked after validation and permissions (a refused set calls
+ * nobody) and before the write, so the rows are stored with their health in one transaction and
+ * an invalid key is never, even for a moment, handed out.
+ */
+export async function setCredentialsChecked(ctx: VaultContext, actor: Actor, p: Principal, body: SetCredentialsBody, probe?: Prober): Promise<{ credentials: Credential[]; checks: CheckResult[] }> {
+  refuseVerifyWithoutProbe(body.app, body.verify);
   const def = appDefinition(ctx, p, body.app, Object.keys(body.fields));
   const { app, createOrg: isNew } = def;
   checkFields(app, body.fields, { partial: false, oauthFix: `Run \`keystroke connect ${app.slug}\`.` });
   const scopes = targetScopes(ctx, actor, p, body.targets ?? [{ type: "org" }], "credential.set");
   if (def.private) refusePrivateOutsideUser(ctx, actor, app.slug, scopes);
+  const verdict = probe && body.verify !== false ? await probe(app.slug, body.fields) : UNCHECKED;
 
   const slug = body.slug ?? "default";
   // Sealing awaits, and the AAD binds the credential id; when a concurrent set created or replaced
   // the row meanwhile, plan again with the id it now has. Each attempt is cheap; a few always settle.
   for (let attempt = 0; ; attempt++) {
     try {
-      const ids = await writeSet(ctx, actor, p, app, isNew, scopes, slug, body);
-      return ids.map((id) => toCredential(selectCredentials(ctx, "id = ?", id)[0]!, { showPreview: true }));
+      const ids = await writeSet(ctx, actor, p, app, isNew, scopes, slug, body, verdict);
+      const rows = ids.map((id) => selectCredentials(ctx, "id = ?", id)[0]!);
+      return { credentials: rows.map((row) => toCredential(row, { showPreview: true })), checks: rows.map((row) => checkResult(row, verdict)) };
     } catch (e) {
       if (!(e instanceof ConcurrentWrite) || attempt >= 8) throw e instanceof ConcurrentWrite ? new AppError("conflict", "The credential kept changing while it was being written.", { fix: "Run the same command again." }) : e;
     }
@@ -95,7 +115,7 @@ export async function setCredentials(ctx: VaultContext, actor: Actor, p: Princip
 
 class ConcurrentWrite extends Error {}
 
-async function writeSet(ctx: VaultContext, actor: Actor, p: Principal, app: App, isNew: boolean, scopes: Scope[], slug: string, body: SetCredentialsBody): Promise<string[]> {
+async function writeSet(ctx: VaultContext, actor: Actor, p: Principal, app: App, isNew: boolean, scopes: Scope[], slug: string, body: SetCredentialsBody, verdict: Verdict): Promise<string[]> {
   const preview = previewOf(app, body.fields);
   const plan = scopes.map((scope) => ({ scope, existing: liveRow(ctx, app.slug, scope, slug) }));
   const sealed = await Promise.all(plan.map(async (t) => {
@@ -108,7 +128,8 @@ async function writeSet(ctx: VaultContext, actor: Actor, p: Principal, app: App,
       ctx.sql.exec(`INSERT OR IGNORE INTO custom_apps (slug, fields, created_by, created_at) VALUES (?, ?, ?, ?)`, app.slug, JSON.stringify(Object.keys(body.fields)), p.member, ctx.now);
     }
     for (const t of sealed) {
-      if (liveRow(ctx, app.slug, t.scope, slug)?.id !== t.existing?.id) {
+      const current = liveRow(ctx, app.slug, t.scope, slug);
+      if (current?.id !== t.existing?.id) {
         throw new ConcurrentWrite();
       }
       const k = scopeKey(t.scope);
@@ -134,16 +155,39 @@ async function writeSet(ctx: VaultContext, actor: Actor, p: Principal, app: App,
         target: scopeLabel(t.scope),
         detail: { app: app.slug, slug, fields: Object.keys(body.fields) },
       });
+      // The health of the new value, against the state before it (a replaced invalid key that works recovers).
+      const before = current ?? selectCredentials(ctx, "id = ?", t.id)[0]!;
+      applyHealth(ctx, actor, before, verdictChange(before, verdict, true));
     }
     return sealed.map((t) => t.id);
   });
 }
 
-export function listCredentials(ctx: VaultContext, p: Principal, q: ListCredentialsQuery): Credential[] {
+/**
+ * What a principal may see, as SQL (the same rule as `can(p, "view", ...)`): admins everything;
+ * others org rows, their own user rows and the rows of their projects.
+ */
+function visibleWhere(p: Principal): { sql: string; args: string[] } {
+  if (isAdmin(p)) return { sql: "", args: [] };
+  const projects = Object.keys(p.projects);
+  const inProjects = projects.length ? ` OR (scope_type = 'project' AND scope_id IN (${projects.map(() => "?").join(", ")}))` : "";
+  return { sql: `(scope_type = 'org' OR (scope_type = 'user' AND scope_id = ?)${inProjects})`, args: [p.member, ...projects] };
+}
+
+const LIST = "credentials";
+const pageKey = (r: CredentialRow) => [r.app, r.scope_type, r.scope_id, r.slug, r.id] as const;
+
+/**
+ * One page of the credentials the principal can see, in reference order (app, scope, slug, id),
+ * keyset-paged on index credentials_page: the cost of a page does not grow with the org.
+ */
+export function listCredentials(ctx: VaultContext, p: Principal, q: ListCredentialsQuery): { credentials: Credential[]; next_cursor: string | null } {
   const where: string[] = [];
-  const args: string[] = [];
+  const args: (string | number)[] = [];
   if (q.app) { where.push("app = ?"); args.push(q.app); }
-  if (q.status) { where.push("status = ?"); args.push(q.status); }
+  // The shown status is the stored one refined by health (credential-rows STATUS_SQL).
+  if (q.status) where.push(STATUS_SQL[q.status]);
+  if (q.attention === "true") where.push(STATUS_SQL.attention);
   if (q.scope) {
     const [type, id] = q.scope.split(":");
     where.push("scope_type = ?");
@@ -151,15 +195,62 @@ export function listCredentials(ctx: VaultContext, p: Principal, q: ListCredenti
     if (type === "user") { where.push("scope_id = ?"); args.push(id ?? p.member); }
     else if (id) { where.push("scope_id = ?"); args.push(id); }
   }
-  return selectCredentials(ctx, where.join(" AND "), ...args)
-    .filter((row) => can(p, "view", rowScope(row)))
-    .map((row) => toCredential(row, { showPreview: canSeePreview(p, rowScope(row)) }));
+  const visible = visibleWhere(p);
+  if (visible.sql) { where.push(visible.sql); args.push(...visible.args); }
+  if (q.cursor !== undefined) {
+    where.push("(app, scope_type, scope_id, slug, id) > (?, ?, ?, ?, ?)");
+    args.push(...decodeCursor(LIST, q.cursor, "sssss"));
+  }
+  const limit = q.limit ?? DEFAULT_PAGE_LIMIT;
+  const rows = ctx.sql
+    .exec(`SELECT * FROM credentials ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY app, scope_type, scope_id, slug, id LIMIT ?`, ...args, limit + 1)
+    .toArray()
+    .map((r) => CredentialRow.parse(r));
+  const shown = rows.slice(0, limit).filter((row) => can(p, "view", rowScope(row)));
+  return {
+    credentials: shown.map((row) => toCredential(row, { showPreview: canSeePreview(p, rowScope(row)) })),
+    next_cursor: nextCursor(LIST, rows, limit, pageKey),
+  };
+}
+
+/** Every credential the principal can see, page after page: the pickers of the Assignments and Audit pages. */
+export function everyCredential(ctx: VaultContext, p: Principal): Credential[] {
+  const out: Credential[] = [];
+  for (let cursor: string | undefined; ;) {
+    const page = listCredentials(ctx, p, { limit: MAX_PAGE_LIMIT, ...(cursor ? { cursor } : {}) });
+    out.push(...page.credentials);
+    if (page.next_cursor === null) return out;
+    cursor = page.next_cursor;
+  }
+}
+
+/** The apps the principal has credentials of (the Apps page's filter), from index credentials_by_app. */
+export function credentialApps(ctx: VaultContext, p: Principal): string[] {
+  const visible = visibleWhere(p);
+  return ctx.sql
+    .exec(`SELECT DISTINCT app FROM credentials ${visible.sql ? "WHERE " + visible.sql : ""} ORDER BY app`, ...visible.args)
+    .toArray()
+    .map((r) => String(r.app));
+}
+
+/**
+ * The rows a reference can name, through an index (credentials_by_slug, or the primary key for an
+ * id), among those the principal can see: every match has the reference's slug, so nothing else
+ * is read however many credentials the org has.
+ */
+function refCandidates(ctx: VaultContext, p: Principal, ref: CredentialRef): CredentialRow[] {
+  const visible = visibleWhere(p);
+  const where = ["id" in ref ? "id = ?" : "slug = ?"];
+  const args: string[] = ["id" in ref ? ref.id : ref.slug];
+  if (!("id" in ref) && ref.app !== undefined) { where.push("app = ?"); args.push(ref.app); }
+  if (visible.sql) { where.push(visible.sql); args.push(...visible.args); }
+  return selectCredentials(ctx, where.join(" AND "), ...args).filter((row) => can(p, "view", rowScope(row)));
 }
 
 /** Finds the one credential a reference names among those the principal can see. */
 export function findByRef(ctx: VaultContext, p: Principal, raw: string): CredentialRow {
   const ref = parseRef(raw, "ref");
-  const visible = selectCredentials(ctx).filter((row) => can(p, "view", rowScope(row)));
+  const visible = refCandidates(ctx, p, ref);
   if ("id" in ref) {
     // An id names one row outright; admins reach other users' credentials (to revoke them) this way.
     const row = visible.find((r) => r.id === ref.id);
@@ -223,7 +314,7 @@ export function updateCredential(ctx: VaultContext, actor: Actor, p: Principal, 
   return toCredential(selectCredentials(ctx, "id = ?", row.id)[0]!, { showPreview: canSeePreview(p, scope) });
 }
 
-export async function rotateCredential(ctx: VaultContext, actor: Actor, p: Principal, ref: string, body: RotateCredentialBody): Promise<Credential> {
+export async function rotateCredential(ctx: VaultContext, actor: Actor, p: Principal, ref: string, body: RotateCredentialBody, probe?: Prober): Promise<Credential & { check: CheckResult }> {
   const row = findByRef(ctx, p, ref);
   const scope = rowScope(row);
   authorize(ctx, actor, p, "manage", "credential.rotate", scope, row.id);
@@ -237,6 +328,9 @@ export async function rotateCredential(ctx: VaultContext, actor: Actor, p: Princ
   const merged = await openFields(ctx, row.id);
   Object.assign(merged, body.fields);
   const preview = previewOf(app, merged);
+  refuseVerifyWithoutProbe(row.app, body.verify);
+  // The merged value is what will be in use: that is what the probe checks, before it is stored.
+  const verdict = probe && body.verify !== false ? await probe(row.app, merged) : UNCHECKED;
   ctx.storage.transactionSync(() => {
     const current = selectCredentials(ctx, "id = ?", row.id)[0]!;
     requireLive(current);
@@ -245,8 +339,10 @@ export async function rotateCredential(ctx: VaultContext, actor: Actor, p: Princ
     }
     ctx.sql.exec(`UPDATE credentials SET preview = ?, rotated_at = ?, updated_at = ? WHERE id = ?`, preview, ctx.now, ctx.now, row.id);
     writeAudit(ctx, actor, { action: "credential.rotate", credentialId: row.id, target: scopeLabel(scope), detail: { app: row.app, slug: row.slug, fields: Object.keys(body.fields) } });
+    applyHealth(ctx, actor, current, verdictChange(current, verdict, true));
   });
-  return toCredential(selectCredentials(ctx, "id = ?", row.id)[0]!, { showPreview: true });
+  const after = selectCredentials(ctx, "id = ?", row.id)[0]!;
+  return { ...toCredential(after, { showPreview: true }), check: checkResult(after, verdict) };
 }
 
 /** Revoke destroys the secret material; the row stays as `revoked` for the audit trail. */
@@ -255,7 +351,7 @@ export async function revokeCredential(
   actor: Actor,
   p: Principal,
   ref: string,
-  upstream?: (app: string, tokens: Record<string, string>) => Promise<boolean>,
+  upstream?: (app: string, tokens: Record<string, string>, credentialId: string) => Promise<boolean>,
 ): Promise<Credential> {
   const row = findByRef(ctx, p, ref);
   const scope = rowScope(row);
@@ -265,11 +361,11 @@ export async function revokeCredential(
     const tokens = row.kind === "oauth" && upstream ? await openFields(ctx, row.id) : null;
     ctx.storage.transactionSync(() => {
       ctx.sql.exec(`DELETE FROM secret_fields WHERE credential_id = ?`, row.id);
-      ctx.sql.exec(`UPDATE credentials SET status = 'revoked', is_default = 0, preview = NULL, revoked_at = ?, updated_at = ? WHERE id = ?`, ctx.now, ctx.now, row.id);
+      ctx.sql.exec(`UPDATE credentials SET status = 'revoked', health = NULL, status_reason = 'revoked_by_member', is_default = 0, preview = NULL, revoked_at = ?, updated_at = ? WHERE id = ?`, ctx.now, ctx.now, row.id);
       writeAudit(ctx, actor, { action: "credential.revoke", credentialId: row.id, target: scopeLabel(scope), detail: { app: row.app, slug: row.slug } });
     });
     if (tokens && upstream) {
-      const revoked = await upstream(row.app, tokens);
+      const revoked = await upstream(row.app, tokens, row.id);
       writeAudit({ ...ctx, now: Date.now() }, actor, { action: "credential.revoke_upstream", outcome: revoked ? "ok" : "failed", credentialId: row.id, target: scopeLabel(scope), detail: { app: row.app } });
     }
   }

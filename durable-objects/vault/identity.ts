@@ -8,6 +8,7 @@ import { writeAudit } from "./audit";
 import { iso, type Actor, type VaultContext } from "./context";
 import { remedy } from "../../lib/fixes";
 import { loadPrincipal } from "./auth";
+import { pageOf, type PageQuery } from "../../lib/paging";
 
 /** What provisioning an org writes: used by sign-up and by the dev seed. Idempotent. */
 export const ProvisionSpec = z.object({
@@ -61,6 +62,13 @@ function members(ctx: VaultContext): Member[] {
 
 export function listMembers(ctx: VaultContext): Member[] {
   return members(ctx);
+}
+
+/** GET /v1/members, one page (lib/paging.ts): in join order, keyed by (created_at, email). */
+export function listMembersPage(ctx: VaultContext, q: PageQuery): { members: Member[]; next_cursor: string | null } {
+  const rows = ctx.sql.exec(`SELECT id, email, name, role, created_at FROM members WHERE removed_at IS NULL`).toArray();
+  const page = pageOf("members", rows, (r) => [Number(r.created_at), String(r.email)], "ns", q);
+  return { members: page.items.map((r) => MemberRow.parse(r)), next_cursor: page.next_cursor };
 }
 
 export function memberById(ctx: VaultContext, id: string): Member | null {

@@ -16,7 +16,7 @@ import { queryAudit } from "./audit";
 import { decideCliLogin, viewCliLogin, type CliLoginDecision } from "./cli-logins";
 import { connectOptions, createSession, getSession } from "./connect";
 import type { Actor, VaultContext } from "./context";
-import { getCredential, listCredentials } from "./credentials";
+import { credentialApps, everyCredential, getCredential, listCredentials } from "./credentials";
 import { listApiKeys, listMembers } from "./identity";
 import { listInvitations } from "./members";
 import type { Invitation } from "../../lib/schemas/members";
@@ -28,6 +28,8 @@ import type { MyToken } from "../../lib/schemas/identity";
 import { listMyTokens, listProjects } from "./identity";
 import type { Project } from "../../lib/schemas/identity";
 import { availableChannels, listChannels } from "./slack/channels";
+import { getOAuthClient, oauthAppOf, type ClientEnv } from "./oauth-clients";
+import type { OAuthClientSettings } from "../../lib/schemas/oauth-clients";
 
 /**
  * The web app's pages, one vault call each (issue 12, build 4): every function here composes
@@ -62,26 +64,25 @@ async function orElse<T>(fn: () => T | Promise<T>, fallback: T): Promise<T> {
 // ---- Apps (apps.tsx) ----
 
 export interface AppsPageQuery {
-  /** The filters, when any are set and valid; null lists everything. */
+  /** The filters, when any are set and valid, with the page (`limit`, `cursor`); null: the first page of everything. */
   filter: ListCredentialsQuery | null;
   /** A connect session that just ended (`?connected=`), for the banner. */
   connected: string | null;
 }
 
 export interface AppsPage {
-  all: Part<{ credentials: Credential[] }>;
-  filtered: Part<{ credentials: Credential[] }>;
+  /** The apps the viewer has credentials of (the filter's choices), without reading every row. */
+  apps: string[];
+  filtered: Part<{ credentials: Credential[]; next_cursor: string | null }>;
   members: Member[];
   session: Part<ConnectSession> | null;
 }
 
 export async function appsPage(ctx: VaultContext, p: Principal, q: AppsPageQuery, publicUrl: string): Promise<AppsPage> {
-  const all = await part(() => ({ credentials: listCredentials(ctx, p, {}) }));
-  const filter = q.filter;
-  const filtered = filter ? await part(() => ({ credentials: listCredentials(ctx, p, filter) })) : all;
+  const filtered = await part(() => listCredentials(ctx, p, q.filter ?? {}));
   const connected = q.connected;
   return {
-    all,
+    apps: credentialApps(ctx, p),
     filtered,
     members: listMembers(ctx),
     session: connected ? await part(() => getSession(ctx, p, connected, publicUrl)) : null,
@@ -142,7 +143,7 @@ export interface AssignmentsPage {
 }
 
 export async function assignmentsPage(ctx: VaultContext, p: Principal, v: AssignmentsView, publicUrl: string): Promise<AssignmentsPage> {
-  const credentials = await orElse(() => listCredentials(ctx, p, {}), []);
+  const credentials = await orElse(() => everyCredential(ctx, p), []);
   const kind = v.kind;
   if (!kind || !v.target) return { all: await part(() => ({ assignments: listAssignments(ctx, p, {}) })), target: null, credentials };
   const consumers = await part(() => ({ consumers: listConsumers(ctx, p, kind, v.target) }));
@@ -225,7 +226,7 @@ export async function auditPage(ctx: VaultContext, p: Principal, q: AuditQuery |
   return {
     entries: q ? await part(() => queryAudit(ctx, q, isAdmin(p) ? null : p.member)) : null,
     members: listMembers(ctx),
-    credentials: await orElse(() => listCredentials(ctx, p, {}), []),
+    credentials: await orElse(() => everyCredential(ctx, p), []),
   };
 }
 
@@ -247,4 +248,18 @@ export interface MembersPage {
 }
 export async function membersPage(ctx: VaultContext, p: Principal): Promise<MembersPage> {
   return { members: listMembers(ctx), invitations: isAdmin(p) ? await part(() => ({ invitations: listInvitations(ctx, p) })) : null };
+}
+
+// ---- An app's OAuth client settings (oauth-client.tsx) ----
+
+export interface OAuthClientPage {
+  app: { slug: string; name: string; custom: boolean } | null;
+  /** The org's client and the redirect URI to register; a builder's is the refusal, shown in place. */
+  settings: Part<OAuthClientSettings>;
+}
+
+export async function oauthClientPage(ctx: VaultContext, env: ClientEnv, actor: Actor, p: Principal, slug: string, publicUrl: string): Promise<OAuthClientPage> {
+  const app = await part(() => oauthAppOf(ctx, slug, "path.slug"));
+  const settings = await part(() => getOAuthClient(ctx, env, actor, p, slug, publicUrl));
+  return { app: app.ok ? { slug: app.value.slug, name: app.value.name, custom: app.value.custom } : null, settings };
 }

@@ -5,6 +5,10 @@
  */
 import type { Migration } from "../migrations";
 import { SLACK_MIGRATION } from "./slack/migration";
+import { CONNECTION_MIGRATION } from "./connection-migration";
+import { WEBHOOKS_MIGRATION } from "./webhooks/migration";
+import { OAUTH_CLIENTS_MIGRATION } from "./oauth-clients-migration";
+import { HEALTH_MIGRATION } from "./health-migration";
 
 
 export const VAULT_MIGRATIONS: readonly Migration[] = [
@@ -240,6 +244,27 @@ export const VAULT_MIGRATIONS: readonly Migration[] = [
     name: "offboarding (issue 13): a removed member's row stays (audit, tokens, credentials point at it) with removed_at; accepting a new invitation brings it back",
     sql: `
   ALTER TABLE members ADD COLUMN removed_at INTEGER;
+  `,
+  },
+  OAUTH_CLIENTS_MIGRATION,
+  CONNECTION_MIGRATION,
+  HEALTH_MIGRATION,
+  WEBHOOKS_MIGRATION,
+  {
+    version: 17,
+    name: "issue 16: indexes for keyset pages and ref lookups; auth_epoch, bumped by triggers on every change that can end or narrow a token, so the vault's in-memory token cache is never stale",
+    sql: `
+  CREATE INDEX credentials_page ON credentials(app, scope_type, scope_id, slug, id);
+  CREATE INDEX credentials_by_slug ON credentials(slug);
+  CREATE TABLE auth_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), epoch INTEGER NOT NULL);
+  INSERT INTO auth_epoch (id, epoch) VALUES (1, 0);
+  CREATE TRIGGER auth_epoch_token_changed AFTER UPDATE OF hash, kind, member_id, expires_at, revoked_at ON tokens BEGIN UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1; END;
+  CREATE TRIGGER auth_epoch_token_deleted AFTER DELETE ON tokens BEGIN UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1; END;
+  CREATE TRIGGER auth_epoch_member_changed AFTER UPDATE OF id, role, removed_at ON members BEGIN UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1; END;
+  CREATE TRIGGER auth_epoch_member_deleted AFTER DELETE ON members BEGIN UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1; END;
+  CREATE TRIGGER auth_epoch_project_member_added AFTER INSERT ON project_members BEGIN UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1; END;
+  CREATE TRIGGER auth_epoch_project_member_changed AFTER UPDATE ON project_members BEGIN UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1; END;
+  CREATE TRIGGER auth_epoch_project_member_deleted AFTER DELETE ON project_members BEGIN UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1; END;
   `,
   },
 ];

@@ -1,8 +1,31 @@
 import { z } from "zod";
+import { PageQuery } from "../paging";
 import { Fields, safeText, Scope, Slug, SLUG_SOURCE, Target, Timestamp } from "./common";
+import { Connection } from "./connection";
 
-export const CredentialStatus = z.enum(["active", "needs_reauth", "revoked"]);
+/**
+ * Health (SPEC section 14): `expiring` is still handed out; `needs_reauth` (OAuth: reconnect) and
+ * `invalid` (the provider refused the key: set a working one) never are.
+ */
+export const CredentialStatus = z.enum(["active", "expiring", "needs_reauth", "invalid", "revoked"]);
 export type CredentialStatus = z.infer<typeof CredentialStatus>;
+/** Why a credential is not plainly active: a closed set, so views and webhooks can branch on it. */
+export const StatusReason = z.enum([
+  "invalid_grant",
+  "refresh_failed",
+  "probe_unauthorized",
+  "expires_soon",
+  "revoked_by_member",
+  "member_offboarded",
+  "installation_removed",
+  "project_deleted",
+]);
+export type StatusReason = z.infer<typeof StatusReason>;
+/** What the last failed check or refresh met; composed here, never a provider's body. */
+export const HealthErrorCode = z.enum(["unauthorized", "refused", "server_error", "unexpected_status", "timeout", "unreachable", "invalid_grant", "refresh_failed"]);
+export type HealthErrorCode = z.infer<typeof HealthErrorCode>;
+export const LastError = z.object({ at: Timestamp, code: HealthErrorCode, message: z.string() });
+export type LastError = z.infer<typeof LastError>;
 export const CredentialKind = z.enum(["oauth", "api_key"]);
 
 export const Account = z.object({ id: z.string(), email: z.string().optional(), name: z.string().optional() });
@@ -19,9 +42,14 @@ export const Credential = z.object({
   default: z.boolean(),
   kind: CredentialKind,
   status: CredentialStatus,
+  status_reason: StatusReason.nullable(),
+  last_error: LastError.nullable().describe("the last failed check or refresh; cleared when one succeeds"),
+  checked_at: Timestamp.nullable().describe("when a probe or refresh last gave a verdict"),
   preview: z.string().nullable(),
   account: Account.nullable(),
-  scopes: z.array(z.string()),
+  scopes: z.array(z.string()).describe("the scopes granted (the token answer's, else those asked for)"),
+  requested_scopes: z.array(z.string()).describe("the scopes the last connect asked for"),
+  connection: Connection,
   expires_at: Timestamp.nullable(),
   created_by: z.string(),
   created_at: Timestamp,
@@ -40,6 +68,7 @@ export const SetCredentialsBody = z.strictObject({
   targets: z.array(Target).min(1, "name at least one target").max(50, "at most 50 targets").optional(),
   slug: Slug.optional(),
   name: Name.optional(),
+  verify: z.boolean().optional().describe("run the app's probe first (default true); false stores the key unchecked"),
 });
 export type SetCredentialsBody = z.infer<typeof SetCredentialsBody>;
 
@@ -48,7 +77,10 @@ export const UpdateCredentialBody = z
   .refine((b) => b.name !== undefined || b.slug !== undefined || b.default !== undefined, "give name, slug or default");
 export type UpdateCredentialBody = z.infer<typeof UpdateCredentialBody>;
 
-export const RotateCredentialBody = z.strictObject({ fields: Fields });
+export const RotateCredentialBody = z.strictObject({
+  fields: Fields,
+  verify: z.boolean().optional().describe("run the app's probe on the new value first (default true)"),
+});
 export type RotateCredentialBody = z.infer<typeof RotateCredentialBody>;
 
 /** `scope=` filter: org, user, project, or project:<slug>. */
@@ -60,5 +92,18 @@ export const ListCredentialsQuery = z.strictObject({
   app: Slug.optional(),
   scope: ScopeFilter.optional(),
   status: CredentialStatus.optional(),
+  attention: z.enum(["true", "false"]).optional().describe("true: only credentials that need attention (expiring, needs_reauth, invalid, or a failing check)"),
+  ...PageQuery.shape,
 });
 export type ListCredentialsQuery = z.infer<typeof ListCredentialsQuery>;
+
+/** What one probe said about a credential's value (set, rotate, check). */
+export const CheckResult = z.object({
+  id: z.string(),
+  ref: z.string(),
+  result: z.enum(["works", "refused", "unknown", "skipped"]).describe("works: the provider accepted it; refused: 401/403 or an error body (now invalid); unknown: a timeout or 5xx (only last_error); skipped: not checked"),
+  message: z.string(),
+});
+export type CheckResult = z.infer<typeof CheckResult>;
+export const CheckAnswer = z.object({ credential: Credential, check: CheckResult });
+export type CheckAnswer = z.infer<typeof CheckAnswer>;

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { safeText, Slug, Timestamp } from "./common";
+import { Connection, ScopeList } from "./connection";
 import { Credential } from "./credentials";
+import { PageQuery } from "../paging";
 
 export const ConsumerKind = z.enum(["workflow", "agent", "poll"]);
 export type ConsumerKind = z.infer<typeof ConsumerKind>;
@@ -27,6 +29,7 @@ export const RequirementSchema = z.strictObject({
   app: Slug,
   scope: z.enum(["org", "project", "user"]).optional(),
   credential: Ref.optional(),
+  scopes: ScopeList.min(1, "name at least one scope, or leave scopes out").optional().describe("OAuth scopes the credential must have been granted; one lacking any is credential_unavailable"),
 });
 
 const RunContextFields = {
@@ -59,7 +62,9 @@ const ResolveErrorDetails = z.object({
   credential: z.string().optional(),
   id: z.string().optional(),
   status: z.string().optional(),
+  status_reason: z.string().optional().describe("why the credential is not handed out (SPEC section 14)"),
   connect_url: z.string().optional(),
+  missing_scopes: z.array(z.string()).optional().describe("the requirement's scopes the credential was not granted"),
 });
 export const ResolveRefusal = z.object({ code: ResolveRefusalCode, message: z.string(), fix: z.string(), details: ResolveErrorDetails });
 export type ResolveRefusal = z.infer<typeof ResolveRefusal>;
@@ -69,7 +74,7 @@ export type ResolveError = z.infer<typeof ResolveError>;
 export const ResolveFailure = z.object({ ok: z.literal(false), error: ResolveRefusal });
 export type ResolveFailure = z.infer<typeof ResolveFailure>;
 
-const DecisionFields = { app: z.string(), credential: Credential, rule: Rule, explanation: z.string(), skipped: z.array(Skipped) };
+const DecisionFields = { app: z.string(), credential: Credential, connection: Connection, rule: Rule, explanation: z.string(), skipped: z.array(Skipped) };
 
 export const ExplainResult = z.union([
   z.object({ ok: z.literal(true), ...DecisionFields }),
@@ -102,13 +107,13 @@ export const AssignmentView = z.object({
 });
 export type AssignmentView = z.infer<typeof AssignmentView>;
 
-export const AssignmentsQuery = z.strictObject({ kind: ConsumerKind.optional(), target: Slug.optional() });
+export const AssignmentsQuery = z.strictObject({ kind: ConsumerKind.optional(), target: Slug.optional(), ...PageQuery.shape });
 export const PutAssignmentBody = z.strictObject({ kind: ConsumerKind, target: Slug, consumer: AssignmentConsumer.optional(), credential: Ref });
 export type PutAssignmentBody = z.infer<typeof PutAssignmentBody>;
 export const DeleteAssignmentBody = z.strictObject({ kind: ConsumerKind, target: Slug, consumer: AssignmentConsumer.optional(), app: Slug });
 export type DeleteAssignmentBody = z.infer<typeof DeleteAssignmentBody>;
 
-export const ConsumersQuery = z.strictObject({ kind: ConsumerKind, target: Slug });
+export const ConsumersQuery = z.strictObject({ kind: ConsumerKind, target: Slug, ...PageQuery.shape });
 export const ConsumerView = z.object({
   kind: ConsumerKind,
   target: z.string(),

@@ -2,15 +2,28 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: a plain Node script, no types
-import { bundleEnvUses, configIssues, envMembers } from "../../scripts/deploy-check.mjs";
+import { bundleEnvUses, configIssues, envMembers, sizeLine, WORKERS } from "../../scripts/deploy-check.mjs";
 import { SETTINGS, configProblems } from "../../lib/config-check";
 
 describe("npm run deploy:check (SPEC section 15)", () => {
-  it("builds the three deployed workers offline and prints each one's raw and gzipped size under the budget", { timeout: 60_000 }, async () => {
+  it("builds the three deployed workers offline and prints each one's raw and gzipped size under its budget", { timeout: 60_000 }, async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ["scripts/deploy-check.mjs"], { cwd: process.cwd() });
-    for (const w of ["api", "oauth", "slack-events"]) expect(stdout).toMatch(new RegExp(`^${w}\\s+[\\d.]+ KiB\\s+[\\d.]+ KiB\\s+ok$`, "m"));
+    const budgets = { api: "1024.0", oauth: "100.0", "slack-events": "100.0" };
+    for (const [w, budget] of Object.entries(budgets)) {
+      const m = new RegExp(`^${w}\\s+([\\d.]+) KiB\\s+([\\d.]+) KiB\\s+${budget} KiB\\s+ok$`, "m").exec(stdout);
+      expect(m, stdout).not.toBeNull();
+      expect(Number(m![2])).toBeLessThan(Number(budget));
+    }
     expect(stdout).not.toMatch(/^dev\s/m);
     expect(stdout).toMatch(/deploy:check ok/);
+  });
+
+  it("holds oauth and slack-events to 100 KiB gzipped and the api worker to 1 MiB (issue 16): one byte over fails", () => {
+    const budget = Object.fromEntries(WORKERS.map((w: { name: string; budgetGz: number }) => [w.name, w.budgetGz]));
+    expect(budget).toEqual({ api: 1024 * 1024, oauth: 100 * 1024, "slack-events": 100 * 1024 });
+    expect(sizeLine("oauth", { raw: 400_000, gz: 100 * 1024 + 1 }, budget.oauth)).toMatchObject({ over: true, line: expect.stringMatching(/^oauth\s+390\.6 KiB\s+100\.0 KiB\s+100\.0 KiB\s+OVER BUDGET$/) });
+    expect(sizeLine("slack-events", { raw: 1, gz: 100 * 1024 }, budget["slack-events"]).over).toBe(false);
+    expect(sizeLine("api", { raw: 1, gz: 900 * 1024 }, budget.api).over).toBe(false);
   });
 
   const clean = { main: "src/index.ts", vars: {}, services: [{ binding: "VAULT_DOOR", service: "keystroke-api", entrypoint: "SlackDoor" }], kv_namespaces: [{ binding: "ROUTES", id: "x" }] };
@@ -35,7 +48,7 @@ describe("npm run deploy:check (SPEC section 15)", () => {
 
 describe("configProblems: a missing or malformed required setting, named without its value", () => {
   const key = btoa("A".repeat(32));
-  const api = { VAULT: {}, DIRECTORY: {}, ROUTES: {}, CLI_LOGIN_LIMITER: {}, VAULT_KEYS: `k1:${key}`, ORG_ID_KEY: "o".repeat(32), PUBLIC_URL: "https://k.example.com" };
+  const api = { VAULT: {}, DIRECTORY: {}, ROUTES: {}, CLI_LOGIN_LIMITER: {}, MANAGEMENT_LIMITER: {}, VAULT_KEYS: `k1:${key}`, ORG_ID_KEY: "o".repeat(32), PUBLIC_URL: "https://k.example.com" };
   it("is empty for a configured api worker", () => expect(configProblems("api", api)).toEqual([]));
   it.each([
     ["VAULT_KEYS", { VAULT_KEYS: "" }, /not set/],

@@ -7,6 +7,8 @@ import type { VaultEnv } from "../../../durable-objects/env";
 export interface Env extends VaultEnv {
   /** Workers Rate Limiting: starts of CLI logins per client address (wrangler.toml `[[ratelimits]]`). */
   CLI_LOGIN_LIMITER: RateLimit;
+  /** Workers Rate Limiting: management reads (GET /v1/*) per token (workers/api/src/http/limits.ts). */
+  MANAGEMENT_LIMITER: RateLimit;
   /** The public origin of the platform, for links (connect URLs, CLI login). Unset in dev: the request's origin. */
   PUBLIC_URL?: string;
   /** The platform's own GitHub OAuth app for "Sign in with GitHub" on the web app (secrets; unset: no GitHub sign-in). */

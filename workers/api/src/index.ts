@@ -7,6 +7,7 @@ import { healthRoute, requireConfig } from "../../shared/config";
 import { SETTINGS } from "../../../lib/config-check";
 import { publicUrl, unwrap, vaultFor } from "./http/vault";
 import { router } from "./http/openapi";
+import { limitManagementReads } from "./http/limits";
 import { openApiDocument } from "./api-document";
 import { apps } from "./routes/apps";
 import { audit } from "./routes/audit";
@@ -28,6 +29,7 @@ import { channelPages } from "./web/channels";
 import { apiKeyPages } from "./web/api-keys";
 import { tokenPages } from "./web/tokens";
 import { projectPages } from "./web/projects";
+import { oauthClientPages } from "./web/oauth-client";
 import { auditPages } from "./web/audit";
 import { memberPages } from "./web/members";
 import { invitationPages } from "./web/invitations";
@@ -37,6 +39,7 @@ import { members } from "./routes/members";
 import { orgs } from "./routes/orgs";
 import { runtimeTokens } from "./routes/runtime-tokens";
 import { projects } from "./routes/projects";
+import { webhooks } from "./routes/webhooks";
 
 export { OrgVault } from "../../../durable-objects/org-vault";
 export { Directory } from "../../../durable-objects/directory";
@@ -59,6 +62,8 @@ app.use(
   bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new AppError("invalid_request", "The body is too large.", { details: { field: "body" }, status: 413 }); } }),
 );
 
+app.use("/v1/*", limitManagementReads);
+
 app.get("/health", healthRoute("api", SETTINGS.api));
 // One authenticated vault round trip and nothing else: a baseline for the benchmarks.
 app.get("/v1/ping", async (c) => {
@@ -77,6 +82,7 @@ app.route("/", channelPages);
 app.route("/", apiKeyPages);
 app.route("/", tokenPages);
 app.route("/", projectPages);
+app.route("/", oauthClientPages);
 app.route("/", auditPages);
 app.route("/", memberPages);
 app.route("/", invitationPages);
@@ -86,6 +92,7 @@ app.route("/", identity);
 app.route("/", members);
 app.route("/", runtimeTokens);
 app.route("/", projects);
+app.route("/", webhooks);
 app.route("/", connect);
 app.all("/mcp", handleMcp);
 app.route("/", apps);

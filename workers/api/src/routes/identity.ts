@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ApiKey, CreateApiKeyBody, CreatedApiKey, Me, Member, MyToken, Project, RevokedToken, TokenId } from "../../../../lib/schemas/identity";
 import { BEARER, ERRORS, json, jsonBody, router } from "../http/openapi";
 import { unwrap, vaultFor } from "../http/vault";
+import { NextCursor, PageQuery } from "../../../../lib/paging";
 
 const KeyParam = z.object({ id: z.string().regex(/^key_[a-z2-7]{20}$/, "must be an API key id (key_...)") });
 
@@ -14,11 +15,11 @@ export const identity = router()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/v1/me/tokens", tags: ["identity"], security: BEARER, operationId: "listMyTokens", summary: "List my tokens", description: "The caller's live tokens (web sessions, CLI logins, API keys): id, kind, label, preview, created, last used, expires. Never a token or its hash (SPEC section 12).", responses: { 200: json(z.object({ tokens: z.array(MyToken) })), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/me/tokens", tags: ["identity"], security: BEARER, operationId: "listMyTokens", summary: "List my tokens", description: "The caller's live tokens (web sessions, CLI logins, API keys): id, kind, label, preview, created, last used, expires. Never a token or its hash (SPEC section 12).", request: { query: PageQuery }, responses: { 200: json(z.object({ tokens: z.array(MyToken), next_cursor: NextCursor })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       c.header("cache-control", "no-store");
-      return c.json(unwrap(await vault.listMyTokens(token)), 200);
+      return c.json(unwrap(await vault.listMyTokens(token, c.req.valid("query"))), 200);
     },
   )
   .openapi(
@@ -29,17 +30,17 @@ export const identity = router()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/v1/projects", tags: ["identity"], security: BEARER, operationId: "listProjects", summary: "List projects", description: "Projects the caller can see: the project targets of credentials and pins.", responses: { 200: json(z.object({ projects: z.array(Project) })), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/projects", tags: ["identity"], security: BEARER, operationId: "listProjects", summary: "List projects", description: "Projects the caller can see: the project targets of credentials and pins.", request: { query: PageQuery }, responses: { 200: json(z.object({ projects: z.array(Project), next_cursor: NextCursor })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.listProjects(token)), 200);
+      return c.json(unwrap(await vault.listProjects(token, c.req.valid("query"))), 200);
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/v1/members", tags: ["identity"], security: BEARER, operationId: "listMembers", summary: "List members", description: "Members of the org, with their org role.", responses: { 200: json(z.object({ members: z.array(Member) })), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/members", tags: ["identity"], security: BEARER, operationId: "listMembers", summary: "List members", description: "Members of the org, with their org role.", request: { query: PageQuery }, responses: { 200: json(z.object({ members: z.array(Member), next_cursor: NextCursor })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.listMembers(token)), 200);
+      return c.json(unwrap(await vault.listMembers(token, c.req.valid("query"))), 200);
     },
   )
   .openapi(
@@ -50,10 +51,10 @@ export const identity = router()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/v1/api-keys", tags: ["api-keys"], security: BEARER, operationId: "listApiKeys", summary: "List API keys", description: "The org's API keys, previews only, never a key.", responses: { 200: json(z.object({ api_keys: z.array(ApiKey) })), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/api-keys", tags: ["api-keys"], security: BEARER, operationId: "listApiKeys", summary: "List API keys", description: "The org's API keys, previews only, never a key.", request: { query: PageQuery }, responses: { 200: json(z.object({ api_keys: z.array(ApiKey), next_cursor: NextCursor })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.listApiKeys(token)), 200);
+      return c.json(unwrap(await vault.listApiKeys(token, c.req.valid("query"))), 200);
     },
   )
   .openapi(

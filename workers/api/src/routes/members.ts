@@ -4,6 +4,7 @@ import { CreateInvitationBody, Invitation, InvitationId, MemberId, RemovedMember
 import { CreatedInvitation } from "../../../../lib/schemas/orgs";
 import { BEARER, ERRORS, json, jsonBody, router } from "../http/openapi";
 import { publicUrl, unwrap, vaultFor } from "../http/vault";
+import { NextCursor, PageQuery } from "../../../../lib/paging";
 
 /** Invitations and members (SPEC section 12); every rule is the vault's (vault/members.ts). */
 export const members = router()
@@ -16,10 +17,10 @@ export const members = router()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/v1/invitations", tags: ["members"], security: BEARER, operationId: "listInvitations", summary: "List invitations", description: "Open invitations (pending or expired), newest first; never a link. Owners and admins.", responses: { 200: json(z.object({ invitations: z.array(Invitation) })), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/invitations", tags: ["members"], security: BEARER, operationId: "listInvitations", summary: "List invitations", description: "Open invitations (pending or expired), newest first; never a link. Owners and admins.", request: { query: PageQuery }, responses: { 200: json(z.object({ invitations: z.array(Invitation), next_cursor: NextCursor })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.listInvitations(token)), 200);
+      return c.json(unwrap(await vault.listInvitations(token, c.req.valid("query"))), 200);
     },
   )
   .openapi(

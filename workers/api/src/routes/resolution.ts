@@ -16,6 +16,7 @@ import {
 } from "../../../../lib/schemas/resolution";
 import { BEARER, ERRORS, json, jsonBody, router } from "../http/openapi";
 import { publicUrl, unwrap, vaultFor } from "../http/vault";
+import { NextCursor } from "../../../../lib/paging";
 
 export const resolution = router()
   .openapi(
@@ -49,15 +50,15 @@ export const resolution = router()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/v1/consumers", tags: ["assignments"], security: BEARER, operationId: "listConsumers", summary: "List consumers", description: "The bindable consumers of a workflow, agent or poll target.", request: { query: ConsumersQuery }, responses: { 200: json(z.object({ consumers: z.array(ConsumerView) })), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/consumers", tags: ["assignments"], security: BEARER, operationId: "listConsumers", summary: "List consumers", description: "The bindable consumers of a workflow, agent or poll target.", request: { query: ConsumersQuery }, responses: { 200: json(z.object({ consumers: z.array(ConsumerView), next_cursor: NextCursor })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       const q = c.req.valid("query");
-      return c.json(unwrap(await vault.listConsumers(token, q.kind, q.target)), 200);
+      return c.json(unwrap(await vault.listConsumers(token, q.kind, q.target, { limit: q.limit, cursor: q.cursor })), 200);
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/v1/assignments", tags: ["assignments"], security: BEARER, operationId: "listAssignments", summary: "List assignments", description: "Assignments, optionally of one kind and target.", request: { query: AssignmentsQuery }, responses: { 200: json(z.object({ assignments: z.array(AssignmentView) })), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/assignments", tags: ["assignments"], security: BEARER, operationId: "listAssignments", summary: "List assignments", description: "Assignments, optionally of one kind and target.", request: { query: AssignmentsQuery }, responses: { 200: json(z.object({ assignments: z.array(AssignmentView), next_cursor: NextCursor })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       return c.json(unwrap(await vault.listAssignments(token, c.req.valid("query"))), 200);

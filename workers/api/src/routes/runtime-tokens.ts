@@ -3,6 +3,7 @@ import { MyToken, RevokedToken, TokenId } from "../../../../lib/schemas/identity
 import { CreatedRuntimeToken, CreateRuntimeTokenBody, RevokedRuntimeToken, RuntimeToken, RuntimeTokenId } from "../../../../lib/schemas/tokens";
 import { BEARER, ERRORS, json, jsonBody, router } from "../http/openapi";
 import { unwrap, vaultFor } from "../http/vault";
+import { NextCursor, PageQuery } from "../../../../lib/paging";
 
 const MemberId = z.string().regex(/^mem_[a-z2-7]{20}$/, "must be a member id (mem_...)");
 
@@ -16,10 +17,10 @@ export const runtimeTokens = router()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/v1/runtime-tokens", tags: ["runtime-tokens"], security: BEARER, operationId: "listRuntimeTokens", summary: "List runtime tokens", description: "The org's live runtime tokens (owners and admins): name, preview, who created it, created, last used. Never a token.", responses: { 200: json(z.object({ runtime_tokens: z.array(RuntimeToken) })), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/runtime-tokens", tags: ["runtime-tokens"], security: BEARER, operationId: "listRuntimeTokens", summary: "List runtime tokens", description: "The org's live runtime tokens (owners and admins): name, preview, who created it, created, last used. Never a token.", request: { query: PageQuery }, responses: { 200: json(z.object({ runtime_tokens: z.array(RuntimeToken), next_cursor: NextCursor })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.listRuntimeTokens(token)), 200);
+      return c.json(unwrap(await vault.listRuntimeTokens(token, c.req.valid("query"))), 200);
     },
   )
   .openapi(
@@ -30,10 +31,10 @@ export const runtimeTokens = router()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/v1/members/{id}/tokens", tags: ["identity"], security: BEARER, operationId: "listMemberTokens", summary: "List a member's tokens", description: "Owners and admins: a member's live tokens (web sessions, CLI logins, API keys), as GET /v1/me/tokens shows them to that member.", request: { params: z.object({ id: MemberId }) }, responses: { 200: json(z.object({ tokens: z.array(MyToken) })), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/members/{id}/tokens", tags: ["identity"], security: BEARER, operationId: "listMemberTokens", summary: "List a member's tokens", description: "Owners and admins: a member's live tokens (web sessions, CLI logins, API keys), as GET /v1/me/tokens shows them to that member.", request: { params: z.object({ id: MemberId }), query: PageQuery }, responses: { 200: json(z.object({ tokens: z.array(MyToken), next_cursor: NextCursor })), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
-      return c.json(unwrap(await vault.listMemberTokens(token, c.req.valid("param").id)), 200);
+      return c.json(unwrap(await vault.listMemberTokens(token, c.req.valid("param").id, c.req.valid("query"))), 200);
     },
   )
   .openapi(

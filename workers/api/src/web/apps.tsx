@@ -1,5 +1,6 @@
 import { Hono, type Context } from "hono";
 import { can } from "../../../../lib/permissions";
+import { getApp } from "../../../../lib/catalog";
 import { fromZodError, type ErrorBody } from "../../../../lib/errors";
 import type { AppSummary } from "../../../../lib/schemas/apps";
 import { Fields } from "../../../../lib/schemas/common";
@@ -27,10 +28,34 @@ export function scopeText(c: Pick<Credential, "scope">, members?: Members, me?: 
   return `user ${members?.get(c.scope.user) ?? c.scope.user}`;
 }
 
-const STATUS_BADGE: Record<Credential["status"], string> = { active: "badge ok", needs_reauth: "badge warn", revoked: "badge off" };
-const STATUS_TEXT: Record<Credential["status"], string> = { active: "active", needs_reauth: "needs reauth", revoked: "revoked" };
+const STATUS_BADGE: Record<Credential["status"], string> = { active: "badge ok", expiring: "badge warn", needs_reauth: "badge warn", invalid: "badge danger", revoked: "badge off" };
+const STATUS_TEXT: Record<Credential["status"], string> = { active: "active", expiring: "expiring", needs_reauth: "needs reauth", invalid: "invalid", revoked: "revoked" };
+/** The reason, in words (SPEC section 14's closed set). */
+const REASON_TEXT: Record<NonNullable<Credential["status_reason"]>, string> = {
+  invalid_grant: "the provider refused the refresh token",
+  refresh_failed: "the token could not be refreshed",
+  probe_unauthorized: "the provider refused the key",
+  expires_soon: "the token expires soon",
+  revoked_by_member: "revoked by a member",
+  member_offboarded: "its member was offboarded",
+  installation_removed: "the app was uninstalled",
+  project_deleted: "its project was deleted",
+};
 
-export const StatusBadge = ({ status }: { status: Credential["status"] }) => <span class={STATUS_BADGE[status]}>{STATUS_TEXT[status]}</span>;
+export const StatusBadge = ({ status, reason }: { status: Credential["status"]; reason?: Credential["status_reason"] }) => (
+  <span class={STATUS_BADGE[status]} data-status={status} title={reason ? REASON_TEXT[reason] : undefined}>{STATUS_TEXT[status]}</span>
+);
+
+/** Status cell: the badge, the reason and the last failed check, so nobody has to guess why. */
+function Health({ x }: { x: Credential }) {
+  return (
+    <>
+      <StatusBadge status={x.status} reason={x.status_reason} />
+      {x.status_reason && x.status !== "active" ? <div class="small" data-testid="status-reason">{REASON_TEXT[x.status_reason]} <code>{x.status_reason}</code></div> : null}
+      {x.last_error ? <div class="small muted" data-testid="last-error">Last error <When at={x.last_error.at} />: {x.last_error.message}</div> : null}
+    </>
+  );
+}
 
 /** What a member may do with one row, straight from lib/permissions. */
 function rowActions(s: WebSession, x: Credential) {
@@ -42,13 +67,21 @@ function rowActions(s: WebSession, x: Credential) {
     rotate: manage && x.kind === "api_key",
     reconnect: manage && x.kind === "oauth",
     revoke: live && can(s.principal, "revoke", x.scope),
+    // A probe for API keys of catalog apps, a refresh for OAuth; never another member's own credential (vault/health canCheck).
+    check: live && (x.scope.type !== "user" || x.scope.user === s.principal.member) && (x.kind === "oauth" || hasProbe(x.app)),
   };
 }
+
+const hasProbe = (slug: string): boolean => {
+  const app = getApp(slug);
+  return app?.kind === "api_key" && app.probe !== undefined;
+};
 
 const DONE: Record<string, (ref: string) => string> = {
   renamed: (r) => `Renamed: ${r}.`,
   default: (r) => `${r} is now the default.`,
   rotated: (r) => `Rotated ${r}: the new secret is in use; its id, default flag and assignments stay.`,
+  checked: (r) => `Checked ${r}: its status below is the provider's answer.`,
   revoked: (r) => `Revoked ${r}: its secret is destroyed; the row stays for the audit trail.`,
 };
 
@@ -65,8 +98,11 @@ function Row({ s, x, members }: { s: WebSession; x: Credential; members: Members
         {x.name} <code>{x.slug}</code> {x.default ? <span class="badge" data-testid="default-badge">default</span> : null}
       </td>
       <td data-label="Scope">{scopeText(x, members, s.principal.member)}</td>
-      <td data-label="Status"><StatusBadge status={x.status} /></td>
-      <td data-label="Account">{account ?? <span class="muted">—</span>}</td>
+      <td data-label="Status"><Health x={x} /></td>
+      <td data-label="Account">
+        {account ?? <span class="muted">—</span>}
+        {Object.entries(x.connection).map(([k, v]) => <div class="small" data-testid="connection"><code>{k}</code> {v}</div>)}
+      </td>
       <td data-label="Preview">{x.preview ? <code>{x.preview}</code> : <span class="muted">—</span>}</td>
       <td data-label="Last used"><When at={x.last_used_at} /></td>
       <td data-label="Actions">
@@ -85,6 +121,12 @@ function Row({ s, x, members }: { s: WebSession; x: Credential; members: Members
               <button class="secondary small" type="submit" aria-label={`Reconnect ${x.ref}`}>Reconnect</button>
             </form>
           ) : null}
+          {a.check ? (
+            <form method="post" action={pathOf(x, "check")}>
+              <Csrf value={s.csrf} />
+              <button class="secondary small" type="submit" aria-label={`Check ${x.ref}`}>Check</button>
+            </form>
+          ) : null}
           {a.revoke ? <a class="button danger small" href={pathOf(x, "revoke")} aria-label={`Revoke ${x.ref}`}>Revoke</a> : null}
         </div>
       </td>
@@ -97,23 +139,25 @@ const emailsOf = (members: Member[]): Members => new Map(members.map((m) => [m.i
 appsPages.get("/", (c) => c.redirect("/apps", 303));
 
 appsPages.get("/apps", async (c) => {
-  const raw = { app: c.req.query("app") || undefined, scope: c.req.query("scope") || undefined, status: c.req.query("status") || undefined };
+  const raw = { app: c.req.query("app") || undefined, scope: c.req.query("scope") || undefined, status: c.req.query("status") || undefined, attention: c.req.query("attention") || undefined, cursor: c.req.query("cursor") || undefined };
   const query = ListCredentialsQuery.safeParse(raw);
   const filterError: ErrorBody | null = query.success ? null : fromZodError(query.error, { input: raw, fallback: "filter", say: (f) => ({ message: `The ${f} filter is not one of the listed values.`, fix: "Pick a value from the lists, or clear the filters." }) }).toBody();
   const connected = c.req.query("connected");
   const loaded = await loadPage(c, (vault, token) =>
-    vault.loadAppsPage(token, { filter: query.success && (raw.app || raw.scope || raw.status) ? query.data : null, connected: connected && /^cs_[a-z2-7]{20}$/.test(connected) ? connected : null }, publicUrl(c)),
+    vault.loadAppsPage(token, { filter: query.success && (raw.app || raw.scope || raw.status || raw.attention || raw.cursor) ? query.data : null, connected: connected && /^cs_[a-z2-7]{20}$/.test(connected) ? connected : null }, publicUrl(c)),
   );
   if (loaded instanceof Response) return loaded;
   const { s, page } = loaded;
-  const all = pageValue(page.all);
   const filtered = pageValue(page.filtered);
   const members = emailsOf(page.members);
   const session = page.session;
   const done = c.req.query("done");
   const doneRef = c.req.query("ref") ?? "";
-  const apps = [...new Set((all.value?.credentials ?? []).map((x) => x.app))].sort();
+  const apps = page.apps;
   const rows = query.success ? filtered.value?.credentials ?? [] : [];
+  // One page at a time (the API's page size); Next carries the filters and the cursor.
+  const next = query.success ? filtered.value?.next_cursor ?? null : null;
+  const pageLink = (cursor: string | null) => `/apps?${new URLSearchParams(Object.entries({ ...raw, cursor: cursor ?? undefined }).filter((e): e is [string, string] => e[1] !== undefined))}`;
   return c.html(
     <Page title="Apps" nav={navOf(s, "/apps")}>
       <div class="head">
@@ -146,8 +190,12 @@ appsPages.get("/apps", async (c) => {
           <label for="f-status">Status</label>
           <select id="f-status" name="status">
             <option value="">Any status</option>
-            {(["active", "needs_reauth", "revoked"] as const).map((st) => <option value={st} selected={raw.status === st}>{STATUS_TEXT[st]}</option>)}
+            {(["active", "expiring", "needs_reauth", "invalid", "revoked"] as const).map((st) => <option value={st} selected={raw.status === st}>{STATUS_TEXT[st]}</option>)}
           </select>
+        </div>
+        <div class="check">
+          {/* Expiring, needs reauth, invalid, or live with a failing check (SPEC section 14). */}
+          <label><input type="checkbox" name="attention" value="true" checked={raw.attention === "true"} /> Needs attention</label>
         </div>
         <div class="buttons">
           <button type="submit">Filter</button>
@@ -164,9 +212,16 @@ appsPages.get("/apps", async (c) => {
             {rows.map((x) => <Row s={s} x={x} members={members} />)}
           </tbody>
         </table>
-      ) : filtered.error || filterError ? null : (
+      ) : null}
+      {rows.length && (next || raw.cursor) ? (
+        <nav class="pager" aria-label="Pages">
+          {raw.cursor ? <a href={pageLink(null)}>First page</a> : null}
+          {next ? <a class="button secondary small" href={pageLink(next)} rel="next">Next page</a> : null}
+        </nav>
+      ) : null}
+      {rows.length || filtered.error || filterError ? null : (
         <div class="card">
-          {raw.app || raw.scope || raw.status ? <p>No credential matches these filters.</p> : <p>No credentials yet.</p>}
+          {raw.app || raw.scope || raw.status || raw.attention ? <p>No credential matches these filters.</p> : <p>No credentials yet.</p>}
           <p><a href="/catalog">Connect an app</a> to store an API key or sign in to an OAuth app.</p>
         </div>
       )}
@@ -258,6 +313,15 @@ async function problem(c: Context<ApiEnv>, title: string, error: ErrorBody, stat
   const loaded = await credentialOf(c, c.req.param("id") ?? "");
   return loaded instanceof Response ? loaded : c.html(<Problem s={loaded.s} title={title} error={error} />, status as 400);
 }
+
+appsPages.post("/apps/:id/check", async (c) => {
+  const form = await formOf(c);
+  if (!form) return problem(c, "Check", FORM_EXPIRED, 403);
+  const r = await act(c, (vault, token) => vault.checkCredential(token, c.req.param("id")));
+  if (r instanceof Response) return r;
+  if (!r.ok) return problem(c, "Check", r.error, statusOf(r.error));
+  return c.redirect(doneUrl("checked", r.value.credential.ref), 303);
+});
 
 appsPages.post("/apps/:id/default", async (c) => {
   const form = await formOf(c);
