@@ -11,6 +11,9 @@ export const TEST_BINDINGS = {
   AGENT_RUNTIME_TOKEN: "test-agent-runtime-token",
   // Tests never depend on a developer's local .dev.vars.
   DEV_MODE: "",
+  // No credential probe reaches a real provider from a test (this project has no sandbox URL);
+  // test/api/health.test.ts turns them on for its vault and routes them to the sandbox's probe app.
+  PROBES: "off",
 };
 
 export default defineConfig({

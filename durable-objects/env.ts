@@ -28,4 +28,6 @@ export interface VaultEnv {
   OUTBOUND_TIMEOUT_MS?: string;
   /** "true" only in local dev: enables the dev-only methods and the sandbox. Never set in production. */
   DEV_MODE?: string;
+  /** "off": no credential probe leaves the vault (egress-restricted deployments; the api tests). Default on (SPEC section 14). */
+  PROBES?: string;
 }

@@ -1,6 +1,6 @@
 import type { ErrorDetails } from "./errors";
 import { NOT_FOUND_FIX } from "./refs";
-import { AMBIGUOUS_FIX, missingFix, reconnectFix, REASSIGN_FIX, revokedFix } from "./resolve-fixes";
+import { AMBIGUOUS_FIX, invalidFix, missingFix, reconnectFix, REASSIGN_FIX, revokedFix, scopesFix } from "./resolve-fixes";
 
 /**
  * "How to fix" in the language of where it is shown. An error names the next step once, as a
@@ -13,6 +13,10 @@ export type Surface = "cli" | "web" | "mcp";
 export type Remedy =
   | { do: "connect"; app: string }
   | { do: "reconnect"; app: string; ref: string }
+  /** An API key the provider refused: replace its value (SPEC section 14). */
+  | { do: "rotate"; ref: string }
+  /** A step-up: reconnect `ref` asking for `scopes` (space-separated: details stay flat). */
+  | { do: "reconnect_scopes"; app: string; ref: string; scopes: string }
   | { do: "connect_or_assign"; app: string }
   | { do: "set_default_or_assign" }
   | { do: "reassign" }
@@ -37,11 +41,17 @@ export interface WebFix {
 }
 
 const catalogOf = (app: string) => `/catalog?search=${encodeURIComponent(app)}`;
+const scopeList = (scopes: string) => scopes.split(" ").filter(Boolean);
+/** The web page that starts a reconnect of `ref` asking for `scopes` (workers/api/src/web/connect.tsx). */
+export const reconnectScopesPath = (app: string, ref: string, scopes: readonly string[]) =>
+  `/connect?app=${encodeURIComponent(app)}&reconnect=${encodeURIComponent(ref)}&scopes=${encodeURIComponent(scopes.join(" "))}`;
 
 export function cliFix(r: Remedy): string {
   switch (r.do) {
     case "connect": return `Run \`keystroke connect ${r.app}\`.`;
     case "reconnect": return reconnectFix(r.app, r.ref) + ".";
+    case "rotate": return invalidFix(r.ref) + ".";
+    case "reconnect_scopes": return scopesFix(r.app, r.ref, scopeList(r.scopes)) + ".";
     case "connect_or_assign": return revokedFix(r.app) + ".";
     case "set_default_or_assign": return AMBIGUOUS_FIX + ".";
     case "reassign": return REASSIGN_FIX + ".";
@@ -58,6 +68,8 @@ export function webFix(r: Remedy): WebFix {
   switch (r.do) {
     case "connect": return { text: `Connect ${r.app} from the catalog.`, href: catalogOf(r.app), link: `Connect ${r.app}` };
     case "reconnect": return { text: `Reconnect ${r.ref} on the Apps page.`, href: `/apps?app=${encodeURIComponent(r.app)}`, link: "Open Apps" };
+    case "rotate": return { text: `Rotate ${r.ref} with a working key on the Apps page.`, href: "/apps?attention=true", link: "Open Apps" };
+    case "reconnect_scopes": return { text: `Reconnect ${r.ref} asking for ${r.scopes.split(" ").join(", ")}.`, href: reconnectScopesPath(r.app, r.ref, scopeList(r.scopes)), link: `Reconnect ${r.ref}` };
     case "connect_or_assign": return { text: `Connect a new ${r.app} credential, or assign another one on the Assignments page.`, href: catalogOf(r.app), link: `Connect ${r.app}` };
     case "set_default_or_assign": return { text: "Set a default on the Apps page, or assign one on the Assignments page.", href: "/apps", link: "Open Apps" };
     case "reassign": return { text: "Assign a credential this run can use (the org's, the run's project's or its own user's), or remove the assignment.", href: "/assignments", link: "Open Assignments" };
@@ -74,6 +86,8 @@ export function mcpFix(r: Remedy): string {
   switch (r.do) {
     case "connect": return `Call connect_app with app "${r.app}" and ask the user to open the link.`;
     case "reconnect": return `Ask the user to reconnect ${r.ref} on the Apps page of the Keystroke web app.`;
+    case "rotate": return `Ask the user to rotate ${r.ref} with a working key on the Apps page of the Keystroke web app.`;
+    case "reconnect_scopes": return `Call connect_app with app "${r.app}", reconnect "${r.ref}" and scopes ${JSON.stringify(scopeList(r.scopes))}, and ask the user to open the link.`;
     case "connect_or_assign": return `Call connect_app with app "${r.app}" for a new credential, or ask the user to assign another one on the Assignments page of the Keystroke web app.`;
     case "set_default_or_assign": return "Ask the user to set a default on the Apps page, or to assign one on the Assignments page, of the Keystroke web app.";
     case "reassign": return "Ask the user to fix the assignment on the Assignments page of the Keystroke web app.";
@@ -94,7 +108,7 @@ export function remedy(r: Remedy, details: ErrorDetails = {}, cli?: string): { f
   return { fix: cli ?? cliFix(r), details: { ...details, remedy: r } };
 }
 
-const REMEDIES = new Set<string>(["connect", "reconnect", "connect_or_assign", "set_default_or_assign", "reassign", "list_credentials", "list_apps", "new_connect_session", "sign_in", "list_assignments", "list_api_keys"]);
+const REMEDIES = new Set<string>(["connect", "reconnect", "rotate", "reconnect_scopes", "connect_or_assign", "set_default_or_assign", "reassign", "list_credentials", "list_apps", "new_connect_session", "sign_in", "list_assignments", "list_api_keys"]);
 
 /** The remedy of an error body: its own, or the one behind a resolver fix of known text. */
 export function remedyOf(e: Fixable): Remedy | null {
@@ -109,6 +123,9 @@ export function remedyOf(e: Fixable): Remedy | null {
   if (e.fix === NOT_FOUND_FIX) return { do: "list_credentials" };
   if (app && (e.fix === missingFix(app) || e.fix === missingFix(app, typeof d.connect_url === "string" ? d.connect_url : undefined))) return { do: "connect", app };
   if (app && ref && e.fix === reconnectFix(app, ref)) return { do: "reconnect", app, ref };
+  if (ref && e.fix === invalidFix(ref)) return { do: "rotate", ref };
+  const missing = Array.isArray(d.missing_scopes) && d.missing_scopes.every((x) => typeof x === "string") ? (d.missing_scopes as string[]) : null;
+  if (app && ref && missing && e.fix === scopesFix(app, ref, missing)) return { do: "reconnect_scopes", app, ref, scopes: missing.join(" ") };
   if (app && e.fix === revokedFix(app)) return { do: "connect_or_assign", app };
   return null;
 }

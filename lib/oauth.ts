@@ -27,6 +27,12 @@ export const ProviderConfig = z.object({
   clientSecret: z.string().nullable(),
   /** Slack's bot install: comma scopes, `ok:false` answers, auth.test for the bot id. */
   slack: z.boolean(),
+  /**
+   * The arctic 3.7.0 class that speaks to this provider (providers/oauth-client.ts), from the
+   * catalog; null: arctic has none (the generic `oauth2` app, Slack's bot install, an org's
+   * custom OAuth app), so the generic client serves it with scopeSeparator and pkce above.
+   */
+  arcticProvider: z.string().nullable(),
 });
 export type ProviderConfig = z.infer<typeof ProviderConfig>;
 
@@ -64,6 +70,7 @@ export function providerConfig(
     clientId: client.id,
     clientSecret: client.secret ?? null,
     slack: app.slug === "slack",
+    arcticProvider: p.arcticProvider && p.arcticProvider !== "OAuth2Client" ? p.arcticProvider : null,
   };
 }
 

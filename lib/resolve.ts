@@ -27,7 +27,8 @@ import {
   scopeLabel,
   unambiguousRef,
 } from "./refs";
-import { AMBIGUOUS_FIX, REASSIGN_FIX, missingFix, noContextFix, reconnectFix, revokedFix } from "./resolve-fixes";
+import { missingScopes } from "./connection";
+import { AMBIGUOUS_FIX, REASSIGN_FIX, missingFix, noContextFix, reconnectFix, scopesFix, invalidFix, revokedFix } from "./resolve-fixes";
 import type { Scope } from "./schemas/common";
 import type { Credential } from "./schemas/credentials";
 import type { ConsumerKind, ExplainBody, RequirementSchema, ResolveFailure, ResolveRefusalCode, Rule, Skipped } from "./schemas/resolution";
@@ -36,7 +37,7 @@ import type { ConsumerKind, ExplainBody, RequirementSchema, ResolveFailure, Reso
 export type { ConsumerKind, ResolveFailure, Rule, Scope, Skipped };
 export type { CredentialStatus } from "./schemas/credentials";
 /** What the resolver knows of a credential: the API shape's identity, scope and state, nothing else. */
-export type CandidateCredential = Pick<Credential, "id" | "app" | "slug" | "name" | "scope" | "default" | "status">;
+export type CandidateCredential = Pick<Credential, "id" | "app" | "slug" | "name" | "scope" | "default" | "status"> & Partial<Pick<Credential, "scopes" | "status_reason">>;
 export interface Assignment {
   kind: ConsumerKind;
   target: string;
@@ -62,10 +63,12 @@ export interface ResolveInput {
   context: RunContext;
   requirement: Requirement;
   connectUrl?: (app: string) => string;
+  /** The link to a reconnect of `ref` asking for `scopes` (a requirement's missing ones). */
+  reconnectUrl?: (app: string, ref: string, scopes: readonly string[]) => string;
 }
 
 // The fix sentences live in lib/resolve-fixes.ts; re-exported here for the resolver's callers.
-export { AMBIGUOUS_FIX, REASSIGN_FIX, missingFix, noContextFix, reconnectFix, revokedFix };
+export { AMBIGUOUS_FIX, REASSIGN_FIX, missingFix, noContextFix, reconnectFix, scopesFix, invalidFix, revokedFix };
 
 export const USER_ONLY_REASON = "user credentials are used only when pinned or assigned";
 
@@ -103,12 +106,36 @@ function fail(code: ResolveRefusalCode, message: string, fix: string, details: R
 
 /** needs_reauth or revoked -> credential_unavailable saying which credential, why it was chosen, and the fix. */
 function unavailable(c: CandidateCredential, why: string): ResolveFailure | undefined {
-  if (c.status === "active") return undefined;
+  // `expiring` is still handed out; needs_reauth, invalid and revoked never are (SPEC sections 4, 14).
+  if (c.status === "active" || c.status === "expiring") return undefined;
   const ref = formatRef(c);
-  const details = { app: c.app, credential: ref, id: c.id, status: c.status };
-  return c.status === "needs_reauth"
-    ? fail("credential_unavailable", `${ref} (${why}) needs to be reconnected before it can be used`, reconnectFix(c.app, ref), details)
-    : fail("credential_unavailable", `${ref} (${why}) was revoked and is never handed out`, revokedFix(c.app), details);
+  const reason = c.status_reason ?? null;
+  const details = { app: c.app, credential: ref, id: c.id, status: c.status, ...(reason !== null ? { status_reason: reason } : {}) };
+  const because = reason !== null ? ` (${reason})` : "";
+  if (c.status === "needs_reauth") return fail("credential_unavailable", `${ref} (${why}) needs to be reconnected before it can be used${because}`, reconnectFix(c.app, ref), details);
+  if (c.status === "invalid") return fail("credential_unavailable", `${ref} (${why}) was refused by the provider${because} and is never handed out`, invalidFix(ref), details);
+  return fail("credential_unavailable", `${ref} (${why}) was revoked${because} and is never handed out`, revokedFix(c.app), details);
+}
+
+/**
+ * A requirement's `scopes` the picked credential was not granted -> credential_unavailable with a
+ * reconnect asking for exactly those. Checked only after the pick: scopes never change which
+ * credential the rules choose, so a run never silently gets another one.
+ */
+function lacking(c: CandidateCredential, why: string, req: Requirement, reconnectUrl: ResolveInput["reconnectUrl"]): ResolveFailure | undefined {
+  const missing = missingScopes(c.scopes ?? [], req.scopes ?? []);
+  if (missing.length === 0) return undefined;
+  const ref = formatRef(c);
+  const url = reconnectUrl?.(c.app, ref, missing);
+  const plural = missing.length === 1 ? "scope" : "scopes";
+  return fail("credential_unavailable", `${ref} (${why}) was not granted the ${plural} ${missing.join(", ")} this requirement needs`, scopesFix(c.app, ref, missing), {
+    app: c.app,
+    credential: ref,
+    id: c.id,
+    status: c.status,
+    missing_scopes: missing,
+    ...(url !== undefined ? { connect_url: url } : {}),
+  });
 }
 
 function ambiguous(app: string, where: string, live: CandidateCredential[], defaults: number): ResolveFailure {
@@ -155,6 +182,7 @@ export function resolve(input: ResolveInput): ResolveResult {
   const { credentials, assignments, context: ctx, requirement: req } = input;
   const app = req.app;
   const connectUrl = input.connectUrl?.(app);
+  const lacks = (c: CandidateCredential, why: string) => lacking(c, why, req, input.reconnectUrl);
   const visible = credentials.filter((c) => c.app === app && visibleToRun(c, ctx)).sort(compareCredentials);
 
   // 1. Explicit credential: matched only among what the run may see, so no other user's row leaks.
@@ -183,6 +211,7 @@ export function resolve(input: ResolveInput): ResolveResult {
     }
     return (
       unavailable(hit, `requested explicitly as \`${text}\``) ??
+      lacks(hit, `requested explicitly as \`${text}\``) ??
       decide(visible, hit, "explicit", `Used ${formatRef(hit)} because the run asked for \`${text}\` explicitly.`, () => "not the credential requested explicitly")
     );
   }
@@ -229,6 +258,7 @@ export function resolve(input: ResolveInput): ResolveResult {
       const exactWon = rule === "assignment";
       return (
         unavailable(cred, `assigned to ${who}`) ??
+        lacks(cred, `assigned to ${who}`) ??
         decide(visible, cred, rule, `Used ${ref} because it is assigned to ${who}.`, (c) =>
           exactWon && wildIds.has(c.id) ? "the wildcard (*) assignment is overridden by the consumer's own assignment" : "an assignment takes precedence",
         )
@@ -266,6 +296,7 @@ export function resolve(input: ResolveInput): ResolveResult {
     const how = pick.how === "only" ? `the only ${app} credential` : `the default ${app} credential`;
     return (
       unavailable(c, `${how} at the pinned scope ${label}`) ??
+      lacks(c, `${how} at the pinned scope ${label}`) ??
       decide(visible, c, "pinned_scope", `Used ${formatRef(c)}, ${how} at the pinned scope ${label}.`, (o) =>
         atLevel(o, level) ? "not the default" : `outside the pinned scope ${label}`,
       )
@@ -285,6 +316,7 @@ export function resolve(input: ResolveInput): ResolveResult {
     const how = `${pick.how === "only" ? "the only" : "the default"} ${app} credential at ${label}`;
     return (
       unavailable(c, how) ??
+      lacks(c, how) ??
       decide(visible, c, level.type === "org" ? "org" : "project", `Used ${formatRef(c)}, ${how}.`, (o) =>
         o.scope.type === "user" ? USER_ONLY_REASON : atLevel(o, level) ? "not the default" : "project credentials take precedence over the org's",
       )
@@ -308,6 +340,7 @@ export function resolveAll(
   context: RunContext,
   requirements: readonly Requirement[],
   connectUrl?: (app: string) => string,
+  reconnectUrl?: ResolveInput["reconnectUrl"],
 ): ResolveResult[] {
-  return requirements.map((requirement) => resolve({ credentials, assignments, context, requirement, connectUrl }));
+  return requirements.map((requirement) => resolve({ credentials, assignments, context, requirement, connectUrl, reconnectUrl }));
 }

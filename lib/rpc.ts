@@ -1,4 +1,5 @@
 import type { ErrorBody } from "./errors";
+import type { ConnectOptions } from "./schemas/connect";
 import type { Me } from "./schemas/identity";
 
 /**
@@ -10,6 +11,7 @@ export type VaultResult<T> = { ok: true; value: T } | { ok: false; error: ErrorB
 
 /**
  * The oauth worker's connect steps (beginConnect, finishConnect): a failure also says who is
- * signed in, so its error page needs no second vault call for the page header.
+ * signed in, so its error page needs no second vault call for the page header; a choice
+ * beginConnect refused also carries the form's options (`form`), to show the form again.
  */
-export type ConnectAnswer<T> = { ok: true; value: T } | { ok: false; error: ErrorBody; status: number; viewer: Me | null };
+export type ConnectAnswer<T> = { ok: true; value: T } | { ok: false; error: ErrorBody; status: number; viewer: Me | null; form?: VaultResult<ConnectOptions> };

@@ -118,7 +118,14 @@ export class LocalBackend implements Backend {
       default: r.default,
       kind: "api_key",
       status: r.status,
+      // The local target never probes (no network calls from a dev's file store): no health to show.
+      status_reason: null,
+      last_error: null,
+      checked_at: null,
       preview: r.status === "revoked" ? null : previewOf(this.#app(store, r.app), r.fields),
+      // Local credentials are API keys: no OAuth scopes, no connection data.
+      requested_scopes: [],
+      connection: {},
       account: null,
       scopes: [],
       expires_at: null,
@@ -312,11 +319,12 @@ export class LocalBackend implements Backend {
     const rows = this.#rows(store);
     const assignments = store.assignments.map((a) => ({ kind: a.kind, target: a.target, consumer: a.consumer, app: a.app, credentialId: a.credential_id }));
     const context = { project: body.project, user: body.user, consumer: body.consumer };
-    const results = body.requirements.map((requirement): ExplainResult => {
+    const results = body.requirements.map((requirement, i): ExplainResult => {
+      if (requirement.scopes !== undefined) throw invalidField(`requirements[${i}].scopes`, "Local credentials are API keys: they have no OAuth scopes.", "Leave scopes out on the local target.");
       const result = resolve({ credentials: rows.map(candidate), assignments, context, requirement });
       if (result.ok) {
         const row = rows.find((r) => r.id === result.credential.id)!;
-        return { ok: true, app: requirement.app, credential: this.#view(store, row), rule: result.rule, explanation: result.explanation, skipped: result.skipped };
+        return { ok: true, app: requirement.app, credential: this.#view(store, row), connection: {}, rule: result.rule, explanation: result.explanation, skipped: result.skipped };
       }
       // There is no connect flow locally: where the resolver says "connect it", say how to add one here.
       const fix = result.error.fix === missingFix(requirement.app) ? localMissingFix(this.#app(store, requirement.app), requirement.app) : result.error.fix;

@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { customApp, getApp, type App } from "../../lib/catalog";
+import { customApp, getApp, type App, type OAuthApp } from "../../lib/catalog";
+import { formConnection, requestedScopes } from "../../lib/connection";
+import { Connection } from "../../lib/schemas/connection";
 import { open, seal } from "../../lib/crypto";
 import { AppError, invalidField } from "../../lib/errors";
 import { can, isAdmin, type Principal } from "../../lib/permissions";
@@ -10,9 +12,10 @@ import { slugify } from "../../lib/fields";
 import { newId } from "../../lib/tokens";
 import { writeAudit } from "./audit";
 import { iso, type Actor, type VaultContext } from "./context";
-import { rowScope, scopeKey, scopeLabel, selectCredentials, toCredential } from "./credential-rows";
-import { findByRef, setCredentials, targetScopes } from "./credentials";
+import { connectionOf, rowScope, scopeKey, scopeLabel, selectCredentials, toCredential } from "./credential-rows";
+import { findByRef, setCredentials, targetScopes, type Prober } from "./credentials";
 import { remedy } from "../../lib/fixes";
+import { oauthAppOf } from "./oauth-clients";
 
 /** Connect sessions (SPEC section 6): single use, 30 minutes, bound to the member who made them. */
 export const SESSION_TTL_MS = 30 * 60_000;
@@ -45,6 +48,7 @@ const SessionRow = z.object({
   name: z.string().nullable(),
   reconnect_id: z.string().nullable(),
   allow_account_change: z.number(),
+  scopes: z.string(),
   credential_ids: z.string(),
   error: z.string().nullable(),
   created_at: z.number(),
@@ -58,7 +62,8 @@ export const sessionUrl = (publicUrl: string, id: string) => `${publicUrl}/conne
 function appOf(ctx: VaultContext, slug: string): App | null {
   const catalog = getApp(slug);
   if (catalog) return catalog;
-  const row = ctx.sql.exec(`SELECT fields FROM custom_apps WHERE slug = ?`, slug).toArray()[0];
+  const row = ctx.sql.exec(`SELECT fields, kind FROM custom_apps WHERE slug = ?`, slug).toArray()[0];
+  if (row?.kind === "oauth") return oauthAppOf(ctx, slug);
   return row ? customApp(slug, z.array(z.string()).parse(JSON.parse(String(row.fields)))) : null;
 }
 
@@ -88,6 +93,7 @@ export function sessionView(ctx: VaultContext, p: Principal, row: SessionRow, pu
     status: row.status,
     expires_at: iso(row.expires_at)!,
     reconnect: reconnect ? toCredential(reconnect, { showPreview: false }).ref : null,
+    scopes: z.array(z.string()).parse(JSON.parse(row.scopes)),
     ...(row.status === "completed" ? { credentials } : {}),
     error: row.error,
   };
@@ -104,6 +110,7 @@ export function createSession(ctx: VaultContext, actor: Actor, p: Principal, bod
     if (!can(p, "manage", rowScope(row))) throw new AppError("forbidden", `You may not reconnect credentials at ${scopeLabel(rowScope(row))}.`);
     reconnectId = row.id;
   }
+  if (body.scopes !== undefined && app.kind !== "oauth") throw invalidField("scopes", `${app.name} takes an API key, not OAuth scopes.`, "Leave scopes out.");
   if (body.allow_account_change && !isAdmin(p)) {
     throw new AppError("forbidden", "Only org owners and admins may let a reconnect switch accounts.", { details: { field: "allow_account_change" } });
   }
@@ -111,10 +118,10 @@ export function createSession(ctx: VaultContext, actor: Actor, p: Principal, bod
   ctx.storage.transactionSync(() => {
     pruneConnect(ctx);
     ctx.sql.exec(
-      `INSERT INTO connect_sessions (id, app, member_id, status, name, reconnect_id, allow_account_change, created_at, expires_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
-      id, app.slug, p.member, body.name ?? null, reconnectId, body.allow_account_change ? 1 : 0, ctx.now, ctx.now + SESSION_TTL_MS,
+      `INSERT INTO connect_sessions (id, app, member_id, status, name, reconnect_id, allow_account_change, scopes, created_at, expires_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
+      id, app.slug, p.member, body.name ?? null, reconnectId, body.allow_account_change ? 1 : 0, JSON.stringify(body.scopes ?? []), ctx.now, ctx.now + SESSION_TTL_MS,
     );
-    writeAudit(ctx, actor, { action: "connect.start", credentialId: reconnectId, target: id, detail: { app: app.slug, reconnect: reconnectId !== null } });
+    writeAudit(ctx, actor, { action: "connect.start", credentialId: reconnectId, target: id, detail: { app: app.slug, reconnect: reconnectId !== null, ...(body.scopes?.length ? { scopes: body.scopes } : {}) } });
   });
   return sessionView(ctx, p, sessionOf(ctx, p, id), publicUrl);
 }
@@ -145,6 +152,13 @@ export function connectOptions(ctx: VaultContext, p: Principal, id: string, publ
     // A channel app (Slack) installs for the whole org only.
     targets: app.kind === "oauth" && app.channel ? { org: can(p, "manage", { type: "org" }), user: false, projects: [] } : { org: can(p, "manage", { type: "org" }), user: true, projects },
     fixed_target: fixed ? scopeLabel(rowScope(fixed)) : null,
+    oauth: app.kind === "oauth" ? {
+      default_scopes: requestedScopes(app.provider.scopes, fixed ? z.array(z.string()).parse(JSON.parse(fixed.requested_scopes)) : []),
+      optional_scopes: app.provider.optionalScopes,
+      chosen_scopes: z.array(z.string()).parse(JSON.parse(row.scopes)),
+      connection: app.provider.connection.flatMap((c) => (c.from === "form" ? [{ key: c.key, label: c.label, suffix: c.suffix }] : [])),
+      fixed_connection: fixed ? connectionOf(fixed) : null,
+    } : null,
   };
 }
 
@@ -160,10 +174,11 @@ function finish(ctx: VaultContext, actor: Actor | null, row: SessionRow, outcome
 }
 
 /** API-key apps: the web form's fields, written like `credentials set` (fan-out, all-or-nothing). */
-export async function completeWithFields(ctx: VaultContext, actor: Actor, p: Principal, id: string, choice: ConnectChoice, fields: Record<string, string>): Promise<Credential[]> {
+export async function completeWithFields(ctx: VaultContext, actor: Actor, p: Principal, id: string, choice: ConnectChoice, fields: Record<string, string>, probe?: Prober): Promise<Credential[]> {
   const row = openSession(ctx, p, id);
   const name = choice.name ?? row.name ?? undefined;
-  const created = await setCredentials(ctx, actor, p, { app: row.app, fields, targets: choice.targets, slug: name ? slugify(name) ?? "default" : undefined, name });
+  // Checked like `credentials set` (SPEC section 14): a refused key is stored as invalid, and the Apps page says so.
+  const created = await setCredentials(ctx, actor, p, { app: row.app, fields, targets: choice.targets, slug: name ? slugify(name) ?? "default" : undefined, name }, probe);
   ctx.storage.transactionSync(() => {
     const again = openSession(ctx, p, id);
     finish(ctx, actor, again, { ids: created.map((c) => c.id) });
@@ -189,13 +204,15 @@ const StateRow = z.object({
   targets: z.string(),
   name: z.string().nullable(),
   redirect_uri: z.string(),
+  scopes: z.string(),
+  connection: z.string(),
   expires_at: z.number(),
 });
 
 const stateAad = (orgId: string, stateHash: string) => `${orgId}|oauth_state|${stateHash}`;
 
 /** Records the state (hashed) and the PKCE verifier (sealed) before the browser leaves for the provider (oauth-connect.ts). */
-export async function saveState(ctx: VaultContext, actor: Actor, p: Principal, id: string, choice: ConnectChoice, state: { hash: string; verifier: string | null; redirectUri: string }): Promise<SessionRow> {
+export async function saveState(ctx: VaultContext, actor: Actor, p: Principal, id: string, choice: ConnectChoice, state: { hash: string; verifier: string | null; redirectUri: string }): Promise<SessionRow & AskedAtConnect> {
   const row = openSession(ctx, p, id);
   const app = appOf(ctx, row.app)!;
   if (app.kind !== "oauth") throw invalidField("app", `${app.name} takes secret fields, not an OAuth connection.`);
@@ -211,13 +228,29 @@ export async function saveState(ctx: VaultContext, actor: Actor, p: Principal, i
   const name = choice.name ?? row.name;
   // A Slack install names its credential after the workspace, not the form's name.
   if (!row.reconnect_id && name && !app.channel) refuseTakenName(ctx, app, name, scopes);
+  const ask = askedAtConnect(ctx, app, row, choice);
   const verifier = state.verifier ? await seal(ctx.ring, ctx.orgId, state.verifier, stateAad(ctx.orgId, state.hash)) : null;
   pruneConnect(ctx);
   ctx.sql.exec(
-    `INSERT INTO oauth_states (state_hash, session_id, verifier, targets, name, redirect_uri, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    state.hash, row.id, verifier, JSON.stringify(scopes), choice.name ?? row.name, state.redirectUri, ctx.now, Math.min(ctx.now + STATE_TTL_MS, row.expires_at),
+    `INSERT INTO oauth_states (state_hash, session_id, verifier, targets, name, redirect_uri, scopes, connection, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    state.hash, row.id, verifier, JSON.stringify(scopes), choice.name ?? row.name, state.redirectUri, JSON.stringify(ask.scopes), JSON.stringify(ask.connection), ctx.now, Math.min(ctx.now + STATE_TTL_MS, row.expires_at),
   );
-  return row;
+  return { ...row, requested: ask.scopes, connection: ask.connection };
+}
+
+/**
+ * What the provider is asked for: the app's defaults, on a reconnect the scopes asked last time (a
+ * step-up only adds), then the form's choice (else the session's extra scopes). The values asked
+ * before the redirect (a subdomain) come from the form; a reconnect keeps its credential's.
+ */
+function askedAtConnect(ctx: VaultContext, app: OAuthApp, row: SessionRow, choice: ConnectChoice): { scopes: string[]; connection: Connection } {
+  const fixed = row.reconnect_id ? selectCredentials(ctx, "id = ?", row.reconnect_id)[0] : undefined;
+  const before = fixed ? z.array(z.string()).parse(JSON.parse(fixed.requested_scopes)) : [];
+  const extra = choice.scopes ?? z.array(z.string()).parse(JSON.parse(row.scopes));
+  const scopes = requestedScopes(app.provider.scopes, before, extra);
+  if (scopes.length > 50) throw invalidField("scopes", "A connection can ask for at most 50 scopes.");
+  const connection = fixed ? connectionOf(fixed) : formConnection(app.provider.connection, choice.connection, app.name);
+  return { scopes, connection };
 }
 
 /**
@@ -240,13 +273,21 @@ function refuseTakenName(ctx: VaultContext, app: App, name: string, scopes: Scop
   }
 }
 
-export interface ConsumedState {
+/** The scopes a connect asks for and the connection values known before the redirect. */
+export interface AskedAtConnect {
+  requested: string[];
+  connection: Connection;
+}
+
+export interface ConsumedState extends AskedAtConnect {
   session: SessionRow;
   verifier: string | null;
   scopes: Scope[];
   name: string | null;
   redirectUri: string;
 }
+
+const askedOf = (st: z.infer<typeof StateRow>): AskedAtConnect => ({ requested: z.array(z.string()).parse(JSON.parse(st.scopes)), connection: Connection.parse(JSON.parse(st.connection)) });
 
 /**
  * Single use: the state is marked consumed in the same statement that reads it, so a second
@@ -271,7 +312,7 @@ export async function consumeState(ctx: VaultContext, p: Principal, stateHash: s
     throw new AppError("conflict", "This connect session is no longer open.", { fix: "Start the connection again." });
   }
   const verifier = st.verifier ? await open(ctx.ring, ctx.orgId, st.verifier, stateAad(ctx.orgId, st.state_hash)) : null;
-  return { session, verifier, scopes: z.array(z.any()).parse(JSON.parse(st.targets)) as Scope[], name: st.name, redirectUri: st.redirect_uri };
+  return { session, verifier, scopes: z.array(z.any()).parse(JSON.parse(st.targets)) as Scope[], name: st.name, redirectUri: st.redirect_uri, ...askedOf(st) };
 }
 
 /** The consumed state of a callback in progress (between the code exchange and storing). */
@@ -280,5 +321,5 @@ export function consumedState(ctx: VaultContext, p: Principal, stateHash: string
   if (!raw) throw new AppError("invalid_request", "This sign-in link is unknown or was already used.", { details: { field: "state" } });
   const st = StateRow.parse(raw);
   const session = openSession(ctx, p, st.session_id);
-  return { session, verifier: null, scopes: z.array(z.any()).parse(JSON.parse(st.targets)) as Scope[], name: st.name, redirectUri: st.redirect_uri };
+  return { session, verifier: null, scopes: z.array(z.any()).parse(JSON.parse(st.targets)) as Scope[], name: st.name, redirectUri: st.redirect_uri, ...askedOf(st) };
 }

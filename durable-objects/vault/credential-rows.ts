@@ -2,7 +2,9 @@ import { z } from "zod";
 import { formatRef, scopeLabel } from "../../lib/refs";
 import type { CandidateCredential } from "../../lib/resolve";
 import type { Scope } from "../../lib/schemas/common";
-import { Account, CredentialKind, CredentialStatus, type Credential } from "../../lib/schemas/credentials";
+import { Connection } from "../../lib/schemas/connection";
+import { Account, CredentialKind, HealthErrorCode, StatusReason, type Credential, type CredentialStatus, type LastError } from "../../lib/schemas/credentials";
+import { shownStatus } from "../../lib/health";
 import { iso, type VaultContext } from "./context";
 
 /** A credentials row as stored; parsed on every read so a bad row fails loudly, not silently. */
@@ -15,10 +17,19 @@ export const CredentialRow = z.object({
   scope_id: z.string(),
   is_default: z.number(),
   kind: CredentialKind,
-  status: CredentialStatus,
+  /** Stored: handed out (active), not (needs_reauth) or gone (revoked); `health` refines it (health-migration.ts). */
+  status: z.enum(["active", "needs_reauth", "revoked"]),
+  health: z.enum(["expiring", "invalid"]).nullable(),
+  status_reason: StatusReason.nullable(),
+  last_error_at: z.number().nullable(),
+  last_error_code: HealthErrorCode.nullable(),
+  last_error_message: z.string().nullable(),
+  checked_at: z.number().nullable(),
   preview: z.string().nullable(),
   account: z.string().nullable(),
   scopes: z.string(),
+  requested_scopes: z.string(),
+  connection: z.string(),
   expires_at: z.number().nullable(),
   created_by: z.string(),
   created_at: z.number(),
@@ -46,7 +57,7 @@ export function scopeKey(scope: Scope): { type: Scope["type"]; id: string } {
 export { scopeLabel };
 
 export function toCandidate(row: CredentialRow): CandidateCredential {
-  return { id: row.id, app: row.app, slug: row.slug, name: row.name, scope: rowScope(row), default: row.is_default === 1, status: row.status };
+  return { id: row.id, app: row.app, slug: row.slug, name: row.name, scope: rowScope(row), default: row.is_default === 1, status: statusOf(row), status_reason: row.status_reason, scopes: z.array(z.string()).parse(JSON.parse(row.scopes)) };
 }
 
 export function toCredential(row: CredentialRow, opts: { showPreview: boolean }): Credential {
@@ -59,10 +70,15 @@ export function toCredential(row: CredentialRow, opts: { showPreview: boolean })
     scope: rowScope(row),
     default: row.is_default === 1,
     kind: row.kind,
-    status: row.status,
+    status: statusOf(row),
+    status_reason: row.status_reason,
+    last_error: lastErrorOf(row),
+    checked_at: iso(row.checked_at),
     preview: opts.showPreview ? row.preview : null,
     account: row.account ? Account.parse(JSON.parse(row.account)) : null,
     scopes: z.array(z.string()).parse(JSON.parse(row.scopes)),
+    requested_scopes: z.array(z.string()).parse(JSON.parse(row.requested_scopes)),
+    connection: connectionOf(row),
     expires_at: iso(row.expires_at),
     created_by: row.created_by,
     created_at: iso(row.created_at)!,
@@ -71,6 +87,31 @@ export function toCredential(row: CredentialRow, opts: { showPreview: boolean })
     last_used_at: iso(row.last_used_at),
   };
 }
+
+/** The status every view shows: the stored status refined by health (lib/health shownStatus). */
+export const statusOf = (row: Pick<CredentialRow, "status" | "health">): CredentialStatus => shownStatus(row.status, row.health);
+
+function lastErrorOf(row: CredentialRow): LastError | null {
+  if (row.last_error_at === null || row.last_error_code === null) return null;
+  return { at: iso(row.last_error_at)!, code: row.last_error_code, message: row.last_error_message ?? "" };
+}
+
+/**
+ * SQL for the list filters on the shown status (lib/health shownStatus), over the stored columns,
+ * so a filter is still one indexed query and works with keyset pages.
+ */
+export const STATUS_SQL: Record<CredentialStatus | "attention", string> = {
+  active: "(status = 'active' AND (health IS NULL OR health != 'expiring'))",
+  expiring: "(status = 'active' AND health = 'expiring')",
+  needs_reauth: "(status = 'needs_reauth' AND (health IS NULL OR health != 'invalid'))",
+  invalid: "(status = 'needs_reauth' AND health = 'invalid')",
+  revoked: "(status = 'revoked')",
+  // Needs attention: not handed out, about to expire, or live with a failing check.
+  attention: "(status = 'needs_reauth' OR (status = 'active' AND (health = 'expiring' OR last_error_code IS NOT NULL)))",
+};
+
+/** The credential's connection data (SPEC section 13): non-secret, checked when written. */
+export const connectionOf = (row: Pick<CredentialRow, "connection">): Connection => Connection.parse(JSON.parse(row.connection));
 
 export function selectCredentials(ctx: VaultContext, where = "", ...args: (string | number)[]): CredentialRow[] {
   return ctx.sql

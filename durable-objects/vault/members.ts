@@ -4,7 +4,7 @@ import { mayGrant, mayManage } from "../../lib/members";
 import { isAdmin, type Principal } from "../../lib/permissions";
 import { ProjectRole, Role } from "../../lib/schemas/common";
 import type { Member } from "../../lib/schemas/identity";
-import type { AcceptedInvitation, CreateInvitationBody, Invitation, RemovedMember } from "../../lib/schemas/members";
+import { MemberName, type AcceptedInvitation, type CreateInvitationBody, type Invitation, type RemovedMember } from "../../lib/schemas/members";
 import type { CreatedInvitation } from "../../lib/schemas/orgs";
 import { hashToken, newId } from "../../lib/tokens";
 import { writeAudit } from "./audit";
@@ -107,15 +107,17 @@ export function revokeInvitation(ctx: VaultContext, actor: Actor, p: Principal, 
 
 /**
  * Accepting: `secret` is the link's part after `<orgId>.`, `emails` the signed-in platform user's
- * verified emails (the caller read them from GitHub). Any refusal writes nothing, so the rightful
- * person can still use the link. Single use: the claim is an UPDATE that only a pending row passes.
+ * verified emails (the caller read them from GitHub), `name` the display name their GitHub account
+ * gives (a new member's name; unusable or null: their email). Any refusal writes nothing, so the
+ * rightful person can still use the link. Single use: the claim is an UPDATE that only a pending row passes.
  */
-export async function acceptInvitation(ctx: VaultContext, by: { secret: string } | { id: string }, emails: readonly string[]): Promise<AcceptedInvitation> {
+export async function acceptInvitation(ctx: VaultContext, by: { secret: string } | { id: string }, emails: readonly string[], name: string | null = null): Promise<AcceptedInvitation> {
   // By id: /orgs's Accept, for a pending invitation of the person's verified emails. The email
   // check below is what authorizes either way; the secret only finds the row.
   const field = "id" in by ? "id" : "token";
   const secretHash = "secret" in by ? await hashToken(by.secret) : null;
   const verified = new Set(emails.map((e) => e.toLowerCase()));
+  const displayName = MemberName.safeParse(name ?? "");
   return ctx.storage.transactionSync(() => {
     const raw = secretHash
       ? ctx.sql.exec(`SELECT * FROM invitations WHERE secret_hash = ?`, secretHash).toArray()[0]
@@ -135,7 +137,7 @@ export async function acceptInvitation(ctx: VaultContext, by: { secret: string }
     const former = ctx.sql.exec(`SELECT id FROM members WHERE email = ?`, inv.email).toArray()[0];
     const memberId = former ? String(former.id) : newId("mem");
     if (former) ctx.sql.exec(`UPDATE members SET role = ?, removed_at = NULL WHERE id = ?`, inv.role, memberId);
-    else ctx.sql.exec(`INSERT INTO members (id, email, name, role, created_at) VALUES (?, ?, ?, ?, ?)`, memberId, inv.email, inv.email, inv.role, ctx.now);
+    else ctx.sql.exec(`INSERT INTO members (id, email, name, role, created_at) VALUES (?, ?, ?, ?, ?)`, memberId, inv.email, displayName.success ? displayName.data : inv.email, inv.role, ctx.now);
     for (const pr of InvitationProjects.parse(JSON.parse(inv.projects))) {
       // A project deleted since the invitation is skipped, not an error.
       ctx.sql.exec(`INSERT OR REPLACE INTO project_members (project, member_id, role) SELECT slug, ?, ? FROM projects WHERE slug = ?`, memberId, ProjectRole.parse(pr.role), pr.project);
@@ -180,7 +182,7 @@ export function changeMemberRole(ctx: VaultContext, actor: Actor, p: Principal, 
   });
 }
 
-type Upstream = (app: string, tokens: Record<string, string>) => Promise<boolean>;
+type Upstream = (app: string, tokens: Record<string, string>, credentialId: string) => Promise<boolean>;
 
 /**
  * Offboarding, in one transaction: the member's tokens (web sessions, CLI, API keys) revoked,
@@ -209,7 +211,7 @@ export async function removeMember(ctx: VaultContext, actor: Actor, p: Principal
     const creds = ctx.sql.exec(`SELECT id, app, slug FROM credentials WHERE scope_type = 'user' AND scope_id = ? AND status != 'revoked'`, id).toArray();
     for (const c of creds) {
       ctx.sql.exec(`DELETE FROM secret_fields WHERE credential_id = ?`, c.id);
-      ctx.sql.exec(`UPDATE credentials SET status = 'revoked', is_default = 0, preview = NULL, revoked_at = ?, updated_at = ? WHERE id = ?`, ctx.now, ctx.now, c.id);
+      ctx.sql.exec(`UPDATE credentials SET status = 'revoked', health = NULL, status_reason = 'member_offboarded', is_default = 0, preview = NULL, revoked_at = ?, updated_at = ? WHERE id = ?`, ctx.now, ctx.now, c.id);
       writeAudit(ctx, actor, { action: "credential.revoke", credentialId: String(c.id), target: `user:${id}`, detail: { app: String(c.app), slug: String(c.slug), reason: "member_removed" } });
     }
     const sessions = ctx.sql
@@ -225,7 +227,7 @@ export async function removeMember(ctx: VaultContext, actor: Actor, p: Principal
   });
   for (const g of grants) {
     if (!result.revokedIds.has(g.id)) continue;
-    const ok = await upstream(g.app, g.tokens).catch(() => false);
+    const ok = await upstream(g.app, g.tokens, g.id).catch(() => false);
     writeAudit({ ...ctx, now: Date.now() }, actor, { action: "credential.revoke_upstream", outcome: ok ? "ok" : "failed", credentialId: g.id, target: `user:${id}`, detail: { app: g.app } });
   }
   return result.removed;

@@ -1,30 +1,33 @@
-import { getApp } from "../../lib/catalog";
 import { credentialAad, seal } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
-import { needsRefresh, parseClients, REFRESH_WINDOW_MS, providerConfig, tokenSet, type ProviderConfig, type TokenSet } from "../../lib/oauth";
+import { needsRefresh, REFRESH_WINDOW_MS, tokenSet, type ProviderConfig, type TokenSet } from "../../lib/oauth";
 import { isAdmin, type Principal } from "../../lib/permissions";
-import type { Account } from "../../lib/schemas/credentials";
+import type { Account, StatusReason } from "../../lib/schemas/credentials";
 import { slugify } from "../../lib/fields";
 import { newId } from "../../lib/tokens";
 import { refreshTokens, revokeToken } from "../../providers/oauth-client";
 import { writeAudit } from "./audit";
 import type { Actor, VaultContext } from "./context";
-import { rowScope, scopeKey, scopeLabel, selectCredentials, type CredentialRow } from "./credential-rows";
+import { connectionOf, rowScope, scopeKey, scopeLabel, selectCredentials, type CredentialRow } from "./credential-rows";
+import { withConnectionEndpoints } from "../../lib/connection";
+import type { Connection } from "../../lib/schemas/connection";
 import { openFields } from "./credentials";
 import { finishSession, type ConsumedState } from "./connect";
-import { outbound, type OutboundEnv } from "./outbound";
-import { timeoutFor, withDeadline } from "../../providers/outbound-fetch";
+import type { OutboundEnv } from "./outbound";
+import { clientFor, credentialClient } from "./oauth-clients";
+import { isTimeout, timeoutFor, withDeadline } from "../../providers/outbound-fetch";
+import { applyHealth } from "./health";
 
 export interface OAuthEnv extends OutboundEnv {
   OAUTH_CLIENTS?: string;
 }
 
-/** The provider as this org reaches it: sandbox overrides in dev, OAUTH_CLIENTS in production. */
-export function providerConfigFor(ctx: Pick<VaultContext, "sql">, env: OAuthEnv, slug: string): ProviderConfig {
-  const app = getApp(slug);
-  if (!app || app.kind !== "oauth") throw new AppError("invalid_request", `\`${slug}\` is not an OAuth app.`, { details: { field: "app" } });
-  const out = outbound(ctx, env);
-  return providerConfig(app, out.providerOverrides(slug), parseClients(env.OAUTH_CLIENTS), out.fallbackClient);
+/**
+ * The provider as this org reaches it (vault/oauth-clients.ts chooses the client: the org's own,
+ * else the platform's, else a refusal). `ref` given: exactly the client a credential was made with.
+ */
+export async function providerConfigFor(ctx: Pick<VaultContext, "sql" | "ring" | "orgId">, env: OAuthEnv, slug: string, ref?: string | null): Promise<ProviderConfig> {
+  return (await clientFor(ctx, env, slug, ref)).cfg;
 }
 
 async function sealTokens(ctx: VaultContext, id: string, t: TokenSet): Promise<[string, string][]> {
@@ -70,7 +73,7 @@ const liveAt = (ctx: VaultContext, app: string, scope: ConsumedState["scopes"][n
  * (same id, default flag and assignments; the same account unless an admin allowed a change).
  * The same account connected again at a target updates that credential instead of duplicating it.
  */
-export async function storeConnection(ctx: VaultContext, actor: Actor, p: Principal, st: ConsumedState, tokens: TokenSet, account: Account): Promise<string[]> {
+export async function storeConnection(ctx: VaultContext, actor: Actor, p: Principal, st: ConsumedState, tokens: TokenSet, account: Account, clientRef: string | null = null, connection: Connection = {}): Promise<string[]> {
   const app = st.session.app;
   const plan = st.scopes.map((scope) => {
     const existing = st.session.reconnect_id
@@ -98,17 +101,20 @@ export async function storeConnection(ctx: VaultContext, actor: Actor, p: Princi
       const k = scopeKey(t.scope);
       // Chosen here, not before the sealing await: a slug taken meanwhile is skipped (the AAD binds the id, not the slug).
       const slug = t.existing?.slug ?? slugFor(liveAt(ctx, app, t.scope), st.name, account);
+      // The row as it was, for the health change below (a reconnect of a needs_reauth credential recovers it).
+      const before = t.existing ? selectCredentials(ctx, "id = ?", t.id)[0] : undefined;
       if (t.existing) {
         // token_generation: a refresh in flight that read the old tokens will not overwrite these.
         ctx.sql.exec(
-          `UPDATE credentials SET status = 'active', account = ?, scopes = ?, expires_at = ?, updated_at = ?, rotated_at = ?, token_generation = token_generation + 1 WHERE id = ?`,
-          JSON.stringify(account), JSON.stringify(tokens.scopes), tokens.expiresAt, ctx.now, ctx.now, t.id,
+          // A reconnect keeps connection values this connect did not read again (a step-up keeps the same site).
+          `UPDATE credentials SET status = 'active', account = ?, scopes = ?, requested_scopes = ?, connection = ?, expires_at = ?, updated_at = ?, rotated_at = ?, token_generation = token_generation + 1, oauth_client = ? WHERE id = ?`,
+          JSON.stringify(account), JSON.stringify(tokens.scopes), JSON.stringify(st.requested), JSON.stringify({ ...connectionOf(t.existing), ...connection }), tokens.expiresAt, ctx.now, ctx.now, clientRef, t.id,
         );
       } else {
         ctx.sql.exec(
-          `INSERT INTO credentials (id, app, slug, name, scope_type, scope_id, kind, status, preview, account, scopes, expires_at, created_by, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'oauth', 'active', NULL, ?, ?, ?, ?, ?, ?)`,
-          t.id, app, slug, st.name ?? account.name ?? account.email ?? slug, k.type, k.id, JSON.stringify(account), JSON.stringify(tokens.scopes), tokens.expiresAt, p.member, ctx.now, ctx.now,
+          `INSERT INTO credentials (id, app, slug, name, scope_type, scope_id, kind, status, preview, account, scopes, requested_scopes, connection, expires_at, created_by, created_at, updated_at, oauth_client)
+           VALUES (?, ?, ?, ?, ?, ?, 'oauth', 'active', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          t.id, app, slug, st.name ?? account.name ?? account.email ?? slug, k.type, k.id, JSON.stringify(account), JSON.stringify(tokens.scopes), JSON.stringify(st.requested), JSON.stringify(connection), tokens.expiresAt, p.member, ctx.now, ctx.now, clientRef,
         );
       }
       writeFields(ctx, t.id, sealed[i]!, true);
@@ -118,6 +124,7 @@ export async function storeConnection(ctx: VaultContext, actor: Actor, p: Princi
         target: scopeLabel(t.scope),
         detail: { app, slug, account: account.id },
       });
+      if (before) applyHealth(ctx, actor, before, { to: "active", reason: null, error: null, checked: true });
       return t.id;
     });
     finishSession(ctx, actor, st.session, { ids });
@@ -167,18 +174,32 @@ async function refresh(ctx: VaultContext, env: OAuthEnv, row: CredentialRow): Pr
   const generation = tokenGeneration(ctx, row.id);
   const fields = await openFields(ctx, row.id);
   if (!fields.refreshToken) {
-    markNeedsReauth(ctx, row, "the access token expired and the provider gave no refresh token");
+    markNeedsReauth(ctx, row, "refresh_failed", "The access token expired and the provider gave no refresh token.");
     return;
   }
-  const cfg = providerConfigFor(ctx, env, row.app);
+  // Only the client the credential was made with may refresh it; one removed or replaced since is a reconnect, never another client.
+  let cfg: ProviderConfig;
+  try {
+    // A subdomain app refreshes at its own host (lib/connection.ts).
+    cfg = withConnectionEndpoints(await providerConfigFor(ctx, env, row.app, credentialClient(ctx, row.id)), connectionOf(row));
+  } catch (e) {
+    const reason = e instanceof AppError ? e.details?.reason : undefined;
+    if (reason === "client_gone" || reason === "no_oauth_client") {
+      if (tokenGeneration(ctx, row.id) === generation) markNeedsReauth(ctx, row, "refresh_failed", reason === "client_gone" ? "The OAuth client it was connected with was removed or replaced." : "The platform's OAuth client it was connected with is no longer configured.");
+      return;
+    }
+    throw e;
+  }
   let data: Record<string, unknown>;
   try {
     data = await refreshTokens(cfg, fields.refreshToken);
   } catch (e) {
     if (e instanceof AppError && e.details?.provider_error === "invalid_grant") {
-      if (tokenGeneration(ctx, row.id) === generation) markNeedsReauth(ctx, row, "the provider refused the refresh token (invalid_grant)");
+      if (tokenGeneration(ctx, row.id) === generation) markNeedsReauth(ctx, row, "invalid_grant", "The provider refused the refresh token (invalid_grant).");
       return;
     }
+    // An outage says nothing about the grant: only last_error, tried again by the next alarm or resolve.
+    if (e instanceof AppError) recordRefreshError(ctx, row, e);
     throw e;
   }
   const now = Date.now();
@@ -201,11 +222,24 @@ const tokenGeneration = (ctx: Pick<VaultContext, "sql">, id: string): number | n
   return r ? Number(r.token_generation) : null;
 };
 
-function markNeedsReauth(ctx: VaultContext, row: CredentialRow, reason: string): void {
+/** needs_reauth with its reason, once: a credential already not handed out is left as it is (vault/health.ts). */
+function markNeedsReauth(ctx: VaultContext, row: CredentialRow, reason: StatusReason, message: string): void {
+  const now = { ...ctx, now: Date.now() };
   ctx.storage.transactionSync(() => {
-    ctx.sql.exec(`UPDATE credentials SET status = 'needs_reauth', updated_at = ? WHERE id = ? AND status = 'active'`, Date.now(), row.id);
-    writeAudit({ ...ctx, now: Date.now() }, null, { action: "credential.needs_reauth", outcome: "failed", credentialId: row.id, detail: { app: row.app, slug: row.slug, reason } });
+    const current = selectCredentials(ctx, "id = ?", row.id)[0];
+    if (!current || current.status !== "active") return;
+    ctx.sql.exec(`UPDATE credentials SET updated_at = ? WHERE id = ?`, now.now, row.id);
+    applyHealth(now, null, current, { to: "needs_reauth", reason, error: { code: reason === "invalid_grant" ? "invalid_grant" : "refresh_failed", message }, checked: true });
   });
+}
+
+function recordRefreshError(ctx: VaultContext, row: CredentialRow, e: AppError): void {
+  const now = Date.now();
+  const code = isTimeout(e) ? "timeout" : e.details?.upstream === "unreachable" ? "unreachable" : "server_error";
+  ctx.sql.exec(
+    `UPDATE credentials SET last_error_at = ?, last_error_code = ?, last_error_message = ? WHERE id = ? AND status != 'revoked'`,
+    now, code, "The provider's token endpoint failed; the refresh is tried again.", row.id,
+  );
 }
 
 /** Refreshes the alarm runs at once, and the time after which it starts no new one (the rest: next alarm). */
@@ -252,6 +286,8 @@ export interface NewGrant {
   tokens: { accessToken: string; refreshToken?: string };
   /** The account's id, once the callback read it. */
   account: string | null;
+  /** The client the tokens were issued to (vault/oauth-clients.ts): only it may revoke them. */
+  clientRef: string | null;
 }
 
 /**
@@ -266,12 +302,12 @@ export async function revokeNewGrant(ctx: VaultContext, env: OAuthEnv, actor: Ac
   ).toArray().length > 0;
   let revokable = false;
   try {
-    revokable = providerConfigFor(ctx, env, g.app).revokeUrl !== null;
+    revokable = (await providerConfigFor(ctx, env, g.app, g.clientRef)).revokeUrl !== null;
   } catch {
     // Not configured (any more): nothing to call.
   }
   const skipped = g.app === "slack" ? "slack_bot_token" : inUse ? "account_in_use" : !revokable ? "no_revoke_endpoint" : null;
-  const revoked = skipped ? false : await revokeUpstream(ctx, env, g.app, g.tokens);
+  const revoked = skipped ? false : await revokeWith(ctx, env, g.app, g.tokens, g.clientRef);
   writeAudit({ ...ctx, now: Date.now() }, actor, {
     action: "connect.revoke_upstream",
     outcome: revoked ? "ok" : "failed",
@@ -281,13 +317,20 @@ export async function revokeNewGrant(ctx: VaultContext, env: OAuthEnv, actor: Ac
   return revoked;
 }
 
-/** Revokes upstream where the provider supports it; best effort, after the local revoke. */
-export async function revokeUpstream(ctx: Pick<VaultContext, "sql">, env: OAuthEnv, app: string, tokens: Record<string, string | undefined>): Promise<boolean> {
+/**
+ * Revokes upstream where the provider supports it; best effort, after the local revoke. Through
+ * the client the credential was made with (`credentialId`); none left (removed, replaced): false.
+ */
+export async function revokeUpstream(ctx: Pick<VaultContext, "sql" | "ring" | "orgId">, env: OAuthEnv, app: string, tokens: Record<string, string | undefined>, credentialId?: string): Promise<boolean> {
+  return revokeWith(ctx, env, app, tokens, credentialId ? credentialClient(ctx, credentialId) : null);
+}
+
+async function revokeWith(ctx: Pick<VaultContext, "sql" | "ring" | "orgId">, env: OAuthEnv, app: string, tokens: Record<string, string | undefined>, ref: string | null): Promise<boolean> {
   const token = tokens.refreshToken ?? tokens.accessToken;
   if (!token) return false;
   let cfg: ProviderConfig;
   try {
-    cfg = providerConfigFor(ctx, env, app);
+    cfg = await providerConfigFor(ctx, env, app, ref);
   } catch {
     return false;
   }

@@ -89,7 +89,7 @@ export async function deleteProject(
   p: Principal,
   slug: string,
   force: boolean,
-  upstream: (app: string, tokens: Record<string, string>) => Promise<boolean>,
+  upstream: (app: string, tokens: Record<string, string>, credentialId: string) => Promise<boolean>,
 ): Promise<DeletedProject> {
   requireOrgAdmin(ctx, actor, p, "project.delete", slug);
   requireProject(ctx, slug);
@@ -116,7 +116,7 @@ export async function deleteProject(
     }
     for (const c of now.credentials) {
       ctx.sql.exec(`DELETE FROM secret_fields WHERE credential_id = ?`, c.id);
-      ctx.sql.exec(`UPDATE credentials SET status = 'revoked', is_default = 0, preview = NULL, revoked_at = ?, updated_at = ? WHERE id = ?`, ctx.now, ctx.now, c.id);
+      ctx.sql.exec(`UPDATE credentials SET status = 'revoked', health = NULL, status_reason = 'project_deleted', is_default = 0, preview = NULL, revoked_at = ?, updated_at = ? WHERE id = ?`, ctx.now, ctx.now, c.id);
       writeAudit(ctx, actor, { action: "credential.revoke", credentialId: c.id, target: `project:${slug}`, detail: { app: c.app, slug: c.slug, reason: "project.delete" } });
     }
     ctx.sql.exec(`DELETE FROM assignments WHERE credential_id IN (SELECT id FROM credentials WHERE scope_type = 'project' AND scope_id = ?)`, slug);
@@ -133,7 +133,7 @@ export async function deleteProject(
   for (const g of grants) {
     let ok = false;
     try {
-      ok = await upstream(g.app, g.tokens);
+      ok = await upstream(g.app, g.tokens, g.id);
     } catch {
       ok = false;
     }

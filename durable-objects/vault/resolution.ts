@@ -1,11 +1,12 @@
 import { AppError, invalidField } from "../../lib/errors";
 import { canSeePreview, canSeeProject, isAdmin, type Principal } from "../../lib/permissions";
 import { resolve, type Assignment, type ResolveResult, type RunContext } from "../../lib/resolve";
-import { CredentialStatus } from "../../lib/schemas/credentials";
 import type { ExplainBody, ExplainResult, RuntimeResolveBody, RuntimeResult } from "../../lib/schemas/resolution";
 import { writeAudit } from "./audit";
 import type { Actor, VaultContext } from "./context";
-import { rowScope, selectCredentials, toCandidate, toCredential, type CredentialRow } from "./credential-rows";
+import { connectionOf, rowScope, selectCredentials, toCandidate, toCredential, CredentialRow } from "./credential-rows";
+import { getApp } from "../../lib/catalog";
+import { reconnectScopesPath } from "../../lib/fixes";
 import { openFields } from "./credentials";
 import { assignmentRows } from "./assignments";
 
@@ -50,6 +51,10 @@ function decide(ctx: VaultContext, body: ExplainBody, connectBase: string): { co
   const context = runContext(ctx, body);
   const decisions = body.requirements.map((requirement, i) => {
     const { rows, assignments } = loadRequirement(ctx, requirement.app, context);
+    // Scopes are OAuth's: naming them for an API-key app (catalog or custom) can never be met, so it is bad input, not a refusal.
+    if (requirement.scopes !== undefined && (getApp(requirement.app)?.kind === "api_key" || rows.some((r) => r.app === requirement.app && r.kind === "api_key"))) {
+      throw invalidField(`requirements[${i}].scopes`, `\`${requirement.app}\` is not an OAuth app, so its credentials have no scopes.`, "Leave scopes out for API-key apps.");
+    }
     try {
       const result = resolve({
         credentials: rows.map(toCandidate),
@@ -57,6 +62,7 @@ function decide(ctx: VaultContext, body: ExplainBody, connectBase: string): { co
         context,
         requirement,
         connectUrl: (app) => `${connectBase}/connect?app=${encodeURIComponent(app)}`,
+        reconnectUrl: (app, ref, scopes) => connectBase + reconnectScopesPath(app, ref, scopes),
       });
       return { result, rows };
     } catch (e) {
@@ -93,7 +99,7 @@ export function explain(ctx: VaultContext, p: Principal, body: ExplainBody, conn
     const app = body.requirements[i]!.app;
     if (!result.ok) return { ok: false, app, error: result.error };
     const row = rows.find((r) => r.id === result.credential.id)!;
-    return { ok: true, app, credential: toCredential(row, { showPreview: canSeePreview(p, rowScope(row)) }), rule: result.rule, explanation: result.explanation, skipped: result.skipped };
+    return { ok: true, app, credential: toCredential(row, { showPreview: canSeePreview(p, rowScope(row)) }), connection: connectionOf(row), rule: result.rule, explanation: result.explanation, skipped: result.skipped };
   });
   return { ok: results.every((r) => r.ok), results };
 }
@@ -101,7 +107,8 @@ export function explain(ctx: VaultContext, p: Principal, body: ExplainBody, conn
 const LAST_USED_RESOLUTION_MS = 60_000;
 
 function statusOf(ctx: VaultContext, id: string): CredentialRow["status"] {
-  return CredentialStatus.parse(ctx.sql.exec(`SELECT status FROM credentials WHERE id = ?`, id).one().status);
+  // The stored status only: `needs_reauth` covers invalid too, so one column still says "not handed out".
+  return CredentialRow.shape.status.parse(ctx.sql.exec(`SELECT status FROM credentials WHERE id = ?`, id).one().status);
 }
 
 /** What a run gets of an OAuth credential: the access token, never the refresh token. */
@@ -165,7 +172,7 @@ export async function runtimeResolve(
       const used = row.last_used_at !== null && row.last_used_at > ctx.now - LAST_USED_RESOLUTION_MS ? row.last_used_at : ctx.now;
       if (used === ctx.now) ctx.sql.exec(`UPDATE credentials SET last_used_at = ? WHERE id = ?`, ctx.now, row.id);
       writeAudit(ctx, actor, { action: "credential.resolve", credentialId: row.id, target, detail: { app, rule: result.rule, consumer: target, project: context.project ?? null, user: context.user ?? null } });
-      return { ok: true, app, credential: toCredential({ ...row, last_used_at: used }, { showPreview: true }), rule: result.rule, explanation: result.explanation, skipped: result.skipped, fields: handedOut(row, opened[i]!) };
+      return { ok: true, app, credential: toCredential({ ...row, last_used_at: used }, { showPreview: true }), connection: connectionOf(row), rule: result.rule, explanation: result.explanation, skipped: result.skipped, fields: handedOut(row, opened[i]!) };
     });
     return { ok: results.every((r) => r.ok), results };
   });

@@ -3,6 +3,7 @@
  * providers' own SDKs call the option (camelCase), so a resolved credential maps straight onto
  * the client constructor. Non-secret fields (ids, regions, URLs) are shown unmasked.
  */
+import { API_KEY_PROBES } from "./probes";
 import type { ApiKeyAppInput, FieldSpec } from "./schema";
 
 type FieldInput = Omit<FieldSpec, "optional"> & { optional?: boolean };
@@ -12,7 +13,7 @@ const plain = (name: string, label: string, optional = false): FieldInput => ({ 
 const API_KEY = secret("apiKey", "API key");
 
 function app(slug: string, name: string, category: string, description: string, fields: FieldInput[]): ApiKeyAppInput {
-  return { slug, name, kind: "api_key", category, description, fields, custom: false };
+  return { slug, name, kind: "api_key", category, description, fields, custom: false, probe: API_KEY_PROBES[slug] };
 }
 
 export const API_KEY_APPS: readonly ApiKeyAppInput[] = [

@@ -1,7 +1,8 @@
 /**
  * OAuth apps, part 1: developer tools, productivity, chat, plus the Slack bot install and the
  * generic OAuth2 app. Endpoints, PKCE and refresh facts are copied from arctic 3.7.0's
- * dist/providers/*.js (arctic itself is only imported by workers/oauth). userinfo and revoke
+ * dist/providers/*.js (arctic itself is only imported under providers/, which speaks to each
+ * app through the class named by `arcticProvider`). userinfo and revoke
  * URLs arctic does not know are the providers' documented ones and are marked as such.
  */
 import type { OAuthAppInput } from "./schema";
@@ -16,8 +17,7 @@ function atlassian(scopes: string[]) {
     pkce: false,
     refresh: true,
     identity: { source: "userinfo" as const, idPath: "account_id", emailPath: "email", namePath: "name" },
-    // arctic sets both on every authorize URL; Atlassian rejects requests without the audience.
-    extraAuthorizeParams: { audience: "api.atlassian.com", prompt: "consent" },
+    // arctic's class sets audience=api.atlassian.com and prompt=consent on every authorize URL.
     arcticProvider: "Atlassian",
   };
 }
@@ -98,8 +98,7 @@ export const OAUTH_APPS_CORE: readonly OAuthAppInput[] = [
       userinfoUrl: "https://api.linear.app/graphql",
       userinfoQuery: "{ viewer { id email name } }",
       scopes: ["read", "write"],
-      // Linear documents `scope` as comma-separated.
-      scopeSeparator: ",",
+      // arctic's class joins scopes with spaces (Linear accepts both).
       pkce: false,
       refresh: false, // arctic 3.7.0's Linear has no refreshAccessToken
       identity: { source: "userinfo", idPath: "data.viewer.id", emailPath: "data.viewer.email", namePath: "data.viewer.name" },
@@ -149,7 +148,7 @@ export const OAUTH_APPS_CORE: readonly OAuthAppInput[] = [
         emailPath: "owner.user.person.email",
         namePath: "owner.user.name",
       },
-      extraAuthorizeParams: { owner: "user" },
+      // arctic's class sets owner=user itself.
       arcticProvider: "Notion",
     },
     channel: false,

@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { Slug, SLUG_PATTERN, Target, Timestamp } from "./common";
+import { CHOOSE_PLACE } from "../connect-form-values";
+import { AppError, fromZodError } from "../errors";
+import { Slug, Target, Timestamp } from "./common";
 import { Credential, Name } from "./credentials";
 
 export const CreateConnectSessionBody = z.strictObject({
@@ -43,13 +45,18 @@ export type ConnectChoice = z.infer<typeof ConnectChoice>;
 
 export const SessionIdParam = z.object({ id: z.string().regex(/^cs_[a-z2-7]{20}$/, "must be a connect session id (cs_...)") });
 
-/** The web form's checkboxes (`org`, `user`, `project:<slug>`) as targets; unknown values are bad input. */
-export function targetsFromForm(values: readonly string[]): z.infer<typeof Target>[] {
-  return values.map((v) => {
-    if (v === "org") return { type: "org" as const };
-    if (v === "user") return { type: "user" as const };
-    const project = v.startsWith("project:") ? v.slice("project:".length) : null;
-    if (project !== null && SLUG_PATTERN.test(project)) return { type: "project" as const, project };
-    throw new Error(`unknown target ${v}`);
-  });
+// The form's values in this shape (zod-free, for the oauth worker): lib/connect-form-values.ts.
+export { targetsFromForm } from "../connect-form-values";
+
+/**
+ * The OAuth connect form's choice, checked where it is trusted: the vault's beginConnect (the oauth
+ * worker sends it unchecked, so it bundles no zod). A bad name is named at its field; anything
+ * else (no place, too many) is the place question again.
+ */
+export function connectChoiceOf(input: unknown): ConnectChoice {
+  const parsed = ConnectChoice.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const named = fromZodError(parsed.error, { fallback: "target", say: (_f, problem) => ({ message: `Check the name: ${problem}.` }) });
+  if (named.details?.field === "name") throw named;
+  throw AppError.fromBody(CHOOSE_PLACE, 400);
 }

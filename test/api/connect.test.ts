@@ -502,7 +502,30 @@ describe("the connect flow runs in the vault (issue 12 build 3)", () => {
     const html = await res.text();
     expect(html).toContain('action="/oauth/start"');
     expect(html).toContain("alice@acme.test");
-    expect(rec.calls.map((c) => c.method)).toEqual(["loadConnectPage"]);
+    expect(html).toContain("Choose where the connection will be available.");
+    // The vault checks the choice (the worker bundles no zod) and answers the form with the refusal.
+    expect(rec.calls.map((c) => c.method)).toEqual(["beginConnect"]);
+    const named = await oauth("/oauth/start", form({ csrf: CSRF, session: id, target: "org", name: "bad\u001b[31mname" }), rec.door);
+    expect(named.status).toBe(400);
+    const namedHtml = await named.text();
+    expect(namedHtml).toContain("Check the name:");
+    expect(namedHtml).toContain('action="/oauth/start"');
+    expect(rec.calls.map((c) => c.method)).toEqual(["beginConnect", "beginConnect"]);
+    expect(await stateRows(id)).toEqual([]);
+  });
+
+  it("beginConnect checks the choice itself: a call that skips the worker's form gets the same refusals and stores no state", async () => {
+    const id = await newSession("github");
+    const vault = vaultOf(s.org.id);
+    const none = await vault.beginConnect(s.alice, id, { targets: [] }, `${ORIGIN}/oauth/callback`);
+    expect(none).toMatchObject({ ok: false, status: 400, error: { code: "invalid_request", message: "Choose where the connection will be available.", details: { field: "target" } }, viewer: { member: { email: "alice@acme.test" } }, form: { ok: true, value: { session: { id } } } });
+    const badName = await vault.beginConnect(s.alice, id, { targets: [{ type: "org" }], name: "x\u202ey" }, `${ORIGIN}/oauth/callback`);
+    expect(badName).toMatchObject({ ok: false, status: 400, error: { code: "invalid_request", details: { field: "name" } } });
+    expect((badName as { error: { message: string } }).error.message).toMatch(/^Check the name: /);
+    const unknownKey = await vault.beginConnect(s.alice, id, { targets: [{ type: "org" }], extra: 1 } as never, `${ORIGIN}/oauth/callback`);
+    expect(unknownKey).toMatchObject({ ok: false, status: 400, error: { details: { field: "target" } } });
+    expect(await stateRows(id)).toEqual([]);
+    expect(await getSession(id)).toMatchObject({ status: "pending" });
   });
 });
 

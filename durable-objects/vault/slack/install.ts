@@ -122,7 +122,7 @@ export function removeInstallation(ctx: VaultContext, route: string, reason: "un
   ctx.sql.exec(`DELETE FROM slack_installations WHERE id = ?`, inst.id);
   ctx.sql.exec(`DELETE FROM secret_fields WHERE credential_id = ?`, inst.credential_id);
   ctx.sql.exec(
-    `UPDATE credentials SET status = 'revoked', is_default = 0, preview = NULL, revoked_at = ?, updated_at = ? WHERE id = ? AND status != 'revoked'`,
+    `UPDATE credentials SET status = 'revoked', health = NULL, status_reason = 'installation_removed', is_default = 0, preview = NULL, revoked_at = ?, updated_at = ? WHERE id = ? AND status != 'revoked'`,
     ctx.now, ctx.now, inst.credential_id,
   );
   const paused = ctx.sql.exec(

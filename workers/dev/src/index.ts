@@ -3,9 +3,11 @@ import type { ErrorBody } from "../../../lib/errors";
 import { errorPage, wantsHtml } from "../../shared/error-page";
 import { BenchOrgBody, createBenchOrg } from "./bench-org";
 import { sandboxOAuth } from "./sandbox/oauth";
+import { clientsSeen, recordClientSeen } from "./sandbox/clients-seen";
 import { sandboxAgent } from "./sandbox/agent";
 import { sandboxSlack } from "./sandbox/slack";
 import { sandboxGitHubSignIn } from "./sandbox/github-signin";
+import { sandboxProbe } from "./sandbox/probe";
 
 export { SandboxStore } from "./sandbox/store";
 import { seedDemo, type SeedEnv } from "./seed";
@@ -63,10 +65,28 @@ app.post("/dev/bench-org", async (c) => {
   return c.json(await createBenchOrg(c.env, body.data));
 });
 
+/**
+ * Dev only: `{org_id, app, enabled}` switches the platform's (sandbox) OAuth client of one app off
+ * or on for that org, so "no org client and no platform client" can be tried (SPEC section 13).
+ */
+app.post("/dev/platform-client", async (c) => {
+  if (c.env.DEV_MODE !== "true") return c.json({ error: { code: "not_found", message: "Dev mode is off." } }, 404);
+  const body = (await c.req.json().catch(() => null)) as { org_id?: unknown; app?: unknown; enabled?: unknown } | null;
+  if (typeof body?.org_id !== "string" || typeof body.app !== "string" || typeof body.enabled !== "boolean") {
+    return c.json({ error: { code: "invalid_request", message: "Expected {org_id, app, enabled}." } }, 400);
+  }
+  await c.env.VAULT_DOOR.setPlatformClient(body.org_id, body.app, body.enabled);
+  return c.json({ app: body.app, enabled: body.enabled });
+});
+
+// Which client id each sandbox provider saw, before the provider answers (sandbox/clients-seen.ts).
+app.use("/_sandbox/oauth/*", recordClientSeen);
+app.get("/_sandbox/oauth-clients-seen", (c) => c.json({ seen: clientsSeen(c.req.query("app")) }));
 app.route("/_sandbox/oauth", sandboxOAuth);
 app.route("/_sandbox/slack", sandboxSlack);
 app.route("/_sandbox/agent", sandboxAgent);
 app.route("/_sandbox/github-signin", sandboxGitHubSignIn);
+app.route("/_sandbox/probe", sandboxProbe);
 
 app.all("*", (c) => {
   const path = new URL(c.req.url).pathname;

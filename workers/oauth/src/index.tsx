@@ -2,9 +2,10 @@ import { Hono, type Context } from "hono";
 import type { OAuthDoor } from "../../../durable-objects/doors/oauth";
 import { orgDoor } from "../../../durable-objects/doors/org-door";
 import type { ErrorBody } from "../../../lib/errors";
-import { AppError, fromZodError } from "../../../lib/errors";
-import { ConnectChoice, targetsFromForm } from "../../../lib/schemas/connect";
-import { ZodError } from "zod";
+import { AppError } from "../../../lib/errors";
+import type { VaultResult } from "../../../lib/rpc";
+import type { ConnectChoice, ConnectOptions } from "../../../lib/schemas/connect";
+import { CHOOSE_PLACE, targetsFromForm } from "../../../lib/connect-form-values";
 import { parseToken } from "../../../lib/tokens";
 import type { Me } from "../../../lib/schemas/identity";
 import { platformOrigin } from "../../../lib/origin";
@@ -127,25 +128,26 @@ app.post("/oauth/start", async (c) => {
   const session = typeof form.session === "string" ? form.session : "";
   if (!csrfValid(c, form.csrf)) return failurePage(c, { code: "forbidden", message: "The form expired.", fix: "Go back to the form and submit it again." }, 403, session);
   const orgId = parseToken(token)!.orgId;
+  // Show the form again with what the member chose, so nothing typed is lost (else the failure page).
+  const formAgain = (error: ErrorBody, options: VaultResult<ConnectOptions> | undefined, viewer: Me | null | undefined) => {
+    const member = viewer?.member;
+    if (!options?.ok || !member) return failurePage(c, error, 400, session, undefined, viewer);
+    return c.html(<ConnectForm o={options.value} s={{ email: member.email, role: member.role, csrf: csrfToken(c) }} error={error} values={postedValues(form)} />, 400);
+  };
   let choice: ConnectChoice;
   try {
     const name = typeof form.name === "string" && form.name.trim() ? form.name.trim() : undefined;
-    choice = ConnectChoice.parse({ targets: targetsFromForm(([] as unknown[]).concat(form.target ?? []).map(String)), ...(name ? { name } : {}) });
-  } catch (e) {
-    // A bad name through the one zod mapper; anything else (targets) is the place question again.
-    const named = e instanceof ZodError ? fromZodError(e, { fallback: "target", say: (_f, problem) => ({ message: `Check the name: ${problem}.` }) }) : null;
-    const error: ErrorBody = named?.details?.field === "name"
-      ? named.toBody()
-      : { code: "invalid_request", message: "Choose where the connection will be available.", fix: "Pick at least one place.", details: { field: "target" } };
-    // Show the form again with what the member chose, so nothing typed is lost.
+    // Checked by the vault (lib/schemas/connect.ts connectChoiceOf), which keeps zod out of this worker.
+    choice = { targets: targetsFromForm(([] as unknown[]).concat(form.target ?? []).map(String)), ...(name ? { name } : {}) };
+  } catch {
+    // A place no form offers: the place question again.
     const loaded = SESSION_ID.test(session) ? await vaultOf(c, orgId).loadConnectPage(token, session, origin(c)) : null;
-    const viewer = loaded?.ok ? loaded.value.viewer : loaded ? null : undefined;
-    const member = viewer?.member;
-    if (!loaded?.ok || !loaded.value.options.ok || !member) return failurePage(c, error, 400, session, undefined, viewer);
-    return c.html(<ConnectForm o={loaded.value.options.value} s={{ email: member.email, role: member.role, csrf: csrfToken(c) }} error={error} values={postedValues(form)} />, 400);
+    return formAgain(CHOOSE_PLACE, loaded?.ok ? loaded.value.options : undefined, loaded?.ok ? loaded.value.viewer : loaded ? null : undefined);
   }
-  // The vault makes the state and the PKCE verifier and answers only the provider's URL.
+  // The vault checks the choice, makes the state and the PKCE verifier and answers only the provider's URL.
   const begun = await vaultOf(c, orgId).beginConnect(token, session, choice, redirectUri(c));
+  // A choice it refused comes with the form's options: the form again, from this one call.
+  if (!begun.ok && "form" in begun && begun.form) return formAgain(begun.error, begun.form, begun.viewer);
   // A refused choice goes back to the form; a session that ended starts over from the catalog.
   if (!begun.ok) return stepFailure(c, begun, begun.error.details?.field === "name" || !["conflict", "not_found"].includes(begun.error.code) ? session : undefined);
   return c.html(<ToProvider url={begun.value.url} app={begun.value.app} />);
