@@ -1,13 +1,16 @@
 /**
- * The one module that imports arctic (3.7.0, deprecated upstream): swapping it for hand-written
- * fetch code later changes this file only. Every provider call of the product goes through here:
- * the oauth worker's code exchange and the vault's refresh and revoke. Each has a deadline
- * (`timeoutMs`, default OUTBOUND_TIMEOUTS.provider): arctic takes no AbortSignal, so its calls
- * are raced against it (withDeadline); our own fetches use outboundFetch.
+ * The module every provider call of the product goes through (with arctic-classes.ts, the only
+ * importers of arctic 3.7.0, deprecated upstream: swapping it for hand-written fetch code later
+ * changes these two files only): the vault's authorization URL, code exchange, refresh and revoke,
+ * and the platform's GitHub sign-in. Each catalog app is spoken to by its own arctic class
+ * (arctic-classes.ts: which class, and how configured endpoints reach it); the generic client only
+ * serves apps arctic has no class for. Each call has a deadline (`timeoutMs`, default
+ * OUTBOUND_TIMEOUTS.provider): arctic takes no AbortSignal, so its calls are raced against it
+ * (withDeadline); our own fetches use outboundFetch.
  */
 import {
   ArcticFetchError,
-  CodeChallengeMethod,
+  GitHub,
   OAuth2Client,
   OAuth2RequestError,
   UnexpectedErrorResponseBodyError,
@@ -17,30 +20,35 @@ import {
 } from "arctic";
 import { AppError } from "../lib/errors";
 import type { ProviderConfig } from "../lib/oauth";
+import { atAuthorizeUrl, routed, routeTo, speakerFor } from "./arctic-classes";
 import { OUTBOUND_TIMEOUTS, outboundFetch, withDeadline } from "./outbound-fetch";
 
 export { generateCodeVerifier, generateState };
 
 const PROVIDER_MS: number = OUTBOUND_TIMEOUTS.provider;
 
-const client = (cfg: ProviderConfig, redirectUri: string | null) => new OAuth2Client(cfg.clientId, cfg.clientSecret, redirectUri);
-
+/**
+ * The provider's authorization URL for `cfg.scopes`. Scope separators, PKCE and the class's own
+ * parameters (Atlassian's audience, Notion's owner) are arctic's; the catalog's
+ * extraAuthorizeParams add what arctic does not set (Google's offline access, Dropbox's, Reddit's).
+ * `verifier` is used when the class takes one (the vault passes it when cfg.pkce).
+ */
 export function authorizationUrl(cfg: ProviderConfig, redirectUri: string, state: string, verifier: string | null): URL {
-  const c = client(cfg, redirectUri);
-  const url = cfg.pkce && verifier
-    ? c.createAuthorizationURLWithPKCE(cfg.authorizeUrl, state, CodeChallengeMethod.S256, verifier, [])
-    : c.createAuthorizationURL(cfg.authorizeUrl, state, []);
-  // arctic joins scopes with spaces; Slack, Linear and a few others want commas.
-  if (cfg.scopes.length) url.searchParams.set("scope", cfg.scopes.join(cfg.scopeSeparator));
+  const s = speakerFor(cfg, redirectUri);
+  const url = atAuthorizeUrl(s.authorize(state, s.pkce === "never" ? null : verifier, s.scopes ? cfg.scopes : []), cfg.authorizeUrl);
   for (const [k, v] of Object.entries(cfg.extraAuthorizeParams)) url.searchParams.set(k, v);
   return url;
 }
+
+/** GitHub's words for RFC 6749's refusals (arctic's GitHub class reads them from HTTP 200 answers). */
+const REFUSAL_ALIASES: Record<string, string> = { bad_verification_code: "invalid_grant", bad_refresh_token: "invalid_grant", incorrect_client_credentials: "invalid_client" };
 
 /** Provider failures become AppErrors with the provider's error code (never its body) in details. */
 function providerError(e: unknown, what: string): AppError {
   if (e instanceof AppError) return e;
   if (e instanceof OAuth2RequestError) {
-    return new AppError("upstream_error", `The provider refused the ${what}: ${e.code}.`, { details: { provider_error: e.code } });
+    const code = REFUSAL_ALIASES[e.code] ?? e.code;
+    return new AppError("upstream_error", `The provider refused the ${what}: ${code}.`, { details: { provider_error: code } });
   }
   if (e instanceof ArcticFetchError) return new AppError("upstream_error", `The provider could not be reached for the ${what}.`, { details: { provider_error: "unreachable" } });
   if (e instanceof UnexpectedResponseError) return new AppError("upstream_error", `The provider answered the ${what} with HTTP ${e.status}.`, { details: { provider_error: `http_${e.status}` } });
@@ -59,7 +67,9 @@ function checkSlack(cfg: ProviderConfig, data: object, what: string): void {
 
 export async function exchangeCode(cfg: ProviderConfig, redirectUri: string, code: string, verifier: string | null, timeoutMs = PROVIDER_MS): Promise<Record<string, unknown>> {
   try {
-    const tokens = await withDeadline(client(cfg, redirectUri).validateAuthorizationCode(cfg.tokenUrl, code, cfg.pkce ? verifier : null), timeoutMs, "provider's token endpoint");
+    const s = speakerFor(cfg, redirectUri);
+    const work = routed(routeTo(s.native.token, cfg.tokenUrl), () => s.exchange(code, s.pkce === "never" ? null : verifier));
+    const tokens = await withDeadline(work, timeoutMs, "provider's token endpoint");
     checkSlack(cfg, tokens.data, "code exchange");
     return tokens.data as Record<string, unknown>;
   } catch (e) {
@@ -70,10 +80,15 @@ export async function exchangeCode(cfg: ProviderConfig, redirectUri: string, cod
 /**
  * No deadline of its own: the vault's single-flight refresh gives its callers one (ensureFresh)
  * but keeps waiting for the answer, because the provider may have rotated the refresh token.
+ * A class without refreshAccessToken (arctic's Linear, Notion, Facebook) falls back to the generic
+ * client at the configured refresh URL.
  */
 export async function refreshTokens(cfg: ProviderConfig, refreshToken: string): Promise<Record<string, unknown>> {
   try {
-    const tokens = await client(cfg, null).refreshAccessToken(cfg.refreshUrl, refreshToken, []);
+    const s = speakerFor(cfg, null);
+    const tokens = s.refresh
+      ? await routed(routeTo(s.native.refresh, cfg.refreshUrl), () => s.refresh!(refreshToken))
+      : await new OAuth2Client(cfg.clientId, cfg.clientSecret, null).refreshAccessToken(cfg.refreshUrl, refreshToken, []);
     checkSlack(cfg, tokens.data, "token refresh");
     return tokens.data as Record<string, unknown>;
   } catch (e) {
@@ -81,16 +96,25 @@ export async function refreshTokens(cfg: ProviderConfig, refreshToken: string): 
   }
 }
 
-/** Best effort: revocation failures are reported, never block the local revoke. */
+/**
+ * Best effort: revocation failures are reported, never block the local revoke. The class's
+ * revokeToken where it has one; else RFC 7009 through the generic client at the catalog's
+ * documented revoke URL (Linear, LinkedIn, Reddit, Twitch have one arctic does not know).
+ */
 export async function revokeToken(cfg: ProviderConfig, token: string, timeoutMs = PROVIDER_MS): Promise<boolean> {
   if (!cfg.revokeUrl) return false;
+  const revokeUrl = cfg.revokeUrl;
   try {
     if (cfg.slack) {
       // auth.revoke is a Web API method, not RFC 7009.
-      const res = await outboundFetch(cfg.revokeUrl, { method: "POST", headers: { authorization: `Bearer ${token}` } }, timeoutMs, "provider's revoke endpoint");
+      const res = await outboundFetch(revokeUrl, { method: "POST", headers: { authorization: `Bearer ${token}` } }, timeoutMs, "provider's revoke endpoint");
       return res.ok && ((await res.json()) as { ok?: boolean }).ok === true;
     }
-    await withDeadline(client(cfg, null).revokeToken(cfg.revokeUrl, token), timeoutMs, "provider's revoke endpoint");
+    const s = speakerFor(cfg, null);
+    const work = s.revoke
+      ? routed(routeTo(s.native.revoke, revokeUrl), () => s.revoke!(token))
+      : new OAuth2Client(cfg.clientId, cfg.clientSecret, null).revokeToken(revokeUrl, token);
+    await withDeadline(work, timeoutMs, "provider's revoke endpoint");
     return true;
   } catch {
     return false;
@@ -139,7 +163,7 @@ const GITHUB_SIGNIN_SCOPES = ["read:user", "user:email"];
 
 export function githubSignInUrl(cfg: PlatformGitHub, state: string): URL {
   const at = cfg.endpoints ?? GITHUB;
-  return new OAuth2Client(cfg.clientId, cfg.clientSecret, cfg.redirectUri).createAuthorizationURL(at.authorize, state, GITHUB_SIGNIN_SCOPES);
+  return atAuthorizeUrl(new GitHub(cfg.clientId, cfg.clientSecret, cfg.redirectUri).createAuthorizationURL(state, GITHUB_SIGNIN_SCOPES), at.authorize);
 }
 
 /** Who signed in at GitHub: the account (id and login, display only) and its verified emails, primary first. */
@@ -158,7 +182,8 @@ export async function githubAccount(cfg: PlatformGitHub, code: string): Promise<
   const at = cfg.endpoints ?? GITHUB;
   let accessToken: string;
   try {
-    accessToken = (await withDeadline(new OAuth2Client(cfg.clientId, cfg.clientSecret, cfg.redirectUri).validateAuthorizationCode(at.token, code, null), PROVIDER_MS, "GitHub token endpoint")).accessToken();
+    const gh = new GitHub(cfg.clientId, cfg.clientSecret, cfg.redirectUri);
+    accessToken = (await withDeadline(routed(routeTo(GITHUB.token, at.token), () => gh.validateAuthorizationCode(code)), PROVIDER_MS, "GitHub token endpoint")).accessToken();
   } catch (e) {
     throw providerError(e, "GitHub sign-in");
   }

@@ -208,7 +208,8 @@ describe("the alarm keeps tokens alive", () => {
     await vaultSql(s.org.id, `UPDATE credentials SET expires_at = ? WHERE id = ?`, Date.now() + 60_000, cred.id);
     await runInDurableObject(vault, (_i, state) => state.storage.setAlarm(Date.now() + 60_000));
     hits = [];
-    fail = (p) => (p.endsWith("/token") ? Response.json({ error: "invalid_grant", error_description: "revoked" }, { status: 400 }) : null);
+    // GitHub's refusal: HTTP 200 with its own code (arctic's GitHub class reads it; providers maps it to invalid_grant).
+    fail = (p) => (p.endsWith("/token") ? Response.json({ error: "bad_refresh_token", error_description: "The refresh token passed is incorrect or expired." }) : null);
     expect(await runDurableObjectAlarm(vault)).toBe(true);
     expect(hits).toEqual(["/github/token"]);
     const [after] = await vaultSql(s.org.id, `SELECT status FROM credentials WHERE id = ?`, cred.id);

@@ -83,9 +83,10 @@ sandboxGitHubSignIn.post("/login/oauth/access_token", async (c) => {
   const code = form.get("code") ?? "";
   const grant = codes.get(code);
   codes.delete(code); // single use
-  if (!grant || grant.expiresAt < Date.now() || form.get("grant_type") !== "authorization_code") return c.json({ error: "bad_verification_code" }, 400);
-  if (clientId !== grant.clientId) return c.json({ error: "incorrect_client_credentials" }, 401);
-  if (form.get("redirect_uri") !== grant.redirectUri) return c.json({ error: "redirect_uri_mismatch" }, 400);
+  // GitHub answers refusals with HTTP 200 and an `error` (arctic's GitHub class reads them so).
+  if (!grant || grant.expiresAt < Date.now() || form.get("grant_type") !== "authorization_code") return c.json({ error: "bad_verification_code" });
+  if (!basic || clientId !== grant.clientId) return c.json({ error: "incorrect_client_credentials" });
+  if (form.get("redirect_uri") !== grant.redirectUri) return c.json({ error: "redirect_uri_mismatch" });
   const token = random("gho_sbx_");
   tokens.set(token, { login: grant.login, email: grant.email, expiresAt: Date.now() + 10 * 60_000 });
   return c.json({ access_token: token, token_type: "bearer", scope: "read:user,user:email" });

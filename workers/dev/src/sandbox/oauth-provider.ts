@@ -20,10 +20,24 @@ export interface Grant {
 interface Family {
   id: string;
   slug: string;
+  /** The client the grant was made to; a refresh by another client is refused (absent in old snapshots). */
+  clientId?: string;
   login: string;
   scope: string;
   revoked: boolean;
 }
+
+/**
+ * Connection data the sandbox's providers answer (SPEC section 13): Salesforce's instance in its
+ * token answer, Intuit's company on the callback, Atlassian's site from accessible-resources,
+ * Microsoft's tenant as the id_token's `tid`.
+ */
+export const SANDBOX_CONNECTION = {
+  instance_url: "https://sandbox-acme.my.salesforce.com",
+  realmId: "9130350000000000",
+  cloud_id: "11223344-a1b2-4c3d-8e9f-aabbccddeeff",
+  tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+} as const;
 
 export type TokenAnswer = { status: number; body: Record<string, unknown> };
 
@@ -35,6 +49,15 @@ export class SandboxProvider {
   stats = { authorization_code: 0, refresh_token: 0, reuse_detected: 0, revoked: 0, userinfo: 0 };
   /** One-shot: the lifetime of the next access token issued, in seconds (tests force expiry with it). */
   nextAccessTtl: number | null = null;
+  /**
+   * The last request of each kind per app, as it arrived (client authentication style, client id,
+   * scope string, PKCE): memory only, read by tests to check which provider shape was spoken.
+   */
+  seen: Record<string, Partial<Record<"authorize" | "token" | "refresh" | "revoke", Record<string, unknown>>>> = {};
+
+  see(slug: string, what: "authorize" | "token" | "refresh" | "revoke", detail: Record<string, unknown>): void {
+    (this.seen[slug] ??= {})[what] = detail;
+  }
 
   /** Everything, as JSON: the dev worker keeps it in its SandboxStore across restarts. */
   snapshot(): string {
@@ -71,17 +94,18 @@ export class SandboxProvider {
       const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
       if (b64url(digest) !== grant.challenge) return invalidGrant("PKCE verification failed");
     }
-    const family: Family = { id: random("fam_"), slug: grant.slug, login: grant.login, scope: grant.scope, revoked: false };
+    const family: Family = { id: random("fam_"), slug: grant.slug, clientId: grant.clientId, login: grant.login, scope: grant.scope, revoked: false };
     this.families.set(family.id, family);
     return { status: 200, body: this.issue(family, now) };
   }
 
-  refresh(form: URLSearchParams, now: number): TokenAnswer {
+  refresh(form: URLSearchParams, clientId: string | null, now: number): TokenAnswer {
     this.stats.refresh_token++;
     const token = form.get("refresh_token") ?? "";
     const entry = this.refreshTokens.get(token);
     if (!entry) return invalidGrant("unknown refresh token");
     const family = this.families.get(entry.family)!;
+    if (family.clientId !== undefined && clientId !== family.clientId) return { status: 401, body: { error: "invalid_client" } };
     if (family.revoked) return invalidGrant("token family revoked");
     if (entry.used) {
       // Reuse: someone holds a rotated-away token. Kill the family, as a careful provider does.
@@ -135,8 +159,20 @@ export class SandboxProvider {
       return { ok: true, app_id: "A0AB2AGNT7", token_type: "bot", access_token: access, scope: family.scope, bot_user_id: "U0AB3BOT01", team: { id: "T0AB1CD2EF", name: "acme-eng" }, enterprise: null, is_enterprise_install: false, authed_user: { id: "U0AB4HUMN1" } };
     }
     // Identity in every shape the catalog reads from a token answer, plus an OIDC id_token.
-    return { ...base, account_id: who.id, open_id: who.id, athlete: { id: who.id, username: who.login }, team: { id: who.id, name: who.name }, id_token: unsignedJwt({ sub: who.id, email: who.email, preferred_username: who.login, name: who.name }) };
+    return { ...base, account_id: who.id, open_id: who.id, athlete: { id: who.id, username: who.login }, team: { id: who.id, name: who.name }, id_token: unsignedJwt({ sub: who.id, email: who.email, preferred_username: who.login, name: who.name, ...(family.slug === "microsoft" ? { tid: SANDBOX_CONNECTION.tenant } : {}) }), ...(family.slug === "salesforce" ? { instance_url: SANDBOX_CONNECTION.instance_url } : {}) };
   }
+}
+
+/**
+ * GitHub's token endpoint answers refusals with HTTP 200 and its own codes (arctic's GitHub class
+ * reads them so; the generic client would take the answer for tokens).
+ */
+export function githubAnswer(answer: TokenAnswer, grantType: string | null): TokenAnswer {
+  if (answer.status === 200) return answer;
+  const error = answer.body.error === "invalid_client" ? "incorrect_client_credentials"
+    : answer.body.error === "invalid_grant" ? (grantType === "refresh_token" ? "bad_refresh_token" : "bad_verification_code")
+    : answer.body.error;
+  return { status: 200, body: { error, error_description: answer.body.error_description ?? "refused", error_uri: "https://docs.github.com/apps/oauth" } };
 }
 
 function invalidGrant(description: string): TokenAnswer {
@@ -163,5 +199,6 @@ export function userinfo(login: string): Record<string, unknown> {
     sub: who.id, account_id: who.id, user_id: who.id, uuid: who.id,
     login: who.login, display_name: who.name, handle: who.login, displayName: who.name, givenName: who.name, userPrincipalName: who.email,
     data: { ...person, attributes: { email: who.email, full_name: who.name }, viewer: { id: who.id, email: who.email, name: who.name } },
+    user: person,
   };
 }

@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { getApp } from "../../../../lib/catalog";
 import { Page, STYLES } from "../../../shared/layout";
-import { SandboxProvider, userinfo } from "./oauth-provider";
+import { githubAnswer, SANDBOX_CONNECTION, SandboxProvider, userinfo } from "./oauth-provider";
+import { authAccepted, authorizeProblem, clientAuthOf, shapeOf } from "./provider-shapes";
 import type { SandboxEnv } from "./slack-fake";
 
 /** `/_sandbox/oauth/*`: the fake OAuth2 provider every catalog app points at in dev. */
@@ -69,19 +70,27 @@ sandboxOAuth.post("/config", async (c) => {
   return c.json({ next_access_token_ttl: provider.nextAccessTtl });
 });
 
+/**
+ * The consent page. The request must have the shape the provider's arctic class sends
+ * (provider-shapes.ts: client id parameter, scope separator, PKCE, required parameters); any
+ * other is refused with a 400 page, as a strict provider would.
+ */
 sandboxOAuth.get("/:slug/authorize", (c) => {
   const q = c.req.query();
-  const app = getApp(c.req.param("slug"));
-  const hidden = ["client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope"];
+  const slug = c.req.param("slug");
+  const app = getApp(slug);
+  const shape = shapeOf(slug);
+  const problem = authorizeProblem(shape, q);
+  if (problem) return c.text(`Sandbox ${slug}: ${problem}.`, 400);
   return c.html(
-    <Page title={`Sandbox: authorize ${app?.name ?? c.req.param("slug")}`}>
-      <h1>{app?.name ?? c.req.param("slug")} (sandbox)</h1>
+    <Page title={`Sandbox: authorize ${app?.name ?? slug}`}>
+      <h1>{app?.name ?? slug} (sandbox)</h1>
       <div class="card">
         <p>
-          <strong>Keystroke</strong> (client <code>{q.client_id}</code>) asks for: <code>{q.scope || "no scopes"}</code>
+          <strong>Keystroke</strong> (client <code>{q[shape.clientParam]}</code>) asks for: <code>{q.scope || "no scopes"}</code>
         </p>
         <form method="post">
-          {hidden.map((k) => (q[k] !== undefined ? <input type="hidden" name={k} value={q[k]} /> : null))}
+          {Object.entries(q).filter(([k]) => k !== "login" && k !== "decision").map(([k, v]) => <input type="hidden" name={k} value={v} />)}
           <label for="login">Sign in to the sandbox as</label>
           <input id="login" type="text" name="login" value="octo" pattern="[a-z0-9\-]{1,30}" />
           <p>
@@ -96,6 +105,11 @@ sandboxOAuth.get("/:slug/authorize", (c) => {
 
 sandboxOAuth.post("/:slug/authorize", async (c) => {
   const f = (await c.req.parseBody()) as Record<string, string>;
+  const slug = c.req.param("slug");
+  const shape = shapeOf(slug);
+  const problem = authorizeProblem(shape, f);
+  if (problem) return c.text(`Sandbox ${slug}: ${problem}.`, 400);
+  provider.see(slug, "authorize", { client_id: f[shape.clientParam] ?? null, scope: f.scope ?? "", pkce: Boolean(f.code_challenge) });
   const back = new URL(f.redirect_uri ?? "");
   if (f.state) back.searchParams.set("state", f.state);
   if (f.decision !== "approve") {
@@ -103,23 +117,30 @@ sandboxOAuth.post("/:slug/authorize", async (c) => {
     return c.redirect(back.toString(), 302);
   }
   const code = provider.authorize(
-    { slug: c.req.param("slug"), clientId: f.client_id ?? "", redirectUri: f.redirect_uri ?? "", challenge: f.code_challenge || null, scope: f.scope ?? "", login: /^[a-z0-9-]{1,30}$/.test(f.login ?? "") ? f.login! : "octo" },
+    { slug, clientId: f[shape.clientParam] ?? "", redirectUri: f.redirect_uri ?? "", challenge: f.code_challenge || null, scope: f.scope ?? "", login: /^[a-z0-9-]{1,30}$/.test(f.login ?? "") ? f.login! : "octo" },
     Date.now(),
   );
   back.searchParams.set("code", code);
+  // Intuit names the company the member picked on the callback, not in the token answer.
+  if (slug === "quickbooks") back.searchParams.set("realmId", SANDBOX_CONNECTION.realmId);
   return c.redirect(back.toString(), 302);
 });
 
+/** The token endpoint: refuses a client authenticated in another style than the provider's class uses. */
 sandboxOAuth.post("/:slug/token", async (c) => {
-  const form = new URLSearchParams(await c.req.text());
-  const basic = c.req.header("authorization")?.match(/^Basic (.+)$/)?.[1];
-  const clientId = basic ? atob(basic).split(":")[0]! : form.get("client_id");
+  const slug = c.req.param("slug");
+  const shape = shapeOf(slug);
+  const form = new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()));
+  const auth = clientAuthOf(shape, c.req.header("authorization"), form);
   const grant = form.get("grant_type");
+  provider.see(slug, grant === "refresh_token" ? "refresh" : "token", { auth: auth.style, client_id: auth.clientId, code_verifier: form.has("code_verifier") });
   if (grant === "refresh_token" && hangRefresh) await park();
-  const answer = grant === "authorization_code" ? await provider.exchange(form, clientId, Date.now())
-    : grant === "refresh_token" ? provider.refresh(form, Date.now())
+  const answer = !authAccepted(shape, auth) ? { status: 401, body: { error: "invalid_client", error_description: `expected client authentication: ${shape.auth}` } }
+    : grant === "authorization_code" ? await provider.exchange(form, auth.clientId, Date.now())
+    : grant === "refresh_token" ? provider.refresh(form, auth.clientId, Date.now())
     : { status: 400, body: { error: "unsupported_grant_type" } };
-  return c.json(answer.body, answer.status as 200);
+  const out = shape.errors === "github" ? githubAnswer(answer, grant) : answer;
+  return c.json(out.body, out.status as 200);
 });
 
 sandboxOAuth.on(["GET", "POST"], "/:slug/userinfo", (c) => {
@@ -131,7 +152,15 @@ sandboxOAuth.on(["GET", "POST"], "/:slug/userinfo", (c) => {
 });
 
 sandboxOAuth.post("/:slug/revoke", async (c) => {
-  const form = new URLSearchParams(await c.req.text());
+  const form = new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()));
+  provider.see(c.req.param("slug"), "revoke", { auth: clientAuthOf(shapeOf(c.req.param("slug")), c.req.header("authorization"), form).style });
   provider.revoke(form.get("token") ?? c.req.header("authorization")?.replace(/^Bearer /, "") ?? "");
   return c.body(null, 200);
+});
+
+/** Atlassian's accessible resources: the sites the access token reaches (the connect reads the first one's id). */
+sandboxOAuth.get("/:slug/accessible-resources", (c) => {
+  const token = c.req.header("authorization")?.replace(/^Bearer /, "") ?? "";
+  if (!provider.accountOf(token, Date.now())) return c.json({ code: 401, message: "Unauthorized" }, 401);
+  return c.json([{ id: SANDBOX_CONNECTION.cloud_id, url: "https://acme-sandbox.atlassian.net", name: "acme-sandbox", scopes: ["read:jira-work"], avatarUrl: "https://acme-sandbox.atlassian.net/avatar.png" }]);
 });
