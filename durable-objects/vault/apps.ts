@@ -8,6 +8,8 @@ import type { Scope } from "../../lib/schemas/common";
 import { writeAudit } from "./audit";
 import type { Actor, VaultContext } from "./context";
 import { rowScope, scopeLabel, selectCredentials } from "./credential-rows";
+import { checkCustomSlug, CustomOAuthSpec, customOAuthApp } from "../../lib/catalog/custom-oauth";
+import type { CreateCustomAppBody } from "../../lib/schemas/oauth-clients";
 
 /**
  * Custom apps (keys outside the catalog). An org custom app (table custom_apps) is created by an
@@ -19,8 +21,15 @@ import { rowScope, scopeLabel, selectCredentials } from "./credential-rows";
 const fieldList = z.array(z.string());
 
 function orgCustomApp(ctx: VaultContext, slug: string): App | null {
-  const row = ctx.sql.exec(`SELECT fields FROM custom_apps WHERE slug = ?`, slug).toArray()[0];
-  return row ? customApp(slug, fieldList.parse(JSON.parse(String(row.fields)))) : null;
+  const row = ctx.sql.exec(`SELECT slug, fields, kind, name, provider FROM custom_apps WHERE slug = ?`, slug).toArray()[0];
+  return row ? customAppOfRow(row) : null;
+}
+
+/** A custom_apps row: an API-key app (fields) or, since migration 13, a custom OAuth app (name, provider). */
+function customAppOfRow(row: Record<string, SqlStorageValue>): App {
+  const slug = String(row.slug);
+  if (row.kind === "oauth") return customOAuthApp(slug, String(row.name ?? slug), CustomOAuthSpec.parse(JSON.parse(String(row.provider ?? "{}"))));
+  return customApp(slug, fieldList.parse(JSON.parse(String(row.fields))));
 }
 
 /** A member's private custom app: the field names of their oldest live user credential of the key. */
@@ -72,9 +81,9 @@ export function listApps(ctx: VaultContext, p: Principal, search?: string): AppS
   }
   const q = search?.trim().toLowerCase() ?? "";
   const org = ctx.sql
-    .exec(`SELECT slug, fields FROM custom_apps ORDER BY slug`)
+    .exec(`SELECT slug, fields, kind, name, provider FROM custom_apps ORDER BY slug`)
     .toArray()
-    .map((r) => customApp(String(r.slug), fieldList.parse(JSON.parse(String(r.fields)))));
+    .map(customAppOfRow);
   const known = new Set(org.map((a) => a.slug));
   const mine = ctx.sql
     .exec(`SELECT DISTINCT app FROM credentials WHERE scope_type = 'user' AND scope_id = ? AND status != 'revoked' ORDER BY app`, p.member)
@@ -108,6 +117,7 @@ const liveCount = (ctx: VaultContext, slug: string): number =>
  */
 export function updateCustomApp(ctx: VaultContext, actor: Actor, p: Principal, slug: string, body: UpdateCustomAppBody): AppSummary {
   const before = editableCustomApp(ctx, actor, p, slug, "app.update");
+  if (before.kind === "oauth") throw invalidField("fields", `\`${slug}\` is a custom OAuth app: it has no fields.`, `Change its client and endpoints with PUT /v1/apps/${slug}/oauth-client.`);
   const after = customApp(slug, body.fields);
   const fields = after.kind === "api_key" ? after.fields.map((f) => f.name) : [];
   ctx.storage.transactionSync(() => {
@@ -129,7 +139,37 @@ export function deleteCustomApp(ctx: VaultContext, actor: Actor, p: Principal, s
   }
   ctx.storage.transactionSync(() => {
     ctx.sql.exec(`DELETE FROM custom_apps WHERE slug = ?`, slug);
+    // A custom OAuth app's client (and its sealed secret) goes with it.
+    ctx.sql.exec(`DELETE FROM oauth_clients WHERE app = ?`, slug);
     writeAudit(ctx, actor, { action: "app.delete", target: `app:${slug}`, detail: { app: slug } });
   });
   return { deleted: appSummary(app, 0) };
+}
+
+/**
+ * POST /v1/apps: an org-local custom OAuth app (SPEC section 13), org owners and admins only. It
+ * connects once an admin saves its OAuth client with its endpoints (vault/oauth-clients.ts).
+ */
+export function createCustomOAuthApp(ctx: VaultContext, actor: Actor, p: Principal, body: CreateCustomAppBody): AppSummary {
+  if (!isAdmin(p)) {
+    writeAudit(ctx, actor, { action: "app.create", outcome: "denied", target: `app:${body.slug}` });
+    throw new AppError("forbidden", "Only org owners and admins create custom apps.", { fix: "Ask an org owner or admin." });
+  }
+  checkCustomSlug(body.slug);
+  const spec = CustomOAuthSpec.parse({
+    ...(body.description ? { description: body.description } : {}),
+    ...(body.scopes ? { scopes: body.scopes } : {}),
+    ...(body.scope_separator ? { scopeSeparator: body.scope_separator } : {}),
+    ...(body.pkce !== undefined ? { pkce: body.pkce } : {}),
+    ...(body.identity ? { identity: { source: body.identity.source, idPath: body.identity.id_path, emailPath: body.identity.email_path, namePath: body.identity.name_path } } : {}),
+  });
+  const app = customOAuthApp(body.slug, body.name, spec);
+  ctx.storage.transactionSync(() => {
+    // An org definition, or any live credential of the key (a builder's private one too), holds the slug: its credentials would change kind.
+    const taken = ctx.sql.exec(`SELECT 1 FROM custom_apps WHERE slug = ?`, body.slug).toArray().length > 0 || liveCount(ctx, body.slug) > 0;
+    if (taken) throw new AppError("conflict", `\`${body.slug}\` is already an app of this organization.`, { fix: "Pick another slug, or delete that app first.", details: { field: "slug" } });
+    ctx.sql.exec(`INSERT INTO custom_apps (slug, fields, created_by, created_at, kind, name, provider) VALUES (?, '[]', ?, ?, 'oauth', ?, ?)`, body.slug, p.member, ctx.now, body.name, JSON.stringify(spec));
+    writeAudit(ctx, actor, { action: "app.create", target: `app:${body.slug}`, detail: { app: body.slug, kind: "oauth" } });
+  });
+  return appSummary(app, 0);
 }

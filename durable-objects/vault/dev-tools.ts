@@ -8,6 +8,7 @@ import { bulkLoad, type BulkLoadSpec } from "./bulk";
 import type { VaultContext } from "./context";
 import { memberByEmail, mintMemberToken } from "./identity";
 import { setSandboxUrl } from "./outbound";
+import { setDevPlatformClient } from "./oauth-clients";
 import { DevSlackSeed, needsInstall, seedChannels } from "./slack/dev-seed";
 import { installSlack } from "./slack/install";
 
@@ -41,6 +42,11 @@ export class DevTools extends RpcTarget {
     setSandboxUrl(this.#ctx(), settings.sandboxUrl);
   }
 
+  /** Switches the platform's (sandbox) OAuth client of one app off or on, to try "no client at all" (SPEC 13). */
+  setPlatformClient(app: string, on: boolean): void {
+    setDevPlatformClient(this.#ctx(), app, on);
+  }
+
   /** Bulk rows for the 10,000-credential benchmark. */
   bulkLoad(spec: BulkLoadSpec) {
     return bulkLoad(this.#ctx(), spec);
@@ -51,16 +57,9 @@ export class DevTools extends RpcTarget {
     return Number(this.#ctx().sql.exec(`SELECT COUNT(*) AS n FROM credentials`).one().n);
   }
 
-  /**
-   * The seed's one dev-only step for its runtime token: the row is made by the production
-   * createRuntimeToken, then its value is swapped for the seed's deterministic one (given as a
-   * hash) so every seed call answers the same token (SPEC 11). A no-op once it holds that hash.
-   */
+  /** The seed's one dev-only step for its tokens: pinSeedTokenRow below. */
   pinSeedToken(id: string, hash: string, preview: string): void {
-    const ctx = this.#ctx();
-    const row = ctx.sql.exec(`SELECT hash FROM tokens WHERE id = ? AND kind = 'rt' AND revoked_at IS NULL`, id).toArray()[0];
-    if (!row) throw new AppError("not_found", `No live runtime token ${id}.`, { details: { field: "id" } });
-    if (row.hash !== hash) ctx.sql.exec(`UPDATE tokens SET hash = ?, preview = ? WHERE id = ?`, hash, preview, id);
+    pinSeedTokenRow(this.#ctx().sql, id, hash, preview);
   }
 
   /** The sign-in page's "pick a seeded user": a sliding web session like GitHub sign-in's. */
@@ -88,4 +87,30 @@ export class DevTools extends RpcTarget {
       return { installed };
     });
   }
+}
+
+/** The name of every member token the seed pinned (never renewed as a web session, kept by `auth logout`). */
+export const SEED_TOKEN_NAME = "dev seed";
+
+/**
+ * The seed's tokens are made by the production operations (a member's by accepting their
+ * invitation, which signs them in; the runtime token by createRuntimeToken); then this swaps the
+ * row's value for the seed's deterministic one (given as a hash), so every seed call answers the
+ * same tokens (SPEC 11). A member token also becomes the seed's kind: named SEED_TOKEN_NAME and
+ * never expiring, as the demo's tokens always were. A dead row (revoked, expired) that held the
+ * value before gives it up, so the seed can replace a token that stopped working. Exported for
+ * the test projects, whose vault runs with DEV_MODE off. A no-op once the row holds that hash.
+ */
+export function pinSeedTokenRow(sql: SqlStorage, id: string, hash: string, preview: string, now = Date.now()): void {
+  const row = sql.exec(`SELECT kind, hash FROM tokens WHERE id = ? AND kind IN ('user', 'rt') AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)`, id, now).toArray()[0];
+  if (!row) throw new AppError("not_found", `No live member or runtime token ${id}.`, { details: { field: "id" } });
+  if (row.hash === hash) return;
+  const holder = sql.exec(`SELECT id, revoked_at, expires_at FROM tokens WHERE hash = ?`, hash).toArray()[0];
+  if (holder && holder.revoked_at === null && (holder.expires_at === null || Number(holder.expires_at) > now)) {
+    throw new AppError("conflict", "A live token already holds the seed's value.", { details: { field: "hash" } });
+  }
+  // No SHA-256 hex equals "retired:…", so the dead row keeps its history and matches no token.
+  if (holder) sql.exec(`UPDATE tokens SET hash = ? WHERE id = ?`, `retired:${String(holder.id)}`, holder.id);
+  if (row.kind === "user") sql.exec(`UPDATE tokens SET hash = ?, preview = ?, name = ?, expires_at = NULL WHERE id = ?`, hash, preview, SEED_TOKEN_NAME, id);
+  else sql.exec(`UPDATE tokens SET hash = ?, preview = ? WHERE id = ?`, hash, preview, id);
 }

@@ -5,9 +5,14 @@ import type { ConnectChoice } from "../../lib/schemas/connect";
 import { hashToken } from "../../lib/tokens";
 import { authorizationUrl, exchangeCode, fetchUserinfo, generateCodeVerifier, generateState, slackAuthTest } from "../../providers/oauth-client";
 import { timeoutFor } from "../../providers/outbound-fetch";
-import { consumedState, consumeState, failSession, finishSession, saveState } from "./connect";
+import { consumedState, consumeState, failSession, finishSession, saveState, sessionOf, type AskedAtConnect } from "./connect";
+import { getApp } from "../../lib/catalog";
+import { capturedConnection, lookupUrls, withConnectionEndpoints } from "../../lib/connection";
+import type { Connection } from "../../lib/schemas/connection";
+import { lookupJson } from "../../providers/connection-lookup";
 import type { Actor, VaultContext } from "./context";
 import { providerConfigFor, revokeNewGrant, storeConnection, type NewGrant, type OAuthEnv } from "./oauth-credentials";
+import { clientFor } from "./oauth-clients";
 import { outbound } from "./outbound";
 import { installSlack, type RouteEnv } from "./slack/install";
 import { slackInstallSpec } from "./slack/oauth-install";
@@ -34,19 +39,30 @@ export interface ConnectCallback {
   code: string | null;
   /** The provider's `error` parameter (`access_denied` when consent was declined). */
   error: string | null;
+  /** The callback's other query parameters (Intuit's `realmId`): read where the catalog declares a connection value. */
+  params?: Record<string, string>;
 }
 
 export async function beginConnect(ctx: VaultContext, env: ConnectEnv, actor: Actor, p: Principal, sessionId: string, choice: ConnectChoice, redirectUri: string): Promise<ConnectBegun> {
   const state = `${ctx.orgId}.${generateState()}`;
   const verifier = generateCodeVerifier();
-  const row = await saveState(ctx, actor, p, sessionId, choice, { hash: await hashToken(state), verifier, redirectUri });
-  const cfg = providerConfigFor(ctx, env, row.app);
-  return { url: authorizationUrl(cfg, redirectUri, state, cfg.pkce ? verifier : null).toString(), app: cfg.app };
+  // The client first: with none (no org client, no platform client) nothing is saved (SPEC section 13).
+  const { cfg, ref } = await clientFor(ctx, env, sessionOf(ctx, p, sessionId).app);
+  const hash = await hashToken(state);
+  const asked = await saveState(ctx, actor, p, sessionId, choice, { hash, verifier, redirectUri });
+  // The callback exchanges the code with this same client, even if an admin replaces it meanwhile.
+  ctx.sql.exec(`UPDATE oauth_states SET oauth_client = ? WHERE state_hash = ?`, ref, hash);
+  const at = connectConfig(cfg, asked);
+  return { url: authorizationUrl(at, redirectUri, state, at.pkce ? verifier : null).toString(), app: at.app };
 }
 
+/** The provider as this connect reaches it: the scopes it asks for, endpoints built from its connection values. */
+const connectConfig = (cfg: ProviderConfig, asked: AskedAtConnect): ProviderConfig => withConnectionEndpoints({ ...cfg, scopes: asked.requested }, asked.connection);
+
 /** The account behind the new tokens, read where the provider keeps it. */
-async function identify(cfg: ProviderConfig, data: Record<string, unknown>, accessToken: string, timeoutMs: number) {
+async function identify(cfg: ProviderConfig, data: Record<string, unknown>, accessToken: string, timeoutMs: number, connection: Connection) {
   if (cfg.identity.source === "token_response") return accountFrom(cfg.identity, data);
+  if (cfg.identity.source === "connection") return accountFrom(cfg.identity, connection);
   if (cfg.identity.source === "id_token") {
     if (typeof data.id_token !== "string") throw new AppError("upstream_error", "The provider sent no id_token.");
     return accountFrom(cfg.identity, idTokenClaims(data.id_token));
@@ -68,8 +84,9 @@ export async function finishConnect(context: () => VaultContext, env: ConnectEnv
   const st = await consumeState(ctx, p, stateHash);
   const session = st.session.id;
   let grant: NewGrant | undefined;
+  const clientRef = stateClient(ctx, stateHash);
   try {
-    const cfg = providerConfigFor(ctx, env, st.session.app);
+    const cfg = connectConfig(await providerConfigFor(ctx, env, st.session.app, clientRef), st);
     if (cb.error) {
       const reason = cb.error === "access_denied" ? `You declined access at ${cfg.app}; nothing was stored.` : `${cfg.app} answered: ${cb.error}. Nothing was stored.`;
       failSession(ctx, actor, session, reason);
@@ -83,11 +100,12 @@ export async function finishConnect(context: () => VaultContext, env: ConnectEnv
       return { session };
     }
     const tokens = tokenSet(data, Date.now(), cfg.scopeSeparator, cfg.scopes);
-    grant = { session, app: cfg.app, tokens: { accessToken: tokens.accessToken, ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}) }, account: null };
-    const account = await identify(cfg, data, tokens.accessToken, timeoutMs);
+    grant = { session, app: cfg.app, tokens: { accessToken: tokens.accessToken, ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}) }, account: null, clientRef };
+    const connection = await readConnection(context, env, cfg, data, tokens.accessToken, cb.params ?? {}, st.connection, timeoutMs);
+    const account = await identify(cfg, data, tokens.accessToken, timeoutMs, connection);
     grant.account = account.id;
     const now = context();
-    await storeConnection(now, actor, p, consumedState(now, p, stateHash), tokens, account);
+    await storeConnection(now, actor, p, consumedState(now, p, stateHash), tokens, account, clientRef, connection);
     return { session };
   } catch (e) {
     const error = e instanceof AppError ? e : internal(e);
@@ -97,6 +115,31 @@ export async function finishConnect(context: () => VaultContext, env: ConnectEnv
     if (grant) await revokeNewGrant(now, env, actor, grant);
     throw new AppError(error.code, error.message, { fix: error.fix, details: error.details, status: error.httpStatus < 500 ? error.httpStatus : 502 });
   }
+}
+
+/** The client an OAuth state was begun with (null: the platform's). */
+function stateClient(ctx: VaultContext, stateHash: string): string | null {
+  const r = ctx.sql.exec(`SELECT oauth_client FROM oauth_states WHERE state_hash = ?`, stateHash).toArray()[0];
+  return r?.oauth_client == null ? null : String(r.oauth_client);
+}
+
+/**
+ * The new credential's connection data (SPEC section 13), read where the catalog declares each
+ * value: the token answer, the callback, the id_token, a lookup with the new token (Atlassian's
+ * accessible resources; the sandbox's in dev), or what the form asked before the redirect.
+ */
+async function readConnection(context: () => VaultContext, env: ConnectEnv, cfg: ProviderConfig, data: Record<string, unknown>, accessToken: string, params: Record<string, string>, form: Connection, timeoutMs: number): Promise<Connection> {
+  const app = getApp(cfg.app);
+  const specs = app?.kind === "oauth" ? app.provider.connection : [];
+  if (specs.length === 0) return {};
+  const sandbox = outbound(context(), env).sandboxUrl;
+  const lookups: Record<string, unknown> = {};
+  for (const url of lookupUrls(specs)) {
+    const at = sandbox ? `${sandbox}/_sandbox/oauth/${cfg.app}/${new URL(url).pathname.split("/").pop()}` : url;
+    lookups[url] = await lookupJson(at, accessToken, timeoutMs);
+  }
+  const idToken = typeof data.id_token === "string" ? idTokenClaims(data.id_token) : null;
+  return capturedConnection(specs, { token: data, callback: params, idToken, lookups, form }, app?.name ?? cfg.app);
 }
 
 function internal(e: unknown): AppError {

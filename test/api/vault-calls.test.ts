@@ -105,6 +105,7 @@ describe("one vault call per page", () => {
     `/apps/${credId}/revoke`,
     "/catalog",
     "/catalog?search=exa",
+    "/apps/github/oauth-client",
     "/connect?app=exa",
     `/connect/${connectId}`,
     "/assignments",

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, Page } from "../../../shared/layout";
 import { loadPage, navOf, pageValue } from "./pages";
+import { isAdmin } from "../../../../lib/permissions";
 
 /** "Connect an app": the searchable catalog (and the org's custom apps), leading into the connect flow. */
 export const catalogPages = new Hono<ApiEnv>();
@@ -46,6 +47,7 @@ catalogPages.get("/catalog", async (c) => {
                 <input type="hidden" name="app" value={a.slug} />
                 <button type="submit" class="small" aria-label={`Connect ${a.name}`}>Connect</button>
               </form>
+              {a.kind === "oauth" && !a.channel && isAdmin(s.principal) ? <a class="small" href={`/apps/${encodeURIComponent(a.slug)}/oauth-client`} aria-label={`${a.name} OAuth client`}>OAuth client</a> : null}
             </li>
           ))}
         </ul>
