@@ -17,6 +17,12 @@ export function printCredentials(io: Io, creds: readonly Credential[]): void {
     creds.map((c) => [c.ref, c.name, scopeLabel(c.scope), c.default ? "yes" : "", c.status, accountText(c.account), c.preview ?? "-", when(c.last_used_at)]),
     "No credentials.",
   );
+  // Scopes and connection data (SPEC section 13) under the table: too wide for a column.
+  for (const c of creds) {
+    if (c.kind === "oauth" && c.scopes.length) io.stdout.write(`${c.ref} scopes: ${c.scopes.join(" ")}\n`);
+    const conn = Object.entries(c.connection ?? {});
+    if (conn.length) io.stdout.write(`${c.ref} connection: ${conn.map(([k, v]) => `${k}=${v}`).join(" ")}\n`);
+  }
 }
 
 export const consumerText = (consumer: string): string => (consumer === "*" ? "* (every consumer)" : consumer);
@@ -56,6 +62,8 @@ export function printDecision(io: Io, r: ExplainResult | RuntimeResult): void {
     out.push(`  rule:     ${r.rule} (${RULE_STEP[r.rule] ?? r.rule})`);
     out.push(`  why:      ${r.explanation}`);
     out.push(`  status:   ${r.credential.status}${r.credential.default ? ", default" : ""}`);
+    const conn = Object.entries(r.connection ?? {});
+    if (conn.length) out.push(`  connection: ${conn.map(([k, v]) => `${k}=${v}`).join(" ")}`);
     for (const s of r.skipped) out.push(`  skipped:  ${s.credential}: ${s.reason}`);
     if ("fields" in r) for (const [k, v] of Object.entries(r.fields)) out.push(`  ${k}: ${v}`);
   } else {

@@ -39,6 +39,8 @@ export function appSummary(app: App, connected: number): AppSummary {
     fields: app.kind === "api_key" ? app.fields.map((f) => ({ name: f.name, label: f.label, secret: f.secret, optional: f.optional })) : null,
     channel: app.kind === "oauth" ? app.channel : false,
     custom: app.custom,
+    scopes: app.kind === "oauth" ? { default: app.provider.scopes, optional: app.provider.optionalScopes } : null,
+    connection: app.kind === "oauth" ? app.provider.connection.map((c) => ({ key: c.key, from: c.from })) : [],
     connected,
   };
 }

@@ -21,7 +21,7 @@ export const ProviderConfig = z.object({
   scopes: z.array(z.string()),
   scopeSeparator: z.enum([" ", ","]),
   pkce: z.boolean(),
-  identity: z.object({ source: z.enum(["userinfo", "id_token", "token_response"]), idPath: z.string(), emailPath: z.string().optional(), namePath: z.string().optional() }),
+  identity: z.object({ source: z.enum(["userinfo", "id_token", "token_response", "connection"]), idPath: z.string(), emailPath: z.string().optional(), namePath: z.string().optional() }),
   extraAuthorizeParams: z.record(z.string(), z.string()),
   clientId: z.string(),
   clientSecret: z.string().nullable(),

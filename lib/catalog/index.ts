@@ -7,10 +7,11 @@ import { AppError, invalidField } from "../errors";
 import { API_KEY_APPS } from "./api-key-apps";
 import { OAUTH_APPS_CORE } from "./oauth-apps";
 import { OAUTH_APPS_MORE } from "./oauth-apps-more";
+import { OAUTH_APPS_HOSTED } from "./oauth-apps-hosted";
 import { App, ApiKeyApp, CUSTOM_FIELD_NAME_RE, OAuthProvider, Slug } from "./schema";
 import type { AppInput, OAuthApp } from "./schema";
 
-export { App, ApiKeyApp, FieldSpec, Identity, OAuthApp, OAuthProvider, Slug, CUSTOM_FIELD_NAME_RE, FIELD_NAME_RE } from "./schema";
+export { App, ApiKeyApp, ConnectionSpec, FieldSpec, Identity, OAuthApp, OAuthProvider, Slug, CUSTOM_FIELD_NAME_RE, FIELD_NAME_RE } from "./schema";
 export type { AppInput } from "./schema";
 
 /**
@@ -42,7 +43,7 @@ function loadCatalog(entries: readonly AppInput[]): readonly App[] {
   return Object.freeze(apps);
 }
 
-export const CATALOG: readonly App[] = loadCatalog([...OAUTH_APPS_CORE, ...OAUTH_APPS_MORE, ...API_KEY_APPS]);
+export const CATALOG: readonly App[] = loadCatalog([...OAUTH_APPS_CORE, ...OAUTH_APPS_MORE, ...OAUTH_APPS_HOSTED, ...API_KEY_APPS]);
 
 const BY_SLUG: ReadonlyMap<string, App> = new Map(CATALOG.map((app) => [app.slug, app]));
 

@@ -60,9 +60,12 @@ export const OAUTH_APPS_MORE: readonly OAuthAppInput[] = [
       userinfoUrl: "https://login.salesforce.com/services/oauth2/userinfo",
       // refresh_token is a scope at Salesforce: without it no refresh token is issued.
       scopes: ["api", "refresh_token", "openid"],
+      optionalScopes: ["full", "chatter_api", "wave_api", "cdp_query_api"],
       pkce: true,
       refresh: true,
       identity: { source: "userinfo", idPath: "user_id", emailPath: "email", namePath: "name" },
+      // Every REST call goes to the org's own instance, named in the token answer.
+      connection: [{ key: "instance_url", from: "token_response", path: "instance_url" }],
       arcticProvider: "Salesforce",
     },
     channel: false,
@@ -81,9 +84,12 @@ export const OAUTH_APPS_MORE: readonly OAuthAppInput[] = [
       revokeUrl: "https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
       userinfoUrl: "https://accounts.platform.intuit.com/v1/openid_connect/userinfo",
       scopes: ["com.intuit.quickbooks.accounting", "openid", "email", "profile"],
+      optionalScopes: ["com.intuit.quickbooks.payment"],
       pkce: false,
       refresh: true,
       identity: { source: "userinfo", idPath: "sub", emailPath: "email", namePath: "givenName" },
+      // The company the member picked on Intuit's consent page comes back on the callback, not in the token answer.
+      connection: [{ key: "realmId", from: "callback", param: "realmId" }],
       arcticProvider: "Intuit",
     },
     channel: false,

@@ -8,15 +8,18 @@
 import type { OAuthAppInput } from "./schema";
 
 /** Jira and Confluence share Atlassian's one OAuth 2.0 (3LO) server; only their scopes differ. */
-function atlassian(scopes: string[]) {
+function atlassian(scopes: string[], optionalScopes: string[]) {
   return {
     authorizeUrl: "https://auth.atlassian.com/authorize",
     tokenUrl: "https://auth.atlassian.com/oauth/token",
     userinfoUrl: "https://api.atlassian.com/me",
     scopes,
+    optionalScopes,
     pkce: false,
     refresh: true,
     identity: { source: "userinfo" as const, idPath: "account_id", emailPath: "email", namePath: "name" },
+    // API calls go to api.atlassian.com/ex/<product>/<cloud id>: the first site the grant reaches.
+    connection: [{ key: "cloud_id" as const, from: "lookup" as const, url: "https://api.atlassian.com/oauth/token/accessible-resources", path: "0.id" }],
     // arctic's class sets audience=api.atlassian.com and prompt=consent on every authorize URL.
     arcticProvider: "Atlassian",
   };
@@ -34,6 +37,7 @@ export const OAUTH_APPS_CORE: readonly OAuthAppInput[] = [
       tokenUrl: "https://github.com/login/oauth/access_token",
       userinfoUrl: "https://api.github.com/user",
       scopes: ["repo", "read:user", "user:email"],
+      optionalScopes: ["workflow", "read:org", "gist", "admin:repo_hook"],
       pkce: false,
       // Only GitHub Apps with expiring user tokens get one; arctic exposes refreshAccessToken.
       refresh: true,
@@ -56,6 +60,7 @@ export const OAUTH_APPS_CORE: readonly OAuthAppInput[] = [
       revokeUrl: "https://gitlab.com/oauth/revoke",
       userinfoUrl: "https://gitlab.com/api/v4/user",
       scopes: ["api", "read_user"],
+      optionalScopes: ["read_repository", "write_repository", "read_registry"],
       pkce: false,
       refresh: true,
       identity: { source: "userinfo", idPath: "id", emailPath: "email", namePath: "username" },
@@ -114,7 +119,7 @@ export const OAUTH_APPS_CORE: readonly OAuthAppInput[] = [
     category: "project management",
     description: "Issues and projects in Atlassian Jira Cloud.",
     // offline_access is what makes Atlassian issue a refresh token.
-    provider: atlassian(["read:me", "read:jira-work", "write:jira-work", "read:jira-user", "offline_access"]),
+    provider: atlassian(["read:me", "read:jira-work", "write:jira-work", "read:jira-user", "offline_access"], ["manage:jira-project", "manage:jira-configuration", "manage:jira-webhook"]),
     channel: false,
     custom: false,
   },
@@ -124,7 +129,7 @@ export const OAUTH_APPS_CORE: readonly OAuthAppInput[] = [
     kind: "oauth",
     category: "knowledge base",
     description: "Pages and spaces in Atlassian Confluence Cloud.",
-    provider: atlassian(["read:me", "read:confluence-content.all", "write:confluence-content", "search:confluence", "offline_access"]),
+    provider: atlassian(["read:me", "read:confluence-content.all", "write:confluence-content", "search:confluence", "offline_access"], ["read:confluence-space.summary", "write:confluence-space", "write:confluence-file"]),
     channel: false,
     custom: false,
   },
@@ -166,6 +171,7 @@ export const OAUTH_APPS_CORE: readonly OAuthAppInput[] = [
       revokeUrl: "https://oauth2.googleapis.com/revoke",
       userinfoUrl: "https://openidconnect.googleapis.com/v1/userinfo",
       scopes: ["openid", "email", "profile"],
+      optionalScopes: ["https://www.googleapis.com/auth/gmail.readonly", "https://www.googleapis.com/auth/calendar", "https://www.googleapis.com/auth/drive.readonly", "https://www.googleapis.com/auth/spreadsheets"],
       pkce: true, // required by arctic's Google
       refresh: true,
       identity: { source: "userinfo", idPath: "sub", emailPath: "email", namePath: "name" },
@@ -188,9 +194,12 @@ export const OAUTH_APPS_CORE: readonly OAuthAppInput[] = [
       tokenUrl: "https://login.microsoftonline.com/common/oauth2/v2.0/token",
       userinfoUrl: "https://graph.microsoft.com/v1.0/me",
       scopes: ["openid", "profile", "email", "offline_access", "User.Read"],
+      optionalScopes: ["Mail.Read", "Mail.Send", "Calendars.ReadWrite", "Files.ReadWrite.All", "Chat.ReadWrite"],
       pkce: true,
       refresh: true,
       identity: { source: "userinfo", idPath: "id", emailPath: "userPrincipalName", namePath: "displayName" },
+      // The signed-in account's directory (the id_token's `tid`): the tenant to call for org data.
+      connection: [{ key: "tenant", from: "id_token", path: "tid" }],
       arcticProvider: "MicrosoftEntraId",
     },
     channel: false,

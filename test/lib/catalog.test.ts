@@ -15,6 +15,7 @@ import { sandboxOverrides } from "../../durable-objects/vault/outbound";
 import { API_KEY_APPS } from "../../lib/catalog/api-key-apps";
 import { OAUTH_APPS_CORE } from "../../lib/catalog/oauth-apps";
 import { OAUTH_APPS_MORE } from "../../lib/catalog/oauth-apps-more";
+import { OAUTH_APPS_HOSTED } from "../../lib/catalog/oauth-apps-hosted";
 
 const oauthApps = CATALOG.filter((a): a is OAuthApp => a.kind === "oauth");
 const apiKeyApps = CATALOG.filter((a): a is ApiKeyApp => a.kind === "api_key");
@@ -42,11 +43,13 @@ function caught(fn: () => unknown): unknown {
 
 describe("catalog contents", () => {
   it("holds every entry of the data files", () => {
-    expect(CATALOG).toHaveLength(OAUTH_APPS_CORE.length + OAUTH_APPS_MORE.length + API_KEY_APPS.length);
+    expect(CATALOG).toHaveLength(OAUTH_APPS_CORE.length + OAUTH_APPS_MORE.length + OAUTH_APPS_HOSTED.length + API_KEY_APPS.length);
   });
 
-  it("has at least 25 arctic-backed oauth apps besides slack and oauth2", () => {
-    const arcticBacked = oauthApps.filter((a) => a.slug !== "slack" && a.slug !== "oauth2");
+  it("has at least 25 arctic-backed oauth apps besides slack, oauth2 and the subdomain-hosted ones arctic lacks", () => {
+    const hosted = new Set(OAUTH_APPS_HOSTED.map((a) => a.slug));
+    const arcticBacked = oauthApps.filter((a) => a.slug !== "slack" && a.slug !== "oauth2" && !hosted.has(a.slug));
+    for (const slug of hosted) expect(oauth(slug).provider.arcticProvider, slug).toBeUndefined();
     expect(arcticBacked.length).toBeGreaterThanOrEqual(25);
     for (const app of arcticBacked) expect(app.provider.arcticProvider, app.slug).toMatch(/^[A-Z]/);
     expect(new Set(arcticBacked.map((a) => a.provider.arcticProvider)).size).toBeGreaterThanOrEqual(25);

@@ -7,6 +7,7 @@ import { AMBIGUOUS_FIX, missingFix, reconnectFix } from "../../lib/resolve";
 const ALL: Remedy[] = [
   { do: "connect", app: "exa" },
   { do: "reconnect", app: "linear", ref: "linear/org/work" },
+  { do: "reconnect_scopes", app: "github", ref: "github/org/work", scopes: "workflow gist" },
   { do: "connect_or_assign", app: "exa" },
   { do: "set_default_or_assign" },
   { do: "reassign" },

@@ -15,7 +15,7 @@ import { csrfToken, csrfValid, sessionToken, webSession } from "../../shared/ses
 import { noStoreByDefault, securityHeaders } from "../../shared/security";
 import { healthRoute, requireConfig } from "../../shared/config";
 import { OAUTH_SETTINGS } from "../../../lib/config-rules";
-import { ConnectForm, postedValues } from "../../shared/connect-form";
+import { ConnectForm, postedValues, scopeChoice } from "../../shared/connect-form";
 
 export interface OAuthEnv {
   /** The api worker's OAuthDoor (durable-objects/doors/oauth.ts): the connect flow's steps, nothing else. */
@@ -138,7 +138,7 @@ app.post("/oauth/start", async (c) => {
   try {
     const name = typeof form.name === "string" && form.name.trim() ? form.name.trim() : undefined;
     // Checked by the vault (lib/schemas/connect.ts connectChoiceOf), which keeps zod out of this worker.
-    choice = { targets: targetsFromForm(([] as unknown[]).concat(form.target ?? []).map(String)), ...(name ? { name } : {}) };
+    choice = { targets: targetsFromForm(([] as unknown[]).concat(form.target ?? []).map(String)), ...(name ? { name } : {}), ...scopeChoice(form) };
   } catch {
     // A place no form offers: the place question again.
     const loaded = SESSION_ID.test(session) ? await vaultOf(c, orgId).loadConnectPage(token, session, origin(c)) : null;
@@ -153,6 +153,21 @@ app.post("/oauth/start", async (c) => {
   return c.html(<ToProvider url={begun.value.url} app={begun.value.app} />);
 });
 
+/**
+ * The callback's query parameters other than the flow's own, for connection data the provider
+ * sends there (Intuit's realmId); bounded, since anyone can put anything on this URL. The vault
+ * keeps only the ones the app's catalog entry declares, each checked against its rule.
+ */
+function callbackParams(query: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(query)) {
+    if (["state", "code", "error", "error_description", "error_uri", "scope", "iss"].includes(k) || !/^[A-Za-z][A-Za-z0-9_]{0,39}$/.test(k) || v.length > 300) continue;
+    out[k] = v;
+    if (Object.keys(out).length >= 10) break;
+  }
+  return out;
+}
+
 app.get("/oauth/callback", async (c) => {
   const state = c.req.query("state") ?? "";
   const orgId = /^([a-z0-9]{1,40})\./.exec(state)?.[1];
@@ -160,7 +175,7 @@ app.get("/oauth/callback", async (c) => {
   const token = sessionToken(c);
   if (!token || parseToken(token)?.orgId !== orgId) return failurePage(c, { code: "unauthorized", message: "Sign in as the member who started this connection, then start it again." }, 401);
   // One call: the vault consumes the state, exchanges the code, stores the connection and ends the session.
-  const done = await vaultOf(c, orgId).finishConnect(token, { state, code: c.req.query("code") ?? null, error: c.req.query("error") ?? null });
+  const done = await vaultOf(c, orgId).finishConnect(token, { state, code: c.req.query("code") ?? null, error: c.req.query("error") ?? null, params: callbackParams(c.req.query()) });
   if (!done.ok) return stepFailure(c, done);
   return c.redirect(done.value.redirect, 303);
 });

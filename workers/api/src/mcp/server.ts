@@ -8,6 +8,7 @@ import { AppError } from "../../../../lib/errors";
 import { scopeLabel } from "../../../../lib/refs";
 import { Slug } from "../../../../lib/schemas/common";
 import { Name } from "../../../../lib/schemas/credentials";
+import { Connection, ScopeList } from "../../../../lib/schemas/connection";
 import { parseToken } from "../../../../lib/tokens";
 import { originAllowed } from "../../../../lib/origin";
 import { publicUrl, unwrap, vaultFor, type ApiEnv } from "../http/vault";
@@ -29,7 +30,7 @@ const StatusOut = {
   credentials: z.array(z.object({ id: z.string(), ref: z.string(), app: z.string(), status: z.string() })),
   error: z.string().nullable(),
 };
-const MaskedCredential = z.object({ id: z.string(), ref: z.string(), app: z.string(), name: z.string(), scope: z.string(), default: z.boolean(), status: z.string(), preview: z.string().nullable(), account: z.string().nullable() });
+const MaskedCredential = z.object({ id: z.string(), ref: z.string(), app: z.string(), name: z.string(), scope: z.string(), default: z.boolean(), status: z.string(), preview: z.string().nullable(), account: z.string().nullable(), scopes: z.array(z.string()), connection: Connection });
 
 /**
  * Failures are tool results with the fix, so the model can act on them; never protocol errors.
@@ -59,12 +60,17 @@ function buildServer(vault: Vault, token: string, origin: string): McpServer {
     "connect_app",
     {
       description: "Start connecting an app (OAuth or API key) for the user. Returns a link the user must open in a browser to finish; poll connect_status with the session id.",
-      inputSchema: { app: Slug.describe("the app's slug, e.g. github, linear, exa (see list_apps)"), name: Name.optional().describe("optional display name for the credential") },
+      inputSchema: {
+        app: Slug.describe("the app's slug, e.g. github, linear, exa (see list_apps)"),
+        name: Name.optional().describe("optional display name for the credential"),
+        reconnect: z.string().min(1).max(300).optional().describe("a credential reference: new tokens into that credential (a step-up with scopes)"),
+        scopes: ScopeList.optional().describe("OAuth scopes to ask for beyond the app's defaults"),
+      },
       outputSchema: ConnectOut,
     },
-    async ({ app, name }) => {
+    async ({ app, name, reconnect, scopes }) => {
       try {
-        const s = unwrap(await vault.createConnectSession(token, { app, ...(name ? { name } : {}) }, origin));
+        const s = unwrap(await vault.createConnectSession(token, { app, ...(name ? { name } : {}), ...(reconnect ? { reconnect } : {}), ...(scopes?.length ? { scopes } : {}) }, origin));
         return ok({ url: s.url, session_id: s.id, expires_at: s.expires_at }, `Ask the user to open ${s.url} to connect ${app} (expires ${s.expires_at}).`);
       } catch (e) {
         return toolError(e);
@@ -124,6 +130,7 @@ function buildServer(vault: Vault, token: string, origin: string): McpServer {
           scope: scopeLabel(c.scope),
           default: c.default, status: c.status, preview: c.preview,
           account: c.account ? c.account.name ?? c.account.email ?? c.account.id : null,
+          scopes: c.scopes, connection: c.connection,
         }));
         return ok({ credentials: list }, list.map((c) => `${c.ref} [${c.status}]${c.default ? " default" : ""}`).join("\n") || "No credentials.");
       } catch (e) {

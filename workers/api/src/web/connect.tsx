@@ -1,6 +1,6 @@
 import { Hono, type Context } from "hono";
 import type { ConnectOptions } from "../../../../lib/schemas/connect";
-import { ConnectChoice, targetsFromForm } from "../../../../lib/schemas/connect";
+import { ConnectChoice, CreateConnectSessionBody, targetsFromForm } from "../../../../lib/schemas/connect";
 import { fromZodError, type ErrorBody } from "../../../../lib/errors";
 import { Fields } from "../../../../lib/schemas/common";
 import { publicUrl, type ApiEnv } from "../http/vault";
@@ -31,6 +31,9 @@ function Ended({ o, s }: { o: ConnectOptions; s: WebSession }) {
 connectPages.get("/connect", async (c) => {
   const slug = (c.req.query("app") ?? "").slice(0, 100);
   const project = (c.req.query("project") ?? "").slice(0, 100);
+  // A step-up link (a scopes refusal's fix, lib/fixes.ts): reconnect one credential asking for more scopes.
+  const reconnect = (c.req.query("reconnect") ?? "").slice(0, 300);
+  const scopes = (c.req.query("scopes") ?? "").slice(0, 2000);
   const loaded = await loadPage(c, (vault, token) => vault.loadCatalogPage(token, slug || undefined));
   if (loaded instanceof Response) return loaded;
   const { s } = loaded;
@@ -39,15 +42,18 @@ connectPages.get("/connect", async (c) => {
   const error: ErrorBody | null = listed.error ?? (app ? null : { code: "not_found", message: slug ? `There is no app \`${slug}\`.` : "No app was named.", fix: "Pick one in the catalog." });
   return c.html(
     <Page title={app ? `Connect ${app.name}` : "Connect"} nav={navOf(s, "/catalog")}>
-      <h1>{app ? `Connect ${app.name}` : "Connect an app"}</h1>
+      <h1>{app ? (reconnect ? `Reconnect ${reconnect}` : `Connect ${app.name}`) : "Connect an app"}</h1>
       <ErrorBanner error={error} />
       {app ? (
         <form method="post" action="/connect" class="card">
           <p class="flush">{app.description}</p>
+          {reconnect && scopes ? <p>New tokens go into {reconnect}, also asking for {scopes.split(/\s+/).filter(Boolean).map((x) => <><code>{x}</code> </>)}</p> : null}
           <Csrf value={s.csrf} />
           <input type="hidden" name="app" value={app.slug} />
           {project ? <input type="hidden" name="project" value={project} /> : null}
-          <p><button type="submit">Connect {app.name}</button></p>
+          {reconnect ? <input type="hidden" name="reconnect" value={reconnect} /> : null}
+          {scopes ? <input type="hidden" name="scopes" value={scopes} /> : null}
+          <p><button type="submit">{reconnect ? `Reconnect ${reconnect}` : `Connect ${app.name}`}</button></p>
         </form>
       ) : (
         <a class="button" href="/catalog">Open the catalog</a>
@@ -67,7 +73,12 @@ connectPages.post("/connect", async (c) => {
   };
   const form = await formOf(c);
   if (!form) return refused(FORM_EXPIRED, 403);
-  const r = await act(c, (vault, token) => vault.createConnectSession(token, { app: text(form, "app") }, publicUrl(c)));
+  const reconnect = text(form, "reconnect");
+  const scopes = text(form, "scopes").split(/\s+/).filter(Boolean);
+  const body = { app: text(form, "app"), ...(reconnect ? { reconnect } : {}), ...(scopes.length ? { scopes } : {}) };
+  const checked = CreateConnectSessionBody.safeParse(body);
+  if (!checked.success) return refused(fromZodError(checked.error, { fallback: "form" }).toBody(), 400);
+  const r = await act(c, (vault, token) => vault.createConnectSession(token, checked.data, publicUrl(c)));
   if (r instanceof Response) return r;
   if (!r.ok) return refused(r.error, statusOf(r.error));
   const project = text(form, "project");
