@@ -1,12 +1,12 @@
-/** `keystroke apps list [--search q]`: the catalog, marking what is connected on the active target. */
+/** `keystroke apps list [--search q]`: the catalog, marking what is connected on the active target; `apps oauth-client` (oauth-clients.ts). */
 import type { Command } from "commander";
 import { printJson, printTable, type Io } from "../output";
 import { act } from "./common";
+import { registerOAuthClients } from "./oauth-clients";
 
 export function registerApps(program: Command, io: Io): void {
-  program
-    .command("apps")
-    .description("The apps catalog")
+  const apps = program.command("apps").description("The apps catalog, and the org's own OAuth clients");
+  apps
     .command("list")
     .description("Apps you can connect or set, and how many credentials each has")
     .option("--search <query>", "filter by slug, name, category or description")
@@ -22,4 +22,5 @@ export function registerApps(program: Command, io: Io): void {
         );
       }),
     );
+  registerOAuthClients(apps, io);
 }
