@@ -78,7 +78,18 @@ const withPkce = (p: WithPkce): Part => ({
 });
 const optionalPkce = (p: OptionalPkce): Part => ({ pkce: "optional", scopes: true, authorize: (s, v, sc) => p.createAuthorizationURL(s, v, sc), exchange: (c, v) => p.validateAuthorizationCode(c, v), ...rest(p) });
 
-interface Client { id: string; secret: string; redirect: string }
+interface Client { id: string; secret: string | null; redirect: string }
+
+/** The secret, for classes that cannot act as a public client. */
+function secretOf(c: Client, cls: string): string {
+  if (c.secret === null) {
+    throw new AppError("invalid_request", `${cls} needs a client secret, and this app's OAuth client has none.`, {
+      fix: "An admin adds the client secret to the app's OAuth client (or an operator to OAUTH_CLIENTS).",
+      details: { field: "client_secret" },
+    });
+  }
+  return c.secret;
+}
 type Base = { base: string; native: Speaker["native"] };
 
 /** `https://<x><suffix>` → x when `url` has that shape (a base the class can be given), else null. */
@@ -108,26 +119,26 @@ function entraTenant(cfg: ProviderConfig): Base {
 
 /** The classes of the catalog's apps, by the catalog's `arcticProvider` name. */
 const CLASSES: Record<string, (c: Client, cfg: ProviderConfig) => Part & { native?: Speaker["native"] }> = {
-  Atlassian: (c) => plain(new Atlassian(c.id, c.secret, c.redirect)),
+  Atlassian: (c) => plain(new Atlassian(c.id, secretOf(c, "Atlassian"), c.redirect)),
   Autodesk: (c) => withPkce(new Autodesk(c.id, c.secret, c.redirect)),
-  Bitbucket: (c) => scopeless(new Bitbucket(c.id, c.secret, c.redirect)),
-  Box: (c) => plain(new Box(c.id, c.secret, c.redirect)),
-  Coinbase: (c) => plain(new Coinbase(c.id, c.secret, c.redirect)),
+  Bitbucket: (c) => scopeless(new Bitbucket(c.id, secretOf(c, "Bitbucket"), c.redirect)),
+  Box: (c) => plain(new Box(c.id, secretOf(c, "Box"), c.redirect)),
+  Coinbase: (c) => plain(new Coinbase(c.id, secretOf(c, "Coinbase"), c.redirect)),
   Discord: (c) => optionalPkce(new Discord(c.id, c.secret, c.redirect)),
-  Dropbox: (c) => plain(new Dropbox(c.id, c.secret, c.redirect)),
+  Dropbox: (c) => plain(new Dropbox(c.id, secretOf(c, "Dropbox"), c.redirect)),
   // A public client: arctic's Etsy takes no secret (PKCE instead).
   Etsy: (c) => withPkce(new Etsy(c.id, c.redirect)),
-  Facebook: (c) => plain(new Facebook(c.id, c.secret, c.redirect)),
-  Figma: (c) => plain(new Figma(c.id, c.secret, c.redirect)),
-  GitHub: (c) => plain(new GitHub(c.id, c.secret, c.redirect)),
+  Facebook: (c) => plain(new Facebook(c.id, secretOf(c, "Facebook"), c.redirect)),
+  Figma: (c) => plain(new Figma(c.id, secretOf(c, "Figma"), c.redirect)),
+  GitHub: (c) => plain(new GitHub(c.id, secretOf(c, "GitHub"), c.redirect)),
   GitLab: (c, cfg) => {
     const g = gitlabBase(cfg);
     return { ...plain(new GitLab(g.base, c.id, c.secret, c.redirect)), native: g.native };
   },
-  Google: (c) => withPkce(new Google(c.id, c.secret, c.redirect)),
-  Intuit: (c) => plain(new Intuit(c.id, c.secret, c.redirect)),
-  Linear: (c) => plain(new Linear(c.id, c.secret, c.redirect)),
-  LinkedIn: (c) => plain(new LinkedIn(c.id, c.secret, c.redirect)),
+  Google: (c) => withPkce(new Google(c.id, secretOf(c, "Google"), c.redirect)),
+  Intuit: (c) => plain(new Intuit(c.id, secretOf(c, "Intuit"), c.redirect)),
+  Linear: (c) => plain(new Linear(c.id, secretOf(c, "Linear"), c.redirect)),
+  LinkedIn: (c) => plain(new LinkedIn(c.id, secretOf(c, "LinkedIn"), c.redirect)),
   MicrosoftEntraId: (c, cfg) => {
     const t = entraTenant(cfg);
     const p = new MicrosoftEntraId(t.base, c.id, c.secret, c.redirect);
@@ -135,20 +146,20 @@ const CLASSES: Record<string, (c: Client, cfg: ProviderConfig) => Part & { nativ
     const pkce = withPkce({ createAuthorizationURL: (s, v, sc) => p.createAuthorizationURL(s, v, sc), validateAuthorizationCode: (code, v) => p.validateAuthorizationCode(code, v) });
     return { ...pkce, refresh: (rt) => p.refreshAccessToken(rt, []), native: t.native };
   },
-  Notion: (c) => scopeless(new Notion(c.id, c.secret, c.redirect)),
-  Patreon: (c) => plain(new Patreon(c.id, c.secret, c.redirect)),
-  Reddit: (c) => plain(new Reddit(c.id, c.secret, c.redirect)),
+  Notion: (c) => scopeless(new Notion(c.id, secretOf(c, "Notion"), c.redirect)),
+  Patreon: (c) => plain(new Patreon(c.id, secretOf(c, "Patreon"), c.redirect)),
+  Reddit: (c) => plain(new Reddit(c.id, secretOf(c, "Reddit"), c.redirect)),
   Salesforce: (c, cfg) => {
     const d = salesforceDomain(cfg);
     return { ...withPkce(new Salesforce(d.base, c.id, c.secret, c.redirect)), native: d.native };
   },
   Spotify: (c) => optionalPkce(new Spotify(c.id, c.secret, c.redirect)),
-  Strava: (c) => plain(new Strava(c.id, c.secret, c.redirect)),
-  TikTok: (c) => withPkce(new TikTok(c.id, c.secret, c.redirect)),
-  Twitch: (c) => plain(new Twitch(c.id, c.secret, c.redirect)),
+  Strava: (c) => plain(new Strava(c.id, secretOf(c, "Strava"), c.redirect)),
+  TikTok: (c) => withPkce(new TikTok(c.id, secretOf(c, "TikTok"), c.redirect)),
+  Twitch: (c) => plain(new Twitch(c.id, secretOf(c, "Twitch"), c.redirect)),
   Twitter: (c) => withPkce(new Twitter(c.id, c.secret, c.redirect)),
-  Yahoo: (c) => plain(new Yahoo(c.id, c.secret, c.redirect)),
-  Zoom: (c) => withPkce(new Zoom(c.id, c.secret, c.redirect)),
+  Yahoo: (c) => plain(new Yahoo(c.id, secretOf(c, "Yahoo"), c.redirect)),
+  Zoom: (c) => withPkce(new Zoom(c.id, secretOf(c, "Zoom"), c.redirect)),
 };
 
 /** The names arctic classes are known by here (the catalog test holds every catalog app to them). */
@@ -182,10 +193,7 @@ function generic(cfg: ProviderConfig, redirectUri: string | null): Speaker {
 export function speakerFor(cfg: ProviderConfig, redirectUri: string | null): Speaker {
   const make = cfg.arcticProvider ? CLASSES[cfg.arcticProvider] : undefined;
   if (!make) return generic(cfg, redirectUri);
-  if (cfg.clientSecret === null && cfg.arcticProvider !== "Etsy") {
-    throw new AppError("internal", `The OAuth client for ${cfg.app} has no client secret.`, { fix: "An operator adds the client's secret (README, Configuration)." });
-  }
-  const part = make({ id: cfg.clientId, secret: cfg.clientSecret ?? "", redirect: redirectUri ?? "" }, cfg);
+  const part = make({ id: cfg.clientId, secret: cfg.clientSecret, redirect: redirectUri ?? "" }, cfg);
   const home = getApp(cfg.app);
   const p = home?.kind === "oauth" ? home.provider : null;
   const native = part.native ?? {

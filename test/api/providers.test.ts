@@ -154,6 +154,11 @@ describe("configured endpoints", () => {
     expect(globalThis.fetch).toBe(spied); // the isolate's fetch is back after every window
   });
 
+  it("a class that cannot be a public client refuses a client without a secret, naming the field", () => {
+    const cfg = { ...viaSandbox(oauthApps.find((a) => a.slug === "github")!), clientSecret: null };
+    expect(() => authorizationUrl(cfg, REDIRECT, "s", null)).toThrow(expect.objectContaining({ code: "invalid_request", details: { field: "client_secret" } }));
+  });
+
   it("a call that sends no request inside its window is refused", async () => {
     await expect(routed("https://elsewhere.test/token", () => Promise.resolve("no request"))).rejects.toMatchObject({ code: "internal" });
   });
