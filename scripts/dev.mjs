@@ -53,7 +53,10 @@ const orgIdKey = /^ORG_ID_KEY=.*$/m.exec(existing)?.[0] ?? `ORG_ID_KEY="${random
 // The bearer the vault sends to the agent runtime: in dev the sandbox echo agent, which expects the
 // same fixed value (workers/dev/wrangler.toml [vars]); dev only, not a secret.
 const agentToken = "AGENT_RUNTIME_TOKEN=keystroke-local-dev-agent-token";
-const wanted = `# Local dev secrets, made by scripts/dev.mjs. Never commit.\n${keys}\n${orgIdKey}\n${agentToken}\nDEV_MODE=true\n`;
+// The operator's bearer for POST /v1/orgs (`keystroke orgs create`), so org creation can be tried
+// locally: made once like the keys (README, Quick start).
+const adminToken = /^PLATFORM_ADMIN_TOKEN=.*$/m.exec(existing)?.[0] ?? `PLATFORM_ADMIN_TOKEN="${randomBytes(32).toString("base64url")}"`;
+const wanted = `# Local dev secrets, made by scripts/dev.mjs. Never commit.\n${keys}\n${orgIdKey}\n${agentToken}\n${adminToken}\nDEV_MODE=true\n`;
 if (existing !== wanted) writeFileSync(devVars, wanted, { mode: 0o600 });
 // Vaults are reached only inside the api worker (its doors run there), which checks org ids; the dev
 // worker's seed checks the demo org's id too, and the oauth worker needs DEV_MODE (its origin rule).

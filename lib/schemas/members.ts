@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Member, Org } from "./identity";
 import { Email } from "./orgs";
-import { ProjectRole, Role, Slug, Timestamp } from "./common";
+import { ProjectRole, Role, safeText, Slug, Timestamp } from "./common";
 
 /** `POST /v1/invitations` (SPEC section 12). */
 export const CreateInvitationBody = z.strictObject({
@@ -38,6 +38,13 @@ export const RemovedMember = z.object({
   connect_sessions_failed: z.number().int(),
 });
 export type RemovedMember = z.infer<typeof RemovedMember>;
+
+/**
+ * A member's display name, as accepting an invitation takes it from the person's GitHub account
+ * (their login; the dev seed gives the demo names). Not typed into a form: one that breaks these
+ * rules is dropped and the member is named by their email instead.
+ */
+export const MemberName = safeText(z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"));
 
 /** The link's secret part (after `<orgId>.`) and the signed-in user's verified emails. */
 export const AcceptedInvitation = z.object({ org: Org, member: Member });

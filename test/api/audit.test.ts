@@ -86,7 +86,8 @@ describe("GET /v1/audit", () => {
 
   it("filters by actor, including what an API key did as its member", async () => {
     const bobs = (await audit(`actor=${bob}&limit=200`)).entries;
-    expect(bobs.map((e) => e.action)).toEqual(["credential.set_default", "credential.rename", "credential.create"]);
+    // The seed's own rows come first: bob accepted alice's invitation, which signed him in (SPEC 12).
+    expect(bobs.map((e) => e.action)).toEqual(["credential.set_default", "credential.rename", "credential.create", "auth.sign_in", "invitation.accept"]);
     const carols = (await audit(`actor=${carol}&limit=200`)).entries;
     expect(carols.map((e) => [e.action, e.outcome, e.actor_kind])).toEqual([
       ["credential.update", "denied", "key"],
@@ -94,6 +95,8 @@ describe("GET /v1/audit", () => {
       ["api_key.create", "ok", "user"],
       ["credential.set", "denied", "user"],
       ["credential.create", "ok", "user"],
+      ["auth.sign_in", "ok", "user"],
+      ["invitation.accept", "ok", "user"],
     ]);
     expect((await audit("actor=mem_nobody")).entries).toEqual([]);
   });
@@ -139,7 +142,7 @@ describe("GET /v1/audit", () => {
 
   it("a builder sees only their own rows; admins see everyone's", async () => {
     const asCarol = (await audit("limit=200", s.carol)).entries;
-    expect(asCarol.length).toBe(5);
+    expect(asCarol.length).toBe(7);
     expect(asCarol.every((e) => e.actor === carol)).toBe(true);
     expect(asCarol.some((e) => e.outcome === "denied")).toBe(true);
     expect((await audit(`actor=${alice}`, s.carol)).entries).toEqual([]);
@@ -148,6 +151,46 @@ describe("GET /v1/audit", () => {
     const paged = await allPages("", 2, s.carol);
     expect(paged.entries).toEqual(asCarol);
     const asBob = (await audit("limit=200", s.bob)).entries;
-    expect(new Set(asBob.map((e) => e.actor))).toEqual(new Set([alice, bob, carol]));
+    // null: the operator's rows of the seed's org creation (org.created, alice's owner invitation).
+    expect(new Set(asBob.map((e) => e.actor))).toEqual(new Set([alice, bob, carol, null]));
+  });
+});
+
+describe("the demo seed (issue 13, build 6)", () => {
+  it("is built by the production operations, whose audit rows are the org's first, and a later seed call writes none", async () => {
+    const rows = await vaultSql(s.org.id, `SELECT actor, actor_kind, action, outcome, target, detail FROM audit ORDER BY seq LIMIT 13`);
+    const project = (slug: string) => ({ actor: alice, action: "project.create", target: `project:${slug}` });
+    expect(rows.map((r) => ({ ...r, detail: JSON.parse(String(r.detail)) }))).toMatchObject([
+      // The operator's POST /v1/orgs: the org and alice's owner invitation, which she accepts (signed in by it).
+      { actor: null, actor_kind: "system", action: "org.created", target: "acme", detail: { by: "operator" } },
+      { actor: null, actor_kind: "system", action: "invitation.created", detail: { email: "alice@acme.test", role: "owner", by: "operator" } },
+      { actor: alice, actor_kind: "user", action: "invitation.accept", detail: { email: "alice@acme.test", role: "owner", member: alice } },
+      { actor: alice, action: "auth.sign_in", target: alice },
+      project("support"),
+      project("growth"),
+      // alice invites bob and carol (carol as a builder of support); each accepts.
+      { actor: alice, action: "invitation.created", detail: { email: "bob@acme.test", role: "admin", by: "member" } },
+      { actor: bob, action: "invitation.accept", detail: { email: "bob@acme.test", role: "admin", member: bob } },
+      { actor: bob, action: "auth.sign_in", target: bob },
+      { actor: alice, action: "invitation.created", detail: { email: "carol@acme.test", role: "builder", by: "member" } },
+      { actor: carol, action: "invitation.accept", detail: { email: "carol@acme.test", role: "builder", member: carol } },
+      { actor: carol, action: "auth.sign_in", target: carol },
+      { actor: alice, action: "runtime_token.create" },
+    ]);
+    expect(rows.every((r) => r.outcome === "ok")).toBe(true);
+    // The names the accepting persons gave, carol's project role from her invitation, and each
+    // member's one live token: the session that signed them in, pinned to the seed's value.
+    expect(await vaultSql(s.org.id, `SELECT email, name, role FROM members ORDER BY created_at, email`)).toEqual([
+      { email: "alice@acme.test", name: "Alice", role: "owner" },
+      { email: "bob@acme.test", name: "Bob", role: "admin" },
+      { email: "carol@acme.test", name: "Carol", role: "builder" },
+    ]);
+    expect(await vaultSql(s.org.id, `SELECT project, role FROM project_members WHERE member_id = ?`, carol)).toEqual([{ project: "support", role: "builder" }]);
+    const live = await vaultSql(s.org.id, `SELECT member_id, name, expires_at FROM tokens WHERE kind = 'user' AND revoked_at IS NULL ORDER BY member_id`);
+    expect(live).toEqual([alice, bob, carol].sort().map((member_id) => ({ member_id, name: "dev seed", expires_at: null })));
+    const count = async () => Number((await vaultSql(s.org.id, `SELECT COUNT(*) AS n FROM audit`))[0]!.n);
+    const before = await count();
+    expect((await seed()).users.map((u) => u.token)).toEqual(s.users.map((u) => u.token));
+    expect(await count()).toBe(before);
   });
 });

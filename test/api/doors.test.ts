@@ -71,6 +71,16 @@ describe("dev methods", () => {
     expect(await refusal(env.DEV_DOOR.pinSeedToken(s.org.id, "tok_x", "h", "p"))).toMatch(/dev mode/i);
     expect(await refusal(env.DEV_DOOR.createProject(s.org.id, s.alice, { slug: "via-door", name: "Via door" }))).toMatch(/dev mode/i);
     expect(await refusal(env.DEV_DOOR.createRuntimeToken(s.org.id, s.alice, "via door"))).toMatch(/dev mode/i);
+    // The seed's org creation, invitations, acceptance and sign-in, likewise.
+    expect(await refusal(env.DEV_DOOR.createOrg({ slug: "via-door", name: "Via door" }, "x@acme.test", "http://localhost:8787"))).toMatch(/dev mode/i);
+    expect(await env.DIRECTORY.getByName("global").orgBySlug("via-door")).toBeNull();
+    expect(await refusal(env.DEV_DOOR.inviteMember(s.org.id, s.alice, { email: "via-door@acme.test", role: "builder" }, "http://localhost:8787"))).toMatch(/dev mode/i);
+    expect(await vaultSql(s.org.id, `SELECT id FROM invitations WHERE email = 'via-door@acme.test'`)).toEqual([]);
+    expect(await refusal(env.DEV_DOOR.acceptInvitation(s.org.id, "secret", ["alice@acme.test"], "Alice"))).toMatch(/dev mode/i);
+    const sessions = await vaultSql(s.org.id, `SELECT COUNT(*) AS n FROM tokens`);
+    expect(await refusal(env.DEV_DOOR.startWebSession(s.org.id, "alice@acme.test"))).toMatch(/dev mode/i);
+    expect(await refusal(env.DEV_DOOR.describeMe(s.org.id, s.alice))).toMatch(/dev mode/i);
+    expect(await vaultSql(s.org.id, `SELECT COUNT(*) AS n FROM tokens`)).toEqual(sessions);
     expect(await vaultSql(s.org.id, `SELECT hash FROM tokens WHERE kind = 'rt' ORDER BY id`)).toEqual(before);
     expect(await vaultSql(s.org.id, `SELECT slug FROM projects WHERE slug = 'via-door'`)).toEqual([]);
     expect(await refusal(Promise.resolve().then(() => vaultOf(s.org.id).openDevTools()))).toMatch(/dev mode/i);

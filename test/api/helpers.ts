@@ -8,6 +8,8 @@ import { parseKeyring } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
 import type { VaultResult } from "../../lib/rpc";
 import { installSlack } from "../../durable-objects/vault/slack/install";
+import { pinSeedTokenRow } from "../../durable-objects/vault/dev-tools";
+import { createOrg } from "../../durable-objects/org-creation";
 import type { SlackInstallationView } from "../../lib/schemas/slack";
 import { hashToken, newId, newToken, tokenPreview } from "../../lib/tokens";
 
@@ -22,22 +24,25 @@ export async function seed(): Promise<Seed> {
 
 /**
  * The seed's door in the test projects: the Directory and the vault reached directly (their DOs
- * run in the test isolate), the dev tools only where DEV_MODE is on (the slack project).
+ * run in the test isolate), through the same production operations the DevDoor forwards; the dev
+ * tools only where DEV_MODE is on (the slack project).
  */
 const testSeedDoor: SeedDoor = {
-  ensureOrg: (slug, name) => env.DIRECTORY.getByName("global").ensureOrg(slug, name),
-  addUser: (email, orgId) => env.DIRECTORY.getByName("global").addUser(email, orgId),
-  provision: (_orgId, spec) => provisionWithTokens(spec),
+  orgBySlug: (slug) => env.DIRECTORY.getByName("global").orgBySlug(slug),
+  createOrg: (body, ownerEmail, publicUrl) => createOrg(env, body, null, ownerEmail, publicUrl),
+  acceptInvitation: (orgId, secret, emails, name) => vaultOf(orgId).acceptInvitation(secret, emails, name),
+  startWebSession: (orgId, email) => vaultOf(orgId).startWebSession(email, "github"),
+  describeMe: (orgId, token) => vaultOf(orgId).describeMe(token),
+  listMyTokens: (orgId, token) => vaultOf(orgId).listMyTokens(token),
+  listMembers: (orgId, token) => vaultOf(orgId).listMembers(token),
+  inviteMember: (orgId, token, body, publicUrl) => vaultOf(orgId).inviteMember(token, body, publicUrl),
   listProjects: (orgId, token) => vaultOf(orgId).listProjects(token),
   createProject: (orgId, token, body) => vaultOf(orgId).createProject(token, body),
   putProjectMember: (orgId, token, slug, member, role) => vaultOf(orgId).putProjectMember(token, slug, member, role),
   listRuntimeTokens: (orgId, token) => vaultOf(orgId).listRuntimeTokens(token),
   createRuntimeToken: (orgId, token, name) => vaultOf(orgId).createRuntimeToken(token, name),
-  // DEV_MODE is off here, so the dev tools' pin is written straight into the vault, as provisionWithTokens does.
-  pinSeedToken: (orgId, id, hash, preview) =>
-    runInDurableObject(vaultOf(orgId), (_instance, state) => {
-      state.storage.sql.exec(`UPDATE tokens SET hash = ?, preview = ? WHERE id = ? AND kind = 'rt'`, hash, preview, id);
-    }),
+  // DEV_MODE is off here, so the dev tools' pin (the same function) runs straight in the vault.
+  pinSeedToken: (orgId, id, hash, preview) => runInDurableObject(vaultOf(orgId), (_instance, state) => pinSeedTokenRow(state.storage.sql, id, hash, preview)),
   configureSandbox: async (orgId, settings) => (await vaultOf(orgId).openDevTools()).configureSandbox(settings),
   seedSlack: async (orgId, seed) => (await vaultOf(orgId).openDevTools()).seedSlack(seed),
 };

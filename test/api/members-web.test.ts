@@ -74,7 +74,8 @@ describe("the Members page", () => {
     expect(ok.location).toBe("/apps");
     const session = ok.cookies.find((c) => c.startsWith("ks_session="))!.split(";")[0]!.slice("ks_session=".length);
     const me = await call("GET", "/v1/me", { token: decodeURIComponent(session) });
-    expect(me.body.member).toMatchObject({ email, role: "builder" });
+    // Named by the GitHub login the platform-user cookie carries (README, Members), not by the email.
+    expect(me.body.member).toMatchObject({ email, role: "builder", name: "dave" });
     expect(me.body.projects.map((p: { slug: string }) => p.slug)).toEqual(["support"]);
     expect((await page("POST", path, { user: [email], form: {} })).status).toBe(409);
 

@@ -103,6 +103,17 @@ describe("invitations", () => {
     expect(await memberCount()).toBe(members + 1);
   });
 
+  it("the accepting person's name (their GitHub login) names the member; an unusable one falls back to the email", async () => {
+    const named = await invite(s.alice, "builder");
+    const a = await vaultOf(s.org.id).acceptInvitation(secretOf(named.res.body.url), [named.email], "  Dave Smith ");
+    expect(a.ok && a.value.member).toMatchObject({ email: named.email, name: "Dave Smith" });
+    for (const bad of ["evil\u202Ename", "x".repeat(101), "   ", null]) {
+      const { email, res } = await invite(s.alice, "builder");
+      const r = await vaultOf(s.org.id).acceptInvitation(secretOf(res.body.url), [email], bad);
+      expect(r.ok && r.value.member.name, String(bad)).toBe(email);
+    }
+  });
+
   it("an invitation expires after 7 days (the clock), and nothing is written", async () => {
     const { email, res } = await invite(s.alice, "builder");
     vi.useFakeTimers({ now: Date.now() + 7 * 24 * 3600_000 + 1000, toFake: ["Date"] });

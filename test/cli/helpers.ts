@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, inject } from "vitest";
 
 /** The stack and the bundle the global setup prepared. */
-export const { baseUrl, seed, bin } = inject("cli");
+export const { baseUrl, seed, bin, adminToken } = inject("cli");
 const tokenOf = (email: string) => seed.users.find((u) => u.email === email)!.token;
 export const alice = tokenOf("alice@acme.test");
 export const bob = tokenOf("bob@acme.test");

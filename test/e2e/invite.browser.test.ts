@@ -1,11 +1,12 @@
+import { randomBytes } from "node:crypto";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 /**
  * Issue 13 "Done when", in a real browser on the dev stack: alice invites dave as a builder of
  * `support`; dave signs in through the sandbox playing GitHub with that email, accepts, sees
- * support's credentials and not growth's; alice removes dave; his session and API key stop working
- * at once and his user credential is revoked.
+ * support's credentials and not growth's; alice removes dave; his session, CLI token and API key
+ * stop working at once and his user credential is revoked.
  */
 const { baseUrl, seed } = inject("cli");
 const alice = seed.users.find((u) => u.email === "alice@acme.test")!.token;
@@ -73,6 +74,18 @@ describe("an invitation end to end", () => {
     const mine = await api("POST", "/v1/credentials", key, { app: "exa", slug: `mine-${tag}`, fields: { apiKey: `exa-${tag}-fedcba9876543210` }, targets: [{ type: "user" }] });
     expect(mine.status).toBe(200);
 
+    // dave signs a CLI in (what `keystroke auth login` does): he approves it in his browser with the code.
+    const secret = randomBytes(32).toString("base64url");
+    const started = await fetch(`${baseUrl}/v1/cli-logins`, { method: "POST", headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" }, body: JSON.stringify({ org: "acme", client: "dave laptop" }) });
+    expect(started.status).toBe(201);
+    const login = (await started.json()) as { id: string; url: string; code: string };
+    await d.goto(login.url);
+    await d.getByLabel("Code shown in your terminal").fill(login.code);
+    await d.getByRole("button", { name: "Approve" }).click();
+    await expect.poll(() => d.getByRole("status").textContent()).toContain("the CLI is signed in");
+    const cliToken = (await api("GET", `/v1/cli-logins/${login.id}`, secret)).body.token as string;
+    expect((await api("GET", "/v1/me", cliToken)).body.member.email).toBe(dave);
+
     // alice removes dave, after the confirmation.
     await a.goto("/members");
     await a.getByRole("button", { name: `Remove ${dave}` }).click();
@@ -83,6 +96,7 @@ describe("an invitation end to end", () => {
     await d.goto("/apps");
     await d.waitForURL((u) => u.pathname === "/signin");
     expect((await api("GET", "/v1/me", key)).status).toBe(401);
+    expect((await api("GET", "/v1/me", cliToken)).status).toBe(401);
     const cred = await api("GET", `/v1/credentials/${mine.body.credentials[0].id}`, alice);
     expect(cred.body.status).toBe("revoked");
   });

@@ -31,7 +31,7 @@ describe("the local stack", () => {
     expect(seed.projects.map((p) => p.slug)).toEqual(["support", "growth"]);
   });
 
-  it("builds the demo's projects, project members and runtime token through the owner's production operations, once", async () => {
+  it("builds the demo org through the production operations (org creation, invitations accepted, alice's projects and runtime token), once", async () => {
     await fetch(`${baseUrl}/dev/seed`, { method: "POST" });
     const me = (await http("GET", "/v1/me")).body.member.id;
     const rts = (await http("GET", "/v1/runtime-tokens")).body.runtime_tokens.filter((t: { name: string }) => t.name === "dev runtime");
@@ -43,7 +43,20 @@ describe("the local stack", () => {
     const carol = (await http("GET", "/v1/members")).body.members.find((m: { email: string }) => m.email === "carol@acme.test").id;
     const support = (await http("GET", "/v1/projects")).body.projects.find((p: { slug: string }) => p.slug === "support");
     expect(support.members).toEqual([{ member: carol, role: "builder" }]);
-    expect(await audited("project.member.put")).toEqual([["project:support", me, "ok"]]);
+    // The operator's owner invitation for alice, then alice's for bob and carol (carol's with her
+    // role in support, so no separate project.member.put), each accepted once, through the DevDoor.
+    expect(await audited("project.member.put")).toEqual([]);
+    const ids = Object.fromEntries((await http("GET", "/v1/members")).body.members.map((m: { email: string; id: string }) => [m.email, m.id]));
+    const demo = new Set(["alice@acme.test", "bob@acme.test", "carol@acme.test"]);
+    const invitations = (await http("GET", "/v1/audit?action=invitation.&limit=200")).body.entries
+      .filter((e: { detail: { email?: string } }) => demo.has(e.detail.email ?? ""))
+      .map((e: { action: string; actor: string | null; detail: { email: string; role: string } }) => [e.action, e.actor, e.detail.email, e.detail.role])
+      .reverse();
+    expect(invitations).toEqual([
+      ["invitation.created", null, "alice@acme.test", "owner"], ["invitation.accept", me, "alice@acme.test", "owner"],
+      ["invitation.created", me, "bob@acme.test", "admin"], ["invitation.accept", ids["bob@acme.test"], "bob@acme.test", "admin"],
+      ["invitation.created", me, "carol@acme.test", "builder"], ["invitation.accept", carol, "carol@acme.test", "builder"],
+    ]);
     expect(await audited("runtime_token.create")).toEqual([[rts[0].id, me, "ok"]]);
   });
 

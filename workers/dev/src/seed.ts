@@ -5,7 +5,9 @@ import type { DevSlackSeed } from "../../../durable-objects/vault/slack/dev-seed
 import type { VaultResult } from "../../../lib/rpc";
 import type { SeedAnswer } from "../../../lib/schemas/dev";
 import type { ProjectRole } from "../../../lib/schemas/common";
-import type { Project } from "../../../lib/schemas/identity";
+import type { Me, Member, MyToken, Org, Project } from "../../../lib/schemas/identity";
+import type { AcceptedInvitation, CreateInvitationBody } from "../../../lib/schemas/members";
+import type { CreatedInvitation } from "../../../lib/schemas/orgs";
 import type { CreateProjectBody, ProjectMembership } from "../../../lib/schemas/projects";
 import type { CreatedRuntimeToken, RuntimeToken } from "../../../lib/schemas/tokens";
 import { WORKSPACE as SANDBOX_WORKSPACE } from "./sandbox/slack-fake";
@@ -38,56 +40,105 @@ export const DEMO = {
 
 /**
  * What the seed needs from the platform: the DevDoor's methods. The api test suite, whose vault
- * runs as in production (no DevDoor, pre-made tokens refused), passes its own (test/api/helpers.ts).
+ * runs as in production (no DevDoor), passes its own (test/api/helpers.ts).
  */
 export interface SeedDoor {
-  ensureOrg(slug: string, name: string): Promise<{ id: string; slug: string; name: string }>;
-  addUser(email: string, orgId: string): Promise<void>;
-  provision(orgId: string, spec: ProvisionSpec): Promise<void>;
-  // Production operations, called with the owner's token as the web app and API call them.
+  orgBySlug(slug: string): Promise<Org | null>;
+  // Production operations: the operator's org creation, then calls as the web app and API make them.
+  createOrg(body: { slug: string; name: string }, ownerEmail: string, publicUrl: string): Promise<{ org: Org; invitation: CreatedInvitation | null }>;
+  acceptInvitation(orgId: string, secret: string, emails: string[], name: string): Promise<VaultResult<AcceptedInvitation & { session: { token: string } }>>;
+  startWebSession(orgId: string, email: string): Promise<VaultResult<{ token: string }>>;
+  describeMe(orgId: string, token: string): Promise<VaultResult<Me>>;
+  listMyTokens(orgId: string, token: string): Promise<VaultResult<{ tokens: MyToken[] }>>;
+  listMembers(orgId: string, token: string): Promise<VaultResult<{ members: Member[] }>>;
+  inviteMember(orgId: string, token: string, body: CreateInvitationBody, publicUrl: string): Promise<VaultResult<CreatedInvitation>>;
   listProjects(orgId: string, token: string): Promise<VaultResult<{ projects: Project[] }>>;
   createProject(orgId: string, token: string, body: CreateProjectBody): Promise<VaultResult<Project>>;
   putProjectMember(orgId: string, token: string, slug: string, member: string, role: ProjectRole): Promise<VaultResult<ProjectMembership>>;
   listRuntimeTokens(orgId: string, token: string): Promise<VaultResult<{ runtime_tokens: RuntimeToken[] }>>;
   createRuntimeToken(orgId: string, token: string, name: string): Promise<VaultResult<CreatedRuntimeToken>>;
-  /** Dev only: gives an existing runtime token row the seed's deterministic value (as a hash). */
+  /** Dev only: gives a token row the operations above made the seed's deterministic value (as a hash). */
   pinSeedToken(orgId: string, id: string, hash: string, preview: string): Promise<void>;
   configureSandbox(orgId: string, settings: { sandboxUrl: string }): Promise<void>;
   seedSlack(orgId: string, seed: DevSlackSeed): Promise<VaultResult<{ installed: boolean }>>;
 }
 
+/** The secret part of an invitation link (`<origin>/invitations/<orgId>.<secret>`). */
+const linkSecret = (url: string) => url.slice(url.lastIndexOf("/") + 1).split(".").slice(1).join(".");
+
 /**
- * Creates the demo org if it is missing; the same answer on every call. Tokens are derived from
- * DEV_SEED_SECRET so they can be answered again; the vault still stores only their hashes.
- * Projects, project members and the runtime token go through the production operations, with the
- * owner's token; the org, its members and the token values are the dev-only part.
+ * Creates the demo org if it is missing; the same answer on every call. It is built the way a
+ * real team builds one (SPEC 12): the operator's org creation with an owner invitation for alice,
+ * who accepts it; alice invites bob and carol (carol as a builder of support), who accept; alice
+ * creates the projects and the runtime token. Accepting signs a person in, and that session is
+ * their seed token. The dev-only part is the tokens' values: derived from DEV_SEED_SECRET so they
+ * can be answered again, and pinned onto the rows those operations made (a member token's also
+ * never expires, as the demo's always did); the vault still stores only their hashes. A later call
+ * writes nothing unless a token stopped working (the member signs in again and it is re-pinned) or
+ * a member is missing (invited again).
  */
 export async function seedDemo(env: Omit<SeedEnv, "VAULT_DOOR">, door: SeedDoor, apiUrl: string): Promise<SeedAnswer> {
-  const org = await door.ensureOrg(DEMO.org.slug, DEMO.org.name);
+  const first = DEMO.members[0];
+  // The operator's POST /v1/orgs, on the first call only: the org and an owner invitation for alice.
+  const found = await door.orgBySlug(DEMO.org.slug);
+  const created = found ? null : await door.createOrg({ slug: DEMO.org.slug, name: DEMO.org.name }, first.email, apiUrl);
+  const org = found ?? created!.org;
   if (!(await isOrgId(env.ORG_ID_KEY, org.id))) {
     throw new Error(`The local state holds org ${org.slug} under an id this ORG_ID_KEY did not sign (state from before verifiable org ids, or a changed .dev.vars). Stop the stack, delete the state directory (KEYSTROKE_STATE_DIR, default .wrangler/state) and run npm run dev again.`);
   }
   const token = (kind: TokenKind, label: string) => deterministicToken(kind, org.id, env.DEV_SEED_SECRET, label);
   const users = await Promise.all(DEMO.members.map(async (m) => ({ ...m, token: await token("user", m.email) })));
   const runtimeToken = await token("rt", "runtime");
-  const tokens: ProvisionSpec["tokens"] = await Promise.all(
-    users.map(async (u) => ({ hash: await hashToken(u.token), preview: tokenPreview(u.token), kind: "user" as const, email: u.email, name: "dev seed", expires_at: null })),
-  );
-  // Dev only: the members and their never-expiring tokens are pre-made (production invites
-  // people, and a GitHub sign-in mints their sessions). Projects and the runtime token below are not.
-  await door.provision(org.id, { org: { id: org.id, slug: org.slug, name: org.name }, members: DEMO.members.map((m) => ({ ...m })), projects: [], tokens });
-  const owner = users.find((u) => u.role === "owner")!.token;
   const ok = <T>(what: string, r: VaultResult<T>): T => {
     if (!r.ok) throw new Error(`seeding the demo org: ${what} failed: ${r.error.code} ${r.error.message}`);
     return r.value;
   };
-  // The owner creates the projects and adds their members, as on the Projects page (SPEC 12).
+  const works = async (u: (typeof users)[number]) => {
+    const r = await door.describeMe(org.id, u.token);
+    return r.ok && r.value.member?.email === u.email;
+  };
+  /** The session that just signed the member in becomes their seed token (its value pinned, dev only). */
+  const pin = async (u: (typeof users)[number], session: string) => {
+    const id = ok(`listing ${u.email}'s tokens`, await door.listMyTokens(org.id, session)).tokens.find((t) => t.current)!.id;
+    await door.pinSeedToken(org.id, id, await hashToken(u.token), tokenPreview(u.token));
+  };
+  const accept = async (u: (typeof users)[number], url: string) =>
+    ok(`${u.email} accepting the invitation`, await door.acceptInvitation(org.id, linkSecret(url), [u.email], u.name)).session.token;
+  /** A member whose seed token stopped working (revoked) signs in again, as through GitHub. */
+  const signIn = async (u: (typeof users)[number]) => {
+    const r = await door.startWebSession(org.id, u.email);
+    if (!r.ok && r.error.code === "not_found") {
+      throw new Error(`The demo org ${org.slug} has no member ${u.email} (a seed interrupted before the invitation was accepted?). Stop the stack, delete the state directory (KEYSTROKE_STATE_DIR, default .wrangler/state) and run npm run dev again.`);
+    }
+    return ok(`signing ${u.email} in`, r).token;
+  };
+
+  const alice = users[0]!;
+  if (!(await works(alice))) await pin(alice, created?.invitation ? await accept(alice, created.invitation.url) : await signIn(alice));
+  const owner = alice.token;
+  // alice creates the projects, as on the Projects page.
   const existing = new Set(ok("listing projects", await door.listProjects(org.id, owner)).projects.map((p) => p.slug));
   for (const p of DEMO.projects) {
     if (!existing.has(p.slug)) ok(`creating project ${p.slug}`, await door.createProject(org.id, owner, { slug: p.slug, name: p.name }));
+  }
+  // alice invites the others (with their project roles) and each accepts.
+  let members: Set<string> | null = null;
+  for (const u of users.slice(1)) {
+    if (await works(u)) continue;
+    members ??= new Set(ok("listing members", await door.listMembers(org.id, owner)).members.map((m) => m.email));
+    if (members.has(u.email)) {
+      await pin(u, await signIn(u));
+      continue;
+    }
+    const projects = DEMO.projects.flatMap((p) => p.members.filter((m) => m.email === u.email).map((m) => ({ project: p.slug, role: m.role })));
+    const invitation = ok(`inviting ${u.email}`, await door.inviteMember(org.id, owner, { email: u.email, role: u.role, projects }, apiUrl));
+    await pin(u, await accept(u, invitation.url));
+  }
+  // Project roles hold whatever happened since (a no-op, unaudited, when they already do).
+  for (const p of DEMO.projects) {
     for (const m of p.members) ok(`adding ${m.email} to ${p.slug}`, await door.putProjectMember(org.id, owner, p.slug, m.email, m.role));
   }
-  // The owner creates the runtime token; only its value is the seed's (pinned, dev only).
+  // alice creates the runtime token; only its value is the seed's (pinned, dev only).
   const rt = ok("listing runtime tokens", await door.listRuntimeTokens(org.id, owner)).runtime_tokens.find((t) => t.name === RUNTIME_TOKEN_NAME)
     ?? ok("creating the runtime token", await door.createRuntimeToken(org.id, owner, RUNTIME_TOKEN_NAME));
   await door.pinSeedToken(org.id, rt.id, await hashToken(runtimeToken), tokenPreview(runtimeToken));
@@ -97,7 +148,6 @@ export async function seedDemo(env: Omit<SeedEnv, "VAULT_DOOR">, door: SeedDoor,
   // The sandbox Slack workspace (fixture ids), its bot token sealed like any secret, and
   // #deploys bound in mode `all`, so signed fixture events can be posted at once (SPEC 11).
   if (env.DEV_MODE === "true") await seedSlack(door, org.id, env.DEV_SEED_SECRET);
-  for (const m of DEMO.members) await door.addUser(m.email, org.id);
   return {
     org: { id: org.id, slug: org.slug, name: org.name },
     api_url: apiUrl,

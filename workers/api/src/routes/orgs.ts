@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { AppError } from "../../../../lib/errors";
 import { CreateOrgBody, CreatedOrg, MyOrgs } from "../../../../lib/schemas/orgs";
 import { constantTimeEqual, hashToken } from "../../../../lib/tokens";
-import { vaultStub } from "../../../../durable-objects/vault-stub";
+import { createOrg as createOrgIn } from "../../../../durable-objects/org-creation";
 import { BEARER, ERRORS, json, jsonBody, router } from "../http/openapi";
 import { publicUrl, unwrap, vaultFor, type ApiEnv } from "../http/vault";
 
@@ -24,18 +24,9 @@ async function requirePlatformAdmin(c: Context<ApiEnv>): Promise<void> {
   if (!constantTimeEqual(a, b)) throw refuse();
 }
 
-/**
- * Creates an org: its slug claimed in the Directory (which mints the org id), its vault provisioned
- * with no member and no token, and an owner invitation. `inviteEmail` null with `owner` set: the
- * signed-in user of /orgs/new becomes the owner directly.
- */
-export async function createOrg(c: Context<ApiEnv>, body: { slug: string; name: string }, owner: { email: string; name: string } | null, inviteEmail: string | null) {
-  const org = await c.env.DIRECTORY.getByName("global").ensureOrg(body.slug, body.name);
-  if (!org.created) throw new AppError("conflict", `The org slug ${body.slug} is taken.`, { details: { field: "slug" }, fix: "Pick another slug." });
-  const spec = { id: org.id, slug: org.slug, name: org.name };
-  const { invitation } = unwrap(await vaultStub(c.env, org.id).provisionNewOrg(spec, owner, inviteEmail, publicUrl(c)));
-  if (owner) await c.env.DIRECTORY.getByName("global").addUser(owner.email, org.id);
-  return { org: spec, invitation };
+/** Creates an org through the one creation path (durable-objects/org-creation.ts), with this deployment's public URL. */
+export function createOrg(c: Context<ApiEnv>, body: { slug: string; name: string }, owner: { email: string; name: string } | null, inviteEmail: string | null) {
+  return createOrgIn(c.env, body, owner, inviteEmail, publicUrl(c));
 }
 
 export const orgs = router();

@@ -60,7 +60,7 @@ invitationPages.post("/invitations/:link", async (c) => {
   const form = await formOf(c);
   if (!form) return c.html(<AcceptPage c={c} path={path} emails={user.emails} error={FORM_EXPIRED} />, 403);
   const vault = vaultStub(c.env, link.orgId, invalid);
-  const r = await vault.acceptInvitation(link.secret, user.emails);
+  const r = await vault.acceptInvitation(link.secret, user.emails, user.login || null);
   if (!r.ok) return c.html(<AcceptPage c={c} path={path} emails={user.emails} error={r.error} />, statusOf(r.error));
   // The session of another org ends now rather than lingering.
   const old = sessionToken(c);

@@ -152,7 +152,7 @@ orgPages.post("/orgs/invitations/:id/accept", async (c) => {
   if (!inv) {
     return c.html(<Page title="Invitation"><h1>Invitation</h1><ErrorBanner error={{ message: "There is no pending invitation for you with that id.", fix: "Pick one on your organizations page." }} />{back}</Page>, 404);
   }
-  const r = await vaultStub(c.env, inv.org.id).acceptInvitationById(inv.id, user.emails);
+  const r = await vaultStub(c.env, inv.org.id).acceptInvitationById(inv.id, user.emails, user.login || null);
   if (!r.ok) return c.html(<Page title="Invitation"><h1>Invitation</h1><ErrorBanner error={r.error} />{back}</Page>, statusOf(r.error));
   const old = sessionToken(c);
   if (old) await vaultOfSession(c.env, old).signOut(old).catch(() => undefined);
