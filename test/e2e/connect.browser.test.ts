@@ -165,3 +165,71 @@ describe("connect GitHub in a browser", () => {
     expect(creds.map((c) => [c.ref, c.status])).toEqual([["github/project/support/default", "active"]]);
   });
 });
+
+describe("the org's own GitHub client (issue 14)", () => {
+  const clientId = `acme-gh-${Date.now().toString(36)}`;
+  const seen = async (step: string) =>
+    ((await (await fetch(`${baseUrl}/_sandbox/oauth-clients-seen?app=github`)).json()) as { seen: { step: string; client_id: string | null }[] }).seen.filter((e) => e.step === step).map((e) => e.client_id);
+  const platformClient = (enabled: boolean) =>
+    fetch(`${baseUrl}/dev/platform-client`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ org_id: seed.org.id, app: "github", enabled }) });
+  afterAll(async () => {
+    await platformClient(true);
+  });
+
+  it("alice registers it on the app's settings page, which shows the redirect URI and never the secret", async () => {
+    await page.goto(`${baseUrl}/apps/github/oauth-client`);
+    expect(await page.locator("h1").textContent()).toBe("GitHub: OAuth client");
+    expect(await page.getByTestId("redirect-uri").textContent()).toBe(`${baseUrl}/oauth/callback`);
+    await page.getByLabel("Client ID").fill(clientId);
+    await page.getByLabel(/^Client secret/).fill("acme-gh-secret-e2e");
+    await page.getByRole("button", { name: "Save client" }).click();
+    await page.waitForURL((u) => u.searchParams.get("done") === "saved");
+    expect(await page.getByTestId("client-id").textContent()).toBe(clientId);
+    expect(await page.getByTestId("connects-with").textContent()).toContain("the organization's own client");
+    expect(await page.content()).not.toContain("acme-gh-secret-e2e");
+    await shot("org-client-saved");
+  });
+
+  it("connecting uses that client id on authorize, token and refresh", async () => {
+    // The next token lives 60 s, inside the 5-minute refresh window: the runtime's resolve refreshes it.
+    await fetch(`${baseUrl}/_sandbox/oauth/config`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ next_access_token_ttl: 60 }) });
+    const session = await continueToSandbox();
+    expect(new URL(page.url()).searchParams.get("client_id")).toBe(clientId);
+    await page.getByLabel("Sign in to the sandbox as").fill("orgclient");
+    await page.getByRole("button", { name: "Approve" }).click();
+    await page.waitForURL((u) => u.pathname === "/apps" && u.searchParams.get("connected") === session);
+    const made = (await api("GET", `/v1/connect-sessions/${session}`, alice)).body;
+    expect(made).toMatchObject({ status: "completed" });
+    const ref = made.credentials[0].ref as string;
+    const res = await api("POST", "/v1/runtime/resolve", seed.runtime_token, {
+      project: "support",
+      consumer: { kind: "workflow", target: "support", id: "org-client" },
+      requirements: [{ app: "github", credential: ref }],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.results[0]).toMatchObject({ ok: true, credential: { ref } });
+    expect((await seen("authorize")).at(-1)).toBe(clientId);
+    expect((await seen("token")).at(-1)).toBe(clientId);
+    expect((await seen("refresh")).at(-1)).toBe(clientId);
+    await shot("org-client-connected");
+  });
+
+  it("with the org client removed and no platform client, connecting is refused with SPEC 13's message", async () => {
+    await page.goto(`${baseUrl}/apps/github/oauth-client`);
+    await page.getByRole("button", { name: "Remove client" }).click();
+    await page.waitForURL((u) => u.searchParams.get("done") === "removed");
+    expect((await platformClient(false)).status).toBe(200);
+    expect(await (await page.goto(`${baseUrl}/apps/github/oauth-client`))!.text()).toContain("no client: connecting is refused until an org owner or admin adds one here");
+    expected.push((u) => u.pathname === "/oauth/start");
+    await page.goto(`${baseUrl}/connect?app=github`);
+    await page.getByRole("button", { name: "Connect GitHub" }).click();
+    await page.getByLabel("The whole organization").uncheck();
+    await page.getByLabel("Project support").check();
+    await page.getByRole("button", { name: "Continue to GitHub" }).click();
+    await page.waitForURL((u) => u.pathname === "/oauth/start");
+    const alert = await page.getByRole("alert").textContent();
+    expect(alert).toContain("GitHub has no OAuth client in this organization, so it cannot be connected yet. An org owner or admin must add the organization's own client");
+    expect(alert).toContain("/apps/github/oauth-client");
+    await shot("no-client-refused");
+  });
+});
