@@ -103,6 +103,7 @@ describe("every catalog OAuth app with an arctic class goes through that class",
       const shape = shapeOf(slug);
       expect(seen.token).toMatchObject({ auth: shape.auth, client_id: SANDBOX_CLIENT.id, code_verifier: shape.pkce === "always" || (shape.pkce === "optional" && cfg.pkce) });
       if (app.provider.refresh) expect(seen.refresh).toMatchObject({ auth: shape.auth });
+      if (spies.revokeToken && cfg.revokeUrl) expect(seen.revoke).toMatchObject({ auth: shape.auth });
       expect(seen.authorize!.pkce, "catalog pkce = the class's").toBe(app.provider.pkce);
       const scope = url.searchParams.get("scope");
       if (speakerFor(cfg, REDIRECT).scopes) expect(scope ?? "").toBe(app.provider.scopes.join(app.provider.scopeSeparator));
