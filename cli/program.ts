@@ -13,6 +13,7 @@ import { registerCredentials } from "./commands/credentials";
 import { registerTarget } from "./commands/target";
 import { registerProjects } from "./commands/projects";
 import { registerRuntimeTokens } from "./commands/runtime-tokens";
+import { registerWebhooks } from "./commands/webhooks";
 import { registerMembers } from "./commands/members";
 import { registerOrgs } from "./commands/orgs";
 import { EXIT_OK, EXIT_USAGE, reportError } from "./errors";
@@ -43,6 +44,7 @@ export function createCli(io: Io): Command {
   registerApiKeys(program, io);
   registerProjects(program, io);
   registerRuntimeTokens(program, io);
+  registerWebhooks(program, io);
   registerMembers(program, io);
   registerOrgs(program, io);
   return program;

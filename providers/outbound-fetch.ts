@@ -8,7 +8,7 @@ import { AppError } from "../lib/errors";
  */
 
 /** Default budgets per kind of call, in ms. The agent runtime may think for a while; the others should not. */
-export const OUTBOUND_TIMEOUTS = { provider: 10_000, slack: 15_000, agent: 120_000 } as const;
+export const OUTBOUND_TIMEOUTS = { provider: 10_000, slack: 15_000, agent: 120_000, webhook: 10_000 } as const;
 export type OutboundKind = keyof typeof OUTBOUND_TIMEOUTS;
 
 export interface TimeoutEnv {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AuditDetail, type AuditEntry, type AuditPage, type AuditQuery } from "../../lib/schemas/audit";
 import { iso, type Actor, type VaultContext } from "./context";
 import { formatRef } from "../../lib/refs";
+import { writeOutbox } from "./webhooks/outbox";
 
 export interface AuditRecord {
   action: string;
@@ -29,6 +30,16 @@ export function writeAudit(ctx: VaultContext, actor: Actor | null, rec: AuditRec
     rec.target ?? null,
     JSON.stringify(rec.detail ?? {}),
   );
+  // The change's lifecycle event, if it is one, in the same transaction as this row (SPEC section 14).
+  writeOutbox(ctx, {
+    action: rec.action,
+    outcome: rec.outcome ?? "ok",
+    actor: actorId(actor),
+    actorKind: actor?.kind ?? "system",
+    credentialId: rec.credentialId ?? null,
+    target: rec.target ?? null,
+    detail: rec.detail ?? {},
+  });
 }
 
 const AuditRow = z.object({

@@ -9,6 +9,8 @@ export interface VaultContext {
   orgId: string;
   ring: Keyring;
   now: number;
+  /** Called when a write queued webhook deliveries (vault/webhooks/outbox.ts): the vault then wakes its alarm. */
+  onOutbox?: () => void;
 }
 
 /** The authenticated caller of one vault call. Runtime tokens act for no member. */

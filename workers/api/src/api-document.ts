@@ -12,13 +12,14 @@ import { resolution } from "./routes/resolution";
 import { orgs } from "./routes/orgs";
 import { runtimeTokens } from "./routes/runtime-tokens";
 import { projects } from "./routes/projects";
+import { webhooks } from "./routes/webhooks";
 
 /**
  * The OpenAPI document of the HTTP API (SPEC section 11), built from the same routers index.ts
  * mounts. Pure (no bindings, no I/O), so test/lib/openapi-lint.test.ts can build it in Node and run
  * redocly and spectral over it; test/api/openapi.test.ts checks the served copy against the router.
  */
-const API_ROUTERS = [identity, members, connect, apps, credentials, audit, resolution, cliLogins, channels, orgs, runtimeTokens, projects];
+const API_ROUTERS = [identity, members, connect, apps, credentials, audit, resolution, cliLogins, channels, orgs, runtimeTokens, projects, webhooks];
 
 const TAGS = [
   { name: "identity", description: "Who the caller is, the org's members and projects: the context for scopes." },
@@ -36,6 +37,7 @@ const TAGS = [
   { name: "runtime-tokens", description: "The execution plane's tokens: created by owners and admins, shown once, several live." },
   { name: "projects", description: "Projects and their members: created by owners and admins, members managed by project admins too." },
   { name: "members", description: "Invitations (single use, 7 days), role changes and offboarding." },
+  { name: "webhooks", description: "Signed lifecycle events (Standard Webhooks): endpoints, secrets shown once, test sends and the deliveries log." },
   { name: "mcp", description: "The MCP server (SPEC section 8) over streamable HTTP." },
 ];
 
