@@ -91,6 +91,11 @@ describe("every catalog OAuth app with an arctic class goes through that class",
       const cfg = mode === "sandbox override" ? viaSandbox(app) : direct(app);
       const { url, refreshed, revoked } = await connectAndRefresh(app, cfg);
       expect(spies.createAuthorizationURL).toHaveBeenCalledTimes(1);
+      if (mode === "production endpoints") {
+        // arctic's own authorization URL is the catalog's: the catalog documents the class truly.
+        const own = spies.createAuthorizationURL!.mock.results[0]!.value as URL;
+        expect(`${own.origin}${own.pathname}`).toBe(norm(app.provider.authorizeUrl));
+      }
       expect(spies.validateAuthorizationCode).toHaveBeenCalledTimes(1);
       if (app.provider.refresh) {
         expect(spies.refreshAccessToken, "the catalog says it refreshes: arctic's class must").toHaveBeenCalledTimes(1);
