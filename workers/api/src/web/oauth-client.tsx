@@ -68,7 +68,7 @@ function render(c: Context<ApiEnv>, s: WebSession, page: OAuthClientPage, slug: 
             <div><label for="oc-secret">Client secret{client?.has_secret ? " (leave empty to keep the stored one of the same client ID)" : ""}</label><input id="oc-secret" type="password" name="client_secret" maxlength={2000} autocomplete="new-password" /></div>
             <p class="muted small">Endpoints: only for self-hosted or generic providers (GitLab self-managed, Keycloak, Okta, a custom app). Each must be a public https URL; given endpoints replace the app's as a set.</p>
             {ENDPOINTS.map(([k, label]) => (
-              <div><label for={`oc-${k}`}>{label}</label><input id={`oc-${k}`} type="url" name={k} value={client?.endpoints[k] ?? ""} maxlength={2000} /></div>
+              <div><label for={`oc-${k}`}>{label}</label><input id={`oc-${k}`} type="text" inputmode="url" name={k} value={client?.endpoints[k] ?? ""} maxlength={2000} /></div>
             ))}
             <div><label for="oc-scopes">Default scopes (space separated; empty: the app's)</label><input id="oc-scopes" type="text" name="scopes" value={client?.scopes?.join(" ") ?? ""} /></div>
             <div>
