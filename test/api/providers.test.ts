@@ -165,6 +165,12 @@ describe("configured endpoints", () => {
     expect(() => authorizationUrl(cfg, REDIRECT, "s", null)).toThrow(expect.objectContaining({ code: "invalid_request", details: { field: "client_secret" } }));
   });
 
+  it.each(["discord", "twitter", "gitlab"])("%s: a client without a secret connects as a public client through the class", async (slug) => {
+    const app = oauthApps.find((a) => a.slug === slug)!;
+    await connectAndRefresh(app, { ...viaSandbox(app), clientSecret: null });
+    expect(provider.seen[slug]).toMatchObject({ token: { auth: "public" }, refresh: { auth: "public" } });
+  });
+
   it("a call that sends no request inside its window is refused", async () => {
     await expect(routed("https://elsewhere.test/token", () => Promise.resolve("no request"))).rejects.toMatchObject({ code: "internal" });
   });

@@ -20,35 +20,37 @@ export interface Shape {
   errors: "rfc6749" | "github";
   /** Parameters the authorize request must carry (Atlassian's audience, Notion's owner). */
   authorizeParams: Record<string, string>;
+  /** Also accepts a public client (id in the body, no secret), as arctic's class sends for a client without a secret. */
+  publicOk: boolean;
 }
 
-const BASE: Shape = { auth: "basic", clientParam: "client_id", scopeSeparator: " ", pkce: "never", errors: "rfc6749", authorizeParams: {} };
+const BASE: Shape = { auth: "basic", clientParam: "client_id", scopeSeparator: " ", pkce: "never", errors: "rfc6749", authorizeParams: {}, publicOk: false };
 
 const BY_CLASS: Record<string, Partial<Shape>> = {
   GitHub: { errors: "github" },
-  GitLab: {},
+  GitLab: { publicOk: true },
   Bitbucket: {},
   Linear: { auth: "body" },
   Atlassian: { auth: "body", authorizeParams: { audience: "api.atlassian.com", prompt: "consent" } },
   Notion: { authorizeParams: { owner: "user" } },
   Google: { pkce: "always" },
-  MicrosoftEntraId: { pkce: "always" },
+  MicrosoftEntraId: { pkce: "always", publicOk: true },
   Dropbox: {},
   Box: { auth: "body" },
   Figma: {},
-  Discord: { pkce: "optional" },
+  Discord: { pkce: "optional", publicOk: true },
   Zoom: { pkce: "always" },
-  Salesforce: { pkce: "always" },
+  Salesforce: { pkce: "always", publicOk: true },
   Intuit: {},
   Coinbase: { auth: "body" },
-  Autodesk: { pkce: "always" },
+  Autodesk: { pkce: "always", publicOk: true },
   Etsy: { auth: "public", pkce: "always" },
   LinkedIn: { auth: "body" },
-  Twitter: { pkce: "always" },
+  Twitter: { pkce: "always", publicOk: true },
   Reddit: {},
   Facebook: { auth: "body" },
   TikTok: { auth: "body", clientParam: "client_key", scopeSeparator: ",", pkce: "always" },
-  Spotify: { pkce: "optional" },
+  Spotify: { pkce: "optional", publicOk: true },
   Twitch: { auth: "body" },
   Patreon: { auth: "body" },
   Strava: { auth: "body", scopeSeparator: "," },
@@ -96,4 +98,4 @@ export function clientAuthOf(shape: Shape, authorization: string | undefined, fo
 
 /** Whether the token endpoint accepts this client authentication for the shape. */
 export const authAccepted = (shape: Shape, auth: ClientAuth): boolean =>
-  shape.auth === "any" ? auth.style !== "none" && auth.style !== "mixed" : auth.style === shape.auth;
+  shape.auth === "any" ? auth.style !== "none" && auth.style !== "mixed" : auth.style === shape.auth || (shape.publicOk && auth.style === "public");
