@@ -5,7 +5,7 @@ import { AppError } from "./errors";
  * endpoints; section 14: webhook endpoints): `https`, no credentials in it, and no `localhost` or
  * literal loopback, private, link-local or unspecified address, so a configured URL cannot point
  * the platform at itself or at the network it runs in. Dev mode allows `http` and loopback hosts
- * (the sandbox runs on this machine). Checked when saved. Pure: the caller says whether it is dev.
+ * (the dev stack runs on this machine). Checked when saved. Pure: the caller says whether it is dev.
  *
  * A hostname that merely resolves to a private address is not caught here (no DNS in lib/); the
  * platform's outbound fetch on Workers cannot reach private networks anyway.

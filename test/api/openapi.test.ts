@@ -23,7 +23,7 @@ const UNDOCUMENTED = new Set(["get /v1/ping"]);
 /** Valid path parameters, so a probe gets past parameter validation to the body. */
 const SAMPLE_PARAMS: Record<string, string> = { ref: "linear", slug: "support-bot", id: "cli_acme_aaaaaaaaaaaaaaaaaaaa", channel: "dm", name: "x" };
 /** Where a path's id has another shape than a CLI login's. */
-const SAMPLE_IDS: Record<string, string> = { "/v1/members/{id}": "mem_aaaaaaaaaaaaaaaaaaaa" };
+const SAMPLE_IDS: Record<string, string> = { "/v1/members/{id}": "mem_aaaaaaaaaaaaaaaaaaaa", "/v1/webhooks/{id}": "whk_aaaaaaaaaaaaaaaaaaaa" };
 
 const toHono = (p: string) => p.replace(/\{(\w+)\}/g, ":$1");
 const METHODS = ["get", "put", "post", "delete", "patch", "options", "head", "trace"];
