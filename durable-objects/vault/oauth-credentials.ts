@@ -199,7 +199,6 @@ async function refresh(ctx: VaultContext, env: OAuthEnv, row: CredentialRow): Pr
       return;
     }
     // An outage says nothing about the grant: only last_error, tried again by the next alarm or resolve.
-    console.log("DEBUGERR", e instanceof AppError ? JSON.stringify(e.toBody()) : String(e));
     if (e instanceof AppError) recordRefreshError(ctx, row, e);
     throw e;
   }

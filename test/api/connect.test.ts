@@ -235,6 +235,51 @@ describe("the alarm keeps tokens alive", () => {
     expect(hits).toContain("/github/token");
     const [row] = await vaultSql(s.org.id, `SELECT status, expires_at FROM credentials WHERE id = ?`, cred.id);
     expect(row).toMatchObject({ status: "active", expires_at: Date.parse(cred.expires_at) });
+    // Issue 15: an outage is only the last error (our words, not the provider's body), never a status or an event.
+    const shown = (await call("GET", `/v1/credentials/${cred.id}`, { token: s.alice })).body;
+    expect(shown).toMatchObject({ status: "active", status_reason: null, last_error: { code: "server_error" } });
+    expect(JSON.stringify(shown)).not.toContain("bad gateway");
+    expect((await call("GET", `/v1/audit?action=credential.needs_reauth&credential=${cred.id}`, { token: s.alice })).body.entries).toEqual([]);
+  });
+
+  it("issue 15: a refresh that starts failing -> needs_reauth with invalid_grant and exactly one credential.needs_reauth; a reconnect -> credential.recovered", async () => {
+    const id = await newSession("github");
+    provider.nextAccessTtl = 8 * 60;
+    const login = `health-${uid(6)}`;
+    expect((await oauth(await toCallback(id, login))).status).toBe(303);
+    const cred = (await getSession(id)).credentials[0];
+    const vault = vaultOf(s.org.id);
+    // The refresh works once, then the provider starts refusing the refresh token (GitHub's way: 200 with an error).
+    expect(await runDurableObjectAlarm(vault)).toBe(true);
+    expect((await call("GET", `/v1/audit?action=credential.refresh&credential=${cred.id}`, { token: s.alice })).body.entries).toHaveLength(1);
+    fail = (p) => (p.endsWith("/token") ? Response.json({ error: "bad_refresh_token", error_description: "revoked" }) : null);
+    // Three alarms while the provider refuses: the first marks it, the others find nothing to refresh.
+    for (let i = 0; i < 3; i++) {
+      await vaultSql(s.org.id, `UPDATE credentials SET expires_at = ? WHERE id = ?`, Date.now() + 60_000, cred.id);
+      await runInDurableObject(vault, (_i, state) => state.storage.setAlarm(Date.now() + 60_000));
+      await runDurableObjectAlarm(vault);
+    }
+    const shown = (await call("GET", `/v1/credentials/${cred.id}`, { token: s.alice })).body;
+    expect(shown).toMatchObject({ status: "needs_reauth", status_reason: "invalid_grant", last_error: { code: "invalid_grant" } });
+    expect(JSON.stringify(shown)).not.toContain("revoked\"");
+    const marked = (await call("GET", `/v1/audit?action=credential.needs_reauth&credential=${cred.id}`, { token: s.alice })).body.entries;
+    expect(marked).toHaveLength(1);
+    expect(marked[0].detail).toMatchObject({ from: "active", to: "needs_reauth", reason: "invalid_grant", ref: cred.ref });
+    // Never handed out, and the refusal says why.
+    const refused = await resolveRef(cred.ref);
+    expect(refused).toMatchObject({ ok: false, error: { code: "credential_unavailable", details: { status: "needs_reauth", status_reason: "invalid_grant" } } });
+    const attention = await call("GET", "/v1/credentials?attention=true&limit=100", { token: s.alice });
+    expect(attention.body.credentials.map((c: { id: string }) => c.id)).toContain(cred.id);
+
+    fail = null;
+    const again = await newSession("github", { reconnect: cred.ref });
+    expect((await oauth(await toCallback(again, login))).status).toBe(303);
+    expect((await call("GET", `/v1/credentials/${cred.id}`, { token: s.alice })).body).toMatchObject({ status: "active", status_reason: null, last_error: null });
+    const recovered = (await call("GET", `/v1/audit?action=credential.recovered&credential=${cred.id}`, { token: s.alice })).body.entries;
+    expect(recovered).toHaveLength(1);
+    expect(recovered[0].detail).toMatchObject({ from: "needs_reauth", to: "active", reason: "invalid_grant" });
+    expect((await resolveRef(cred.ref)).ok).toBe(true);
+    expect((await call("GET", `/v1/audit?action=credential.needs_reauth&credential=${cred.id}`, { token: s.alice })).body.entries).toHaveLength(1);
   });
 });
 

@@ -139,9 +139,10 @@ describe("step 2: assignments", () => {
     const r = await one({ consumer: wf(target, "s1"), requirements: [{ app }] });
     expect(r.error).toEqual({
       code: "credential_unavailable",
-      message: `${app}/org/gone (assigned to workflow ${target}, consumer s1) was revoked and is never handed out`,
+      // Issue 15: the refusal names the reason (status_reason) too.
+      message: `${app}/org/gone (assigned to workflow ${target}, consumer s1) was revoked (revoked_by_member) and is never handed out`,
       fix: revokedFix(app),
-      details: { app, credential: `${app}/org/gone`, id: gone.id, status: "revoked" },
+      details: { app, credential: `${app}/org/gone`, id: gone.id, status: "revoked", status_reason: "revoked_by_member" },
     });
   });
 
