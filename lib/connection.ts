@@ -41,6 +41,21 @@ export function formConnection(specs: readonly ConnectionSpec[], input: Connecti
   return out;
 }
 
+/**
+ * API-key apps: connection values held in the credential's own non-secret fields (Freshdesk's
+ * subdomain), checked by the value's rule; a bad one is bad input naming `fields.<field>`.
+ */
+export function fieldConnection(specs: readonly ConnectionSpec[], fields: Readonly<Record<string, string>>, appName: string): Connection {
+  const out: Connection = {};
+  for (const s of specs) {
+    if (s.from !== "field" || fields[s.field] === undefined) continue;
+    const checked = CONNECTION_VALUE[s.key].safeParse(fields[s.field]!.trim().toLowerCase());
+    if (!checked.success) throw invalidField(`fields.${s.field}`, `${appName}'s ${s.field} ${checked.error.issues[0]?.message ?? "is invalid"}.`, "Give the part before the provider's domain, e.g. acme.");
+    out[s.key] = checked.data;
+  }
+  return out;
+}
+
 /** Whether the app asks anything before the redirect. */
 export const asksBeforeRedirect = (specs: readonly ConnectionSpec[]): boolean => formSpecs(specs).length > 0;
 
@@ -67,6 +82,7 @@ const WHERE: Record<ConnectionSpec["from"], string> = {
   id_token: "id_token",
   lookup: "lookup after sign-in",
   form: "connect form",
+  field: "fields",
 };
 
 /**

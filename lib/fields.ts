@@ -40,7 +40,7 @@ export function appSummary(app: App, connected: number): AppSummary {
     channel: app.kind === "oauth" ? app.channel : false,
     custom: app.custom,
     scopes: app.kind === "oauth" ? { default: app.provider.scopes, optional: app.provider.optionalScopes } : null,
-    connection: app.kind === "oauth" ? app.provider.connection.map((c) => ({ key: c.key, from: c.from })) : [],
+    connection: (app.kind === "oauth" ? app.provider.connection : app.connection).map((c) => ({ key: c.key, from: c.from })),
     connected,
   };
 }

@@ -16,6 +16,8 @@ import type {
 import { newId } from "../../lib/tokens";
 import { appDefinition, refusePrivateOutsideUser } from "./apps";
 import { writeAudit } from "./audit";
+import { fieldConnection } from "../../lib/connection";
+import type { Connection } from "../../lib/schemas/connection";
 import type { Actor, VaultContext } from "./context";
 import { CredentialRow, rowScope, scopeKey, scopeLabel, selectCredentials, STATUS_SQL, toCandidate, toCredential } from "./credential-rows";
 import { remedy } from "../../lib/fixes";
@@ -95,6 +97,7 @@ export async function setCredentialsChecked(ctx: VaultContext, actor: Actor, p: 
   const def = appDefinition(ctx, p, body.app, Object.keys(body.fields));
   const { app, createOrg: isNew } = def;
   checkFields(app, body.fields, { partial: false, oauthFix: `Run \`keystroke connect ${app.slug}\`.` });
+  const connection = withFieldConnection(app, body);
   const scopes = targetScopes(ctx, actor, p, body.targets ?? [{ type: "org" }], "credential.set");
   if (def.private) refusePrivateOutsideUser(ctx, actor, app.slug, scopes);
   const verdict = probe && body.verify !== false ? await probe(app.slug, body.fields) : UNCHECKED;
@@ -104,7 +107,7 @@ export async function setCredentialsChecked(ctx: VaultContext, actor: Actor, p: 
   // the row meanwhile, plan again with the id it now has. Each attempt is cheap; a few always settle.
   for (let attempt = 0; ; attempt++) {
     try {
-      const ids = await writeSet(ctx, actor, p, app, isNew, scopes, slug, body, verdict);
+      const ids = await writeSet(ctx, actor, p, app, isNew, scopes, slug, body, verdict, connection);
       const rows = ids.map((id) => selectCredentials(ctx, "id = ?", id)[0]!);
       return { credentials: rows.map((row) => toCredential(row, { showPreview: true })), checks: rows.map((row) => checkResult(row, verdict)) };
     } catch (e) {
@@ -115,7 +118,18 @@ export async function setCredentialsChecked(ctx: VaultContext, actor: Actor, p: 
 
 class ConcurrentWrite extends Error {}
 
-async function writeSet(ctx: VaultContext, actor: Actor, p: Principal, app: App, isNew: boolean, scopes: Scope[], slug: string, body: SetCredentialsBody, verdict: Verdict): Promise<string[]> {
+/**
+ * Connection data held in an API-key app's own fields (Freshdesk's subdomain, SPEC section 13):
+ * checked by its rule, and the field normalised to the checked value (lowercased) in `body`.
+ */
+function withFieldConnection(app: App, body: { fields: Record<string, string> }): Connection {
+  if (app.kind !== "api_key" || app.connection.length === 0) return {};
+  const connection = fieldConnection(app.connection, body.fields, app.name);
+  for (const spec of app.connection) if (spec.from === "field" && connection[spec.key] !== undefined) body.fields[spec.field] = connection[spec.key]!;
+  return connection;
+}
+
+async function writeSet(ctx: VaultContext, actor: Actor, p: Principal, app: App, isNew: boolean, scopes: Scope[], slug: string, body: SetCredentialsBody, verdict: Verdict, connection: Connection): Promise<string[]> {
   const preview = previewOf(app, body.fields);
   const plan = scopes.map((scope) => ({ scope, existing: liveRow(ctx, app.slug, scope, slug) }));
   const sealed = await Promise.all(plan.map(async (t) => {
@@ -135,15 +149,15 @@ async function writeSet(ctx: VaultContext, actor: Actor, p: Principal, app: App,
       const k = scopeKey(t.scope);
       if (t.existing) {
         ctx.sql.exec(
-          `UPDATE credentials SET name = ?, preview = ?, updated_at = ?, rotated_at = ? WHERE id = ?`,
-          body.name ?? t.existing.name, preview, ctx.now, ctx.now, t.id,
+          `UPDATE credentials SET name = ?, preview = ?, connection = ?, updated_at = ?, rotated_at = ? WHERE id = ?`,
+          body.name ?? t.existing.name, preview, JSON.stringify(connection), ctx.now, ctx.now, t.id,
         );
         ctx.sql.exec(`DELETE FROM secret_fields WHERE credential_id = ?`, t.id);
       } else {
         ctx.sql.exec(
-          `INSERT INTO credentials (id, app, slug, name, scope_type, scope_id, kind, status, preview, created_by, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'api_key', 'active', ?, ?, ?, ?)`,
-          t.id, app.slug, slug, body.name ?? slug, k.type, k.id, preview, p.member, ctx.now, ctx.now,
+          `INSERT INTO credentials (id, app, slug, name, scope_type, scope_id, kind, status, preview, connection, created_by, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'api_key', 'active', ?, ?, ?, ?, ?)`,
+          t.id, app.slug, slug, body.name ?? slug, k.type, k.id, preview, JSON.stringify(connection), p.member, ctx.now, ctx.now,
         );
       }
       for (const [field, value] of t.fields) {
@@ -324,9 +338,11 @@ export async function rotateCredential(ctx: VaultContext, actor: Actor, p: Princ
   }
   const { app } = appDefinition(ctx, p, row.app, Object.keys(body.fields));
   checkFields(app, body.fields, { partial: true, oauthFix: `Run \`keystroke connect ${app.slug}\`.` });
+  withFieldConnection(app, body);
   const sealed = await sealAll(ctx, row.id, body.fields);
   const merged = await openFields(ctx, row.id);
   Object.assign(merged, body.fields);
+  const connection = withFieldConnection(app, { fields: merged });
   const preview = previewOf(app, merged);
   refuseVerifyWithoutProbe(row.app, body.verify);
   // The merged value is what will be in use: that is what the probe checks, before it is stored.
@@ -337,7 +353,7 @@ export async function rotateCredential(ctx: VaultContext, actor: Actor, p: Princ
     for (const [field, value] of sealed) {
       ctx.sql.exec(`INSERT INTO secret_fields (credential_id, field, sealed) VALUES (?, ?, ?) ON CONFLICT(credential_id, field) DO UPDATE SET sealed = excluded.sealed`, row.id, field, value);
     }
-    ctx.sql.exec(`UPDATE credentials SET preview = ?, rotated_at = ?, updated_at = ? WHERE id = ?`, preview, ctx.now, ctx.now, row.id);
+    ctx.sql.exec(`UPDATE credentials SET preview = ?, connection = ?, rotated_at = ?, updated_at = ? WHERE id = ?`, preview, JSON.stringify(connection), ctx.now, ctx.now, row.id);
     writeAudit(ctx, actor, { action: "credential.rotate", credentialId: row.id, target: scopeLabel(scope), detail: { app: row.app, slug: row.slug, fields: Object.keys(body.fields) } });
     applyHealth(ctx, actor, current, verdictChange(current, verdict, true));
   });

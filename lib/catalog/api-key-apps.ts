@@ -63,6 +63,11 @@ export const API_KEY_APPS: readonly ApiKeyAppInput[] = [
     // US1 by default; EU and other regions live on other hosts (datadoghq.eu, us3.datadoghq.com, ...).
     plain("site", "Site", true),
   ]),
+  // Freshdesk's API lives on the account's own subdomain: kept as connection data too (SPEC section 13).
+  {
+    ...app("freshdesk", "Freshdesk", "support", "Tickets and contacts in a Freshdesk helpdesk.", [API_KEY, plain("subdomain", "Subdomain (the part before .freshdesk.com)")]),
+    connection: [{ key: "subdomain", from: "field", field: "subdomain" }],
+  },
   app("cloudflare", "Cloudflare", "infrastructure", "Cloudflare API: Workers, DNS, R2 and more.", [
     secret("apiToken", "API token"),
     plain("accountId", "Account ID", true),

@@ -41,6 +41,8 @@ export const API_KEY_PROBES: Readonly<Record<string, ProbeInput>> = {
     host: "^api\\.(datadoghq\\.com|datadoghq\\.eu|us3\\.datadoghq\\.com|us5\\.datadoghq\\.com|ap1\\.datadoghq\\.com|ddog-gov\\.com)$",
     okWhen: { path: "valid", equals: true },
   },
+  // The subdomain field is one DNS label (checked at set), so the host is always <label>.freshdesk.com.
+  freshdesk: { url: "https://{subdomain}.freshdesk.com/api/v2/agents/me", basic: { user: "{apiKey}", password: "X" }, host: "^[a-z0-9-]+\\.freshdesk\\.com$" },
   // Answers `{"success": false, ...}` when the token is not usable.
   cloudflare: { url: "https://api.cloudflare.com/client/v4/user/tokens/verify", headers: bearer("apiToken"), okWhen: { path: "success", equals: true } },
 };

@@ -50,6 +50,8 @@ export const ConnectionSpec = z.discriminatedUnion("from", [
   z.strictObject({ key: ConnectionKey, from: z.literal("id_token"), path: JsonPath }),
   z.strictObject({ key: ConnectionKey, from: z.literal("lookup"), url: HttpUrl, path: JsonPath }),
   z.strictObject({ key: z.literal("subdomain"), from: z.literal("form"), label: z.string().min(1), suffix: z.string().min(1).describe("shown after the input, e.g. .zendesk.com") }),
+  /** API-key apps: a non-secret field of the credential (Freshdesk's subdomain), checked by the value's rule at set and rotate. */
+  z.strictObject({ key: z.literal("subdomain"), from: z.literal("field"), field: z.string().regex(FIELD_NAME_PATTERN) }),
 ]);
 export type ConnectionSpec = z.infer<typeof ConnectionSpec>;
 
@@ -158,6 +160,8 @@ export const ApiKeyApp = z.object({
   custom: z.boolean(),
   /** Every catalog API-key app has one (test/lib/probes.test.ts); custom apps have none. */
   probe: Probe.optional(),
+  /** Connection data read from the credential's own non-secret fields (SPEC section 13). */
+  connection: z.array(ConnectionSpec).default([]),
 });
 export type ApiKeyApp = z.infer<typeof ApiKeyApp>;
 

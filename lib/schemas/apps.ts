@@ -12,7 +12,7 @@ export const AppSummary = z.object({
   channel: z.boolean(),
   custom: z.boolean(),
   scopes: z.object({ default: z.array(z.string()), optional: z.array(z.string()) }).nullable().describe("OAuth apps: the scopes always asked for and the optional ones the connect flow offers"),
-  connection: z.array(z.object({ key: z.string(), from: z.enum(["token_response", "callback", "id_token", "lookup", "form"]) })).describe("the connection values a credential of this app carries, and where each is read"),
+  connection: z.array(z.object({ key: z.string(), from: z.enum(["token_response", "callback", "id_token", "lookup", "form", "field"]) })).describe("the connection values a credential of this app carries, and where each is read"),
   connected: z.number().int().describe("live credentials of this app the caller can see"),
 });
 export type AppSummary = z.infer<typeof AppSummary>;

@@ -184,6 +184,27 @@ describe("a subdomain asked before the redirect builds the endpoints (Zendesk)",
   });
 });
 
+describe("an API-key app whose subdomain is one of its fields (Freshdesk)", () => {
+  it("set keeps the subdomain as connection data (lowercased) in the view and the resolve answer; rotate keeps it current", async () => {
+    const slug = `fd-${uid(5)}`;
+    const set = await call("POST", "/v1/credentials", { token: s.alice, body: { app: "freshdesk", slug, fields: { apiKey: `fd-${uid(20)}`, subdomain: "Acme" } } });
+    expect(set.status, set.text).toBe(200);
+    const cred = set.body.credentials[0];
+    expect(cred.connection).toEqual({ subdomain: "acme" });
+    const r = await resolveOne({ app: "freshdesk", credential: cred.id });
+    expect(r.body.results[0]).toMatchObject({ ok: true, connection: { subdomain: "acme" }, fields: { subdomain: "acme" } });
+    const rotated = await call("POST", `/v1/credentials/${cred.id}/rotate`, { token: s.alice, body: { fields: { subdomain: "acme-eu" } } });
+    expect(rotated.status, rotated.text).toBe(200);
+    expect(rotated.body.connection).toEqual({ subdomain: "acme-eu" });
+  });
+
+  it.each(["acme.freshdesk.com", "acme/x", "https://acme"])("a subdomain field %j is refused naming fields.subdomain, nothing written", async (value) => {
+    const before = await credentialCount();
+    expectError(await call("POST", "/v1/credentials", { token: s.alice, body: { app: "freshdesk", slug: `fd-${uid(5)}`, fields: { apiKey: `fd-${uid(20)}`, subdomain: value } } }), 400, "invalid_request", "fields.subdomain");
+    expect(await credentialCount()).toBe(before);
+  });
+});
+
 describe("scopes: asked, granted, step-up and requirements", () => {
   it("the form offers the defaults and the catalog's optional scopes; ticked and typed ones are asked for and recorded", async () => {
     const id = await newSession("github");

@@ -272,6 +272,8 @@ describe("customApp", () => {
         { name: "tenantId", label: "tenantId", secret: true, optional: false },
       ],
       custom: true,
+      // No connection data (SPEC section 13): only catalog apps declare it.
+      connection: [],
     });
     expect(App.parse(app)).toEqual(app);
     expect(getApp("acme-crm")).toBeUndefined();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CATALOG, getApp, type OAuthApp } from "../../lib/catalog";
 import { SUBDOMAIN_PLACEHOLDER } from "../../lib/catalog/schema";
-import { capturedConnection, formConnection, missingScopes, requestedScopes, withConnectionEndpoints, type ConnectionSources } from "../../lib/connection";
+import { capturedConnection, fieldConnection, formConnection, missingScopes, requestedScopes, withConnectionEndpoints, type ConnectionSources } from "../../lib/connection";
 import { AppError } from "../../lib/errors";
 import { fixForMcp, fixForWeb, remedyOf } from "../../lib/fixes";
 import { providerConfig } from "../../lib/oauth";
@@ -100,6 +100,12 @@ describe("connection values", () => {
     expect(thrown(() => capturedConnection(jira, { ...NONE, lookups: { [url]: [] } }, "Jira")).message).toContain("no valid cloud_id");
     const ms = oauth("microsoft").provider.connection;
     expect(capturedConnection(ms, { ...NONE, idToken: { tid: "72f988bf-86f1-41af-91ab-2d7cd011db47" } }, "Microsoft")).toEqual({ tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47" });
+  });
+
+  it("an API-key app's field-held subdomain: checked, lowercased, named fields.<field>", () => {
+    const fd = (getApp("freshdesk") as { connection: Parameters<typeof fieldConnection>[0] }).connection;
+    expect(fieldConnection(fd, { apiKey: "k", subdomain: " Acme " }, "Freshdesk")).toEqual({ subdomain: "acme" });
+    expect(thrown(() => fieldConnection(fd, { apiKey: "k", subdomain: "acme.freshdesk.com" }, "Freshdesk")).details?.field).toBe("fields.subdomain");
   });
 
   it("builds a subdomain app's endpoints from its connection; refuses to call one half-built", () => {
