@@ -233,3 +233,41 @@ describe("the org's own GitHub client (issue 14)", () => {
     await shot("no-client-refused");
   });
 });
+
+describe("a self-hosted GitLab the sandbox plays (issue 14)", () => {
+  const base = `${baseUrl}/_sandbox/oauth/gitlab-sm`;
+  const clientId = `acme-gl-${Date.now().toString(36)}`;
+  afterAll(async () => {
+    await api("DELETE", "/v1/apps/gitlab/oauth-client", alice);
+  });
+
+  it("connects through the endpoints an admin saved (dev mode allows the loopback sandbox) and resolves", async () => {
+    const endpoints = { authorize_url: `${base}/oauth/authorize`, token_url: `${base}/oauth/token`, userinfo_url: `${base}/api/v4/user`, revoke_url: `${base}/oauth/revoke` };
+    const saved = await api("PUT", "/v1/apps/gitlab/oauth-client", alice, { client_id: clientId, client_secret: "acme-gl-secret", endpoints });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    await page.goto(`${baseUrl}/connect?app=gitlab`);
+    await page.getByRole("button", { name: "Connect GitLab" }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toMatch(/^\/connect\/cs_/);
+    const session = new URL(page.url()).pathname.split("/")[2]!;
+    await page.getByLabel("The whole organization").uncheck();
+    await page.getByLabel("Project support").check();
+    await page.getByRole("button", { name: "Continue to GitLab" }).click();
+    await page.waitForURL((u) => u.pathname === "/_sandbox/oauth/gitlab-sm/oauth/authorize");
+    expect(new URL(page.url()).searchParams.get("client_id")).toBe(clientId);
+    await page.getByLabel("Sign in to the sandbox as").fill("selfhosted");
+    await page.getByRole("button", { name: "Approve" }).click();
+    await page.waitForURL((u) => u.pathname === "/apps" && u.searchParams.get("connected") === session);
+    await shot("self-hosted-gitlab-connected");
+    const ref = (await api("GET", `/v1/connect-sessions/${session}`, alice)).body.credentials[0].ref as string;
+    const res = await api("POST", "/v1/runtime/resolve", seed.runtime_token, {
+      project: "support",
+      consumer: { kind: "workflow", target: "support", id: "self-hosted" },
+      requirements: [{ app: "gitlab", credential: ref }],
+    });
+    expect(res.body.results[0]).toMatchObject({ ok: true, credential: { ref } });
+    const who = await fetch(`${base}/api/v4/user`, { headers: { authorization: `Bearer ${res.body.results[0].fields.accessToken}` } });
+    expect(await who.json()).toMatchObject({ username: "selfhosted" });
+    const seen = ((await (await fetch(`${baseUrl}/_sandbox/oauth-clients-seen?app=gitlab-sm`)).json()) as { seen: { step: string; client_id: string }[] }).seen;
+    expect(seen.filter((e) => e.client_id === clientId).map((e) => e.step)).toEqual(["authorize", "token"]);
+  });
+});

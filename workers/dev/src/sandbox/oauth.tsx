@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { getApp } from "../../../../lib/catalog";
 import { Page, STYLES } from "../../../shared/layout";
@@ -164,3 +164,15 @@ sandboxOAuth.get("/:slug/accessible-resources", (c) => {
   if (!provider.accountOf(token, Date.now())) return c.json({ code: 401, message: "Unauthorized" }, 401);
   return c.json([{ id: SANDBOX_CONNECTION.cloud_id, url: "https://acme-sandbox.atlassian.net", name: "acme-sandbox", scopes: ["read:jira-work"], avatarUrl: "https://acme-sandbox.atlassian.net/avatar.png" }]);
 });
+
+/**
+ * GitLab-shaped paths under any name, so a self-managed GitLab at base `/_sandbox/oauth/<name>`
+ * can be tried in dev (SPEC section 13: an admin saves `<base>/oauth/authorize`, `/oauth/token`,
+ * `/api/v4/user`, `/oauth/revoke`): each is answered by the sandbox's own route for that step.
+ */
+const forwardTo = (c: Context<{ Bindings: SandboxEnv }>, step: string) => {
+  const url = new URL(c.req.url);
+  return sandboxOAuth.fetch(new Request(`${url.origin}/${c.req.param("slug")}/${step}${url.search}`, c.req.raw), c.env);
+};
+sandboxOAuth.all("/:slug/oauth/:step{authorize|token|revoke}", (c) => forwardTo(c, c.req.param("step")));
+sandboxOAuth.all("/:slug/api/v4/user", (c) => forwardTo(c, "userinfo"));
