@@ -20,5 +20,13 @@ export function targetsFromForm(values: readonly string[]): Target[] {
   });
 }
 
+/**
+ * The connect form's scope choices: the optional scopes ticked (`scope`, repeated) and extra ones
+ * typed (`extra_scopes`, separated by spaces or commas, so one typed scope can never hold a space).
+ */
+export function scopesFromForm(ticked: readonly string[], typed: string): string[] {
+  return [...new Set([...ticked, ...typed.split(/[\s,]+/).filter(Boolean)])];
+}
+
 /** The OAuth connect form's answer when no place, or a place it never offered, was chosen. */
 export const CHOOSE_PLACE: ErrorBody = { code: "invalid_request", message: "Choose where the connection will be available.", fix: "Pick at least one place.", details: { field: "target" } };

@@ -14,5 +14,9 @@ export const missingFix = (app: string, connectUrl?: string): string =>
 export const noContextFix = (scope: "user" | "project"): string =>
   scope === "user" ? "Run it on behalf of a user, or stop pinning scope `user`" : "Run it inside a project, or stop pinning scope `project`";
 export const reconnectFix = (app: string, ref: string): string => `Reconnect it: \`keystroke connect ${app} --reconnect ${ref}\``;
+export const scopesFix = (app: string, ref: string, scopes: readonly string[]): string =>
+  `Reconnect it asking for the missing scopes: \`keystroke connect ${app} --reconnect ${ref} --scopes ${scopes.join(",")}\``;
+export const invalidFix = (ref: string): string =>
+  `Set a working key: \`keystroke credentials rotate-key ${ref} --set <field>=<value>\` (it is checked as it is stored)`;
 export const revokedFix = (app: string): string =>
   `Connect a new one (\`keystroke connect ${app}\`) or assign another credential (\`keystroke credentials assign ... --credential <ref>\`)`;
