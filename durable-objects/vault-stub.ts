@@ -11,6 +11,19 @@ export interface VaultBindings {
 
 export type VaultStub = DurableObjectStub<OrgVault>;
 
+/**
+ * Org ids whose tag this isolate already checked (issue 16, hot path: one HMAC per org, not per
+ * request). ORG_ID_KEY is never rotated, so a checked id stays good; bounded, cleared when full.
+ */
+const verified = new Map<string | undefined, Set<string>>();
+const MAX_VERIFIED = 10_000;
+const checked = (key: string | undefined, orgId: string) => verified.get(key)?.has(orgId) === true;
+function remember(key: string | undefined, orgId: string): void {
+  const ids = verified.get(key) ?? new Set<string>();
+  if (ids.size >= MAX_VERIFIED) ids.clear();
+  verified.set(key, ids.add(orgId));
+}
+
 const noSuchOrg = () => new AppError("unauthorized", "This organization does not exist.", { fix: "Check the token or link; sign in again if it came from an old session." });
 
 /**
@@ -23,8 +36,9 @@ const noSuchOrg = () => new AppError("unauthorized", "This organization does not
 export function vaultStub(env: VaultBindings, orgId: string, refusal: () => AppError = noSuchOrg): VaultStub {
   let real: Promise<VaultStub> | null = null;
   const open = () =>
-    (real ??= isOrgId(env.ORG_ID_KEY, orgId).then((ok) => {
+    (real ??= (checked(env.ORG_ID_KEY, orgId) ? Promise.resolve(true) : isOrgId(env.ORG_ID_KEY, orgId)).then((ok) => {
       if (!ok) throw refusal();
+      remember(env.ORG_ID_KEY, orgId);
       return env.VAULT.get(env.VAULT.idFromName(orgId));
     }));
   return new Proxy({} as VaultStub, {
