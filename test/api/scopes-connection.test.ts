@@ -53,7 +53,9 @@ beforeEach(async () => {
   });
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const req = new Request(input as RequestInfo, init);
-    const path = UPSTREAM[req.url.split("?")[0]!];
+    const url = req.url.split("?")[0]!;
+    // The dev override (below): the vault points every provider at the sandbox under the stack's origin.
+    const path = UPSTREAM[url] ?? (url.startsWith(`${ORIGIN}/_sandbox/oauth/`) ? url.slice(`${ORIGIN}/_sandbox/oauth`.length) : undefined);
     if (!path) return new Response(`unexpected upstream call ${req.url}`, { status: 599 });
     hits.push(path);
     return sandboxOAuth.fetch(new Request(`http://sandbox.test${path}`, req));
@@ -143,6 +145,41 @@ describe("connection data captured at connect, shown in get, list and every reso
     expect(hits).toContain("/jira/accessible-resources");
     const cred = (await getSession(id)).credentials[0];
     expect(cred.connection).toEqual({ cloud_id: SANDBOX_CONNECTION.cloud_id });
+  });
+});
+
+describe("through the dev sandbox flow (DEV_MODE: every provider, and the Atlassian lookup, at the sandbox)", () => {
+  let devMode: unknown;
+  beforeEach(async () => {
+    await runInDurableObject(vaultOf(s.org.id), (instance, state) => {
+      const vault = instance as unknown as { env: Record<string, unknown> };
+      devMode = vault.env.DEV_MODE;
+      vault.env = { ...vault.env, DEV_MODE: "true", OAUTH_CLIENTS: undefined };
+      state.storage.sql.exec(`INSERT INTO settings (key, value, updated_at) VALUES ('sandbox_url', ?, 0) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, ORIGIN);
+    });
+  });
+  afterEach(async () => {
+    await runInDurableObject(vaultOf(s.org.id), (instance, state) => {
+      const vault = instance as unknown as { env: Record<string, unknown> };
+      vault.env = { ...vault.env, DEV_MODE: devMode };
+      state.storage.sql.exec(`DELETE FROM settings WHERE key = 'sandbox_url'`);
+    });
+  });
+
+  it.each([
+    ["salesforce", { instance_url: SANDBOX_CONNECTION.instance_url }],
+    ["quickbooks", { realmId: SANDBOX_CONNECTION.realmId }],
+    ["jira", { cloud_id: SANDBOX_CONNECTION.cloud_id }],
+    ["microsoft", { tenant: SANDBOX_CONNECTION.tenant }],
+  ])("%s: the resolve answer carries its connection", async (app, connection) => {
+    const id = await newSession(app);
+    const { authorize, callback } = await connect(app, id, `dv${uid(4)}`);
+    expect(authorize!.href.startsWith(`${ORIGIN}/_sandbox/oauth/${app}/authorize`)).toBe(true);
+    expect(callback!.status, await callback!.clone().text()).toBe(303);
+    const cred = (await getSession(id)).credentials[0];
+    const r = await resolveOne({ app, credential: cred.id });
+    expect(r.body.results[0], r.text).toMatchObject({ ok: true, connection, credential: { id: cred.id, connection } });
+    if (app === "jira") expect(hits).toContain("/jira/accessible-resources");
   });
 });
 
