@@ -47,7 +47,7 @@ import type { Role } from "../lib/schemas/common";
 import { createRuntimeToken, listMemberTokens, listRuntimeTokens, revokeMemberToken, revokeRuntimeToken } from "./vault/runtime-tokens";
 import { createProject, deleteProject, putProjectMember, removeProjectMember, renameProject } from "./vault/projects";
 import type { CreateProjectBody } from "../lib/schemas/projects";
-import { myTokensPage, oauthClientPage, projectsPage, runtimeTokensPage } from "./vault/pages";
+import { myTokensPage, oauthClientPage, projectsPage, runtimeTokensPage, webhooksPage } from "./vault/pages";
 import type { ProjectRole } from "../lib/schemas/common";
 import { writeInvitation } from "./vault/invitations";
 import { writeAudit } from "./vault/audit";
@@ -644,6 +644,28 @@ export class OrgVault extends DurableObject<VaultEnv> {
     return this.#page(token, async (ctx, actor, p) => {
       const created = await part(() => createRuntimeToken(ctx, actor, p, name));
       return { created, ...(await runtimeTokensPage(ctx, actor, p)) };
+    });
+  }
+  /** The Webhooks page; its create, rotate and test forms answer their result and the page in one call. */
+  loadWebhooksPage(token: string) {
+    return this.#page(token, (ctx, actor, p) => webhooksPage(ctx, actor, p));
+  }
+  createWebhookOnPage(token: string, body: CreateWebhookBody) {
+    return this.#page(token, async (ctx, actor, p) => {
+      const created = await part(() => createWebhook(ctx, actor, p, body, this.#dev));
+      return { created, ...(await webhooksPage(ctx, actor, p)) };
+    });
+  }
+  rotateWebhookSecretOnPage(token: string, id: string) {
+    return this.#page(token, async (ctx, actor, p) => {
+      const created = await part(() => rotateWebhookSecret(ctx, actor, p, id));
+      return { created, ...(await webhooksPage(ctx, actor, p)) };
+    });
+  }
+  testWebhookOnPage(token: string, id: string) {
+    return this.#page(token, async (_c, actor, p) => {
+      const tested = await part(() => testWebhook(this.#webhookDeps(), actor, p, id));
+      return { tested, ...(await webhooksPage(this.#context(), actor, p)) };
     });
   }
   loadProjectsPage(token: string) {

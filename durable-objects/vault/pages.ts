@@ -30,6 +30,8 @@ import type { Project } from "../../lib/schemas/identity";
 import { availableChannels, listChannels } from "./slack/channels";
 import { getOAuthClient, oauthAppOf, type ClientEnv } from "./oauth-clients";
 import type { OAuthClientSettings } from "../../lib/schemas/oauth-clients";
+import type { Webhook, WebhookDelivery } from "../../lib/schemas/webhooks";
+import { listWebhooks, recentDeliveries } from "./webhooks/endpoints";
 
 /**
  * The web app's pages, one vault call each (issue 12, build 4): every function here composes
@@ -194,6 +196,16 @@ export function projectsPage(ctx: VaultContext, p: Principal): ProjectsPage {
 }
 
 // ---- runtime tokens and my tokens (SPEC section 12) ----
+
+/** The Webhooks page (owners and admins; null for others): endpoints with their 5 latest deliveries. */
+export interface WebhooksPage {
+  webhooks: Part<{ webhooks: (Webhook & { recent: WebhookDelivery[] })[] }> | null;
+}
+
+export async function webhooksPage(ctx: VaultContext, actor: Actor, p: Principal): Promise<WebhooksPage> {
+  if (!isAdmin(p)) return { webhooks: null };
+  return { webhooks: await part(() => ({ webhooks: listWebhooks(ctx, actor, p).map((w) => ({ ...w, recent: recentDeliveries(ctx, w.id, 5) })) })) };
+}
 
 export interface RuntimeTokensPage {
   /** null for builders: the page says who manages them, and no denied attempt is logged for a look. */

@@ -116,6 +116,7 @@ describe("one vault call per page", () => {
     "/members",
     "/projects",
     "/runtime-tokens",
+    "/webhooks",
     "/tokens",
     "/audit",
     "/audit?action=credential.",
@@ -151,6 +152,10 @@ describe("one vault call per page", () => {
     expect(rt.status, rt.text.slice(0, 300)).toBe(200);
     expect(rt.text).toContain('data-testid="new-runtime-token"');
     expect(rt.vault).toEqual(["createRuntimeTokenOnPage"]);
+    const hook = await request("POST", "/webhooks", { session: s.alice, form: { url: `https://hooks.example.com/calls-${uid(4)}`, events: "member.added" } });
+    expect(hook.status, hook.text.slice(0, 300)).toBe(200);
+    expect(hook.text).toContain('data-testid="new-webhook-secret"');
+    expect(hook.vault).toEqual(["createWebhookOnPage"]);
     const project = await request("POST", "/projects", { session: s.alice, form: { slug: `calls-${uid(4)}`, name: "Calls" } });
     expect(project.status, project.text.slice(0, 300)).toBe(303);
     expect(project.vault).toEqual(["createProject"]);

@@ -1,5 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { sessionCsrf } from "../../workers/shared/session";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { writeAudit } from "../../durable-objects/vault/audit";
@@ -281,5 +282,46 @@ describe("permissions: owner and admin manage webhooks, a builder is refused (au
   it("a runtime token is refused", async () => {
     const r = await call("GET", "/v1/webhooks", { token: s.runtime });
     expect([401, 403]).toContain(r.status);
+  });
+});
+
+describe("the Webhooks page (admins)", () => {
+  const page = async (method: string, path: string, session: string, form?: Record<string, string>) => {
+    const headers: Record<string, string> = { accept: "text/html", cookie: `ks_session=${session}` };
+    let body: string | undefined;
+    if (form) {
+      body = new URLSearchParams({ ...form, csrf: await sessionCsrf(session) }).toString();
+      headers["content-type"] = "application/x-www-form-urlencoded";
+    }
+    const res = await exports.default.fetch(new Request(`http://localhost${path}`, { method, headers, body, redirect: "manual" }));
+    return { status: res.status, html: await res.text() };
+  };
+
+  it("adds an endpoint (secret shown once), lists it with its deliveries, sends a test, rotates and deletes; a builder is told it is for admins", async () => {
+    const url = hookUrl();
+    const added = await page("POST", "/webhooks", s.alice, { url });
+    expect(added.status, added.html.slice(0, 300)).toBe(200);
+    const secret = /id="new-webhook-secret-value"[^>]*>(whsec_[^<]+)</.exec(added.html)?.[1];
+    expect(secret).toBeTruthy();
+    const [row] = await vaultSql(s.org.id, `SELECT id FROM webhook_endpoints WHERE url = ?`, url);
+    const id = String(row!.id);
+    const tested = await page("POST", `/webhooks/${id}/test`, s.alice, {});
+    expect(tested.html).toContain("Test delivered");
+    expect(new Webhook(secret!).verify(forPath(url)[0]!.body, forPath(url)[0]!.headers)).toMatchObject({ type: "webhook.test" });
+    const listed = await page("GET", "/webhooks", s.alice);
+    expect(listed.html).toContain(url);
+    expect(listed.html).toContain("webhook.test: delivered");
+    expect(listed.html).not.toContain(secret!);
+    const rotated = await page("POST", `/webhooks/${id}/rotate`, s.alice, {});
+    expect(rotated.html).toContain("previous secret keeps signing");
+    expect(rotated.html).not.toContain(secret!);
+    const bad = await page("POST", "/webhooks", s.alice, { url: "http://10.0.0.1/x" });
+    expect(bad.status).toBe(400);
+    const deleted = await page("POST", `/webhooks/${id}/delete`, s.alice, {});
+    expect(deleted.status).toBe(303);
+    expect(await vaultSql(s.org.id, `SELECT id FROM webhook_endpoints WHERE id = ?`, id)).toEqual([]);
+    const builder = await page("GET", "/webhooks", s.carol);
+    expect(builder.status).toBe(200);
+    expect(builder.html).toContain('data-testid="not-admin"');
   });
 });

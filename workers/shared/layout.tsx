@@ -127,6 +127,7 @@ const LINKS: [string, string][] = [
   ["/api-keys", "API keys"],
   ["/projects", "Projects"],
   ["/runtime-tokens", "Runtime tokens"],
+  ["/webhooks", "Webhooks"],
   ["/tokens", "My tokens"],
   ["/audit", "Audit log"],
 ];
