@@ -14,6 +14,10 @@
  * -> it. Several -> the single one flagged default; no default (or, against the invariant, more
  * than one) -> ambiguous_credentials, which never falls through. The pick must be active, else
  * credential_unavailable. Nothing is picked by recency.
+ *
+ * Scopes (SPEC section 13): a requirement's `scopes` never change the pick; the picked credential
+ * not granted one of them is credential_unavailable with a reconnect asking for exactly the
+ * missing ones (`lacking`), so a run never silently gets another account.
  */
 import type { z } from "zod";
 import {
