@@ -31,11 +31,11 @@ function fill(template: string, fields: Record<string, string>): string | null {
 }
 
 /**
- * The request for one probe. `sandbox` (dev only) sends it to the sandbox instead, keeping the
- * path, so a dev stack never calls a real provider. A templated host must match `probe.host`
- * first, so a field can never point the vault's request at another server.
+ * The request for one probe. A templated host must match `probe.host` first, so a field can
+ * never point the vault's request at another server. Where it is sent in dev is the vault's
+ * business (durable-objects/vault/outbound.ts `probeUrl`).
  */
-export function probeRequest(slug: string, probe: Probe, fields: Record<string, string>, sandbox: string | null): ProbeRequest {
+export function probeRequest(probe: Probe, fields: Record<string, string>): ProbeRequest {
   const raw = fill(probe.url, fields);
   if (raw === null) return { ok: false, message: "A field the probe needs is empty." };
   let url: URL;
@@ -62,8 +62,7 @@ export function probeRequest(slug: string, probe: Probe, fields: Record<string, 
     headers.authorization = `Basic ${btoa(`${user}:${password}`)}`;
   }
   if (probe.body !== undefined) headers["content-type"] = "application/json";
-  const target = sandbox ? `${sandbox.replace(/\/+$/, "")}/_sandbox/probe/${slug}${url.pathname}${url.search}` : url.toString();
-  return { ok: true, url: target, init: { method: probe.method, headers, ...(probe.body !== undefined ? { body: probe.body } : {}) } };
+  return { ok: true, url: url.toString(), init: { method: probe.method, headers, ...(probe.body !== undefined ? { body: probe.body } : {}) } };
 }
 
 function at(body: unknown, path: string): unknown {

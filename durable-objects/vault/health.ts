@@ -17,7 +17,7 @@ import { isTimeout, outboundFetch, timeoutFor } from "../../providers/outbound-f
 import { writeAudit } from "./audit";
 import type { Actor, VaultContext } from "./context";
 import { rowScope, scopeLabel, selectCredentials, statusOf, toCandidate, type CredentialRow } from "./credential-rows";
-import { outbound, type OutboundEnv } from "./outbound";
+import { outbound, probeUrl, type OutboundEnv } from "./outbound";
 
 export interface HealthEnv extends OutboundEnv {
   /** `off`: no probe ever leaves the vault (an egress-restricted deployment; the api test project). */
@@ -37,11 +37,11 @@ export async function runProbe(ctx: Pick<VaultContext, "sql">, env: HealthEnv, a
   if (env.PROBES === "off") return { result: "skipped", message: "Not checked: probes are switched off on this deployment." };
   const probe = probeOf(app);
   if (!probe) return { result: "skipped", message: `Not checked: ${app} has no probe.` };
-  const req = probeRequest(app, probe, fields, outbound(ctx, env).sandboxUrl);
+  const req = probeRequest(probe, fields);
   if (!req.ok) return { result: "skipped", message: req.message };
   try {
     // No redirects: a probe answers where it was asked, and the key is never sent on elsewhere.
-    const res = await outboundFetch(req.url, { ...req.init, redirect: "manual" }, timeoutFor(env, "provider"), `${app} API`);
+    const res = await outboundFetch(probeUrl(outbound(ctx, env).sandboxUrl, app, req.url), { ...req.init, redirect: "manual" }, timeoutFor(env, "provider"), `${app} API`);
     const text = (await res.text()).slice(0, MAX_BODY);
     return judgeProbe(probe, res.status, text);
   } catch (e) {

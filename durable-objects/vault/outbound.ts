@@ -46,6 +46,13 @@ export function sandboxOverrides(baseUrl: string, slug: string): SandboxOverride
   };
 }
 
+/** A probe's URL in dev: the sandbox's probe area (workers/dev/src/sandbox/probe.ts), keeping the path, so no real provider is called. */
+export function probeUrl(sandboxUrl: string | null, slug: string, url: string): string {
+  if (!sandboxUrl) return url;
+  const u = new URL(url);
+  return `${sandboxUrl.replace(/\/+$/, "")}/_sandbox/probe/${slug}${u.pathname}${u.search}`;
+}
+
 /** The sandbox is always this machine: a seed can never point an org's traffic at another host. */
 const SANDBOX_URL = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\]):\d{1,5}$/;
 

@@ -1,7 +1,7 @@
 /**
  * The probes of the API-key apps (SPEC section 14): per app, the cheapest authenticated read its
  * API has (a list, a whoami, a balance), never one that costs credits or changes anything. In
- * dev every probe goes to the sandbox instead (workers/dev/src/sandbox/probe.ts).
+ * dev every probe goes to the local fake instead (durable-objects/vault/outbound.ts).
  */
 import type { ProbeInput } from "./schema";
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CATALOG, getApp } from "../../lib/catalog";
 import type { ApiKeyApp } from "../../lib/catalog/schema";
 import { afterVerdict, healthEvent, judgeProbe, probeDueAt, probeRequest, PROBE_EVERY_MS, shownStatus, storedStatus } from "../../lib/health";
+import { probeUrl } from "../../durable-objects/vault/outbound";
 import { sandboxProbe } from "../../workers/dev/src/sandbox/probe";
 
 /** Credential health, pure (lib/health.ts) and the catalog's probes (lib/catalog/probes.ts), SPEC section 14. */
@@ -29,31 +30,32 @@ describe("the catalog's probes", () => {
 
   it("a probe request never carries a secret in its URL, and sends the key where the provider reads it", () => {
     for (const app of apiKeyApps) {
-      const req = probeRequest(app.slug, app.probe!, fieldsFor(app, "sk-test"), null);
+      const req = probeRequest(app.probe!, fieldsFor(app, "sk-test"));
       expect(req.ok, app.slug).toBe(true);
       if (!req.ok) continue;
       expect(req.url, app.slug).toMatch(/^https:\/\//);
       expect(req.url, app.slug).not.toContain("sk-test");
       expect(JSON.stringify(req.init.headers), app.slug).toMatch(/sk-test|Basic /);
     }
-    const twilio = probeRequest("twilio", probeOf("twilio"), { accountSid: "AC1", authToken: "tok" }, null);
+    const twilio = probeRequest(probeOf("twilio"), { accountSid: "AC1", authToken: "tok" });
     expect(twilio).toMatchObject({ ok: true, url: "https://api.twilio.com/2010-04-01/Accounts/AC1.json", init: { headers: { authorization: `Basic ${btoa("AC1:tok")}` } } });
     // An optional field's default, and the region when given.
-    expect(probeRequest("datadog", probeOf("datadog"), { apiKey: "k", appKey: "a" }, null)).toMatchObject({ ok: true, url: "https://api.datadoghq.com/api/v1/validate" });
-    expect(probeRequest("datadog", probeOf("datadog"), { apiKey: "k", appKey: "a", site: "datadoghq.eu" }, null)).toMatchObject({ ok: true, url: "https://api.datadoghq.eu/api/v1/validate" });
+    expect(probeRequest(probeOf("datadog"), { apiKey: "k", appKey: "a" })).toMatchObject({ ok: true, url: "https://api.datadoghq.com/api/v1/validate" });
+    expect(probeRequest(probeOf("datadog"), { apiKey: "k", appKey: "a", site: "datadoghq.eu" })).toMatchObject({ ok: true, url: "https://api.datadoghq.eu/api/v1/validate" });
   });
 
   it("a field can never point the probe at another host; a missing field means no probe", () => {
-    expect(probeRequest("datadog", probeOf("datadog"), { apiKey: "k", appKey: "a", site: "evil.example/x?" }, null).ok).toBe(false);
-    expect(probeRequest("supabase", probeOf("supabase"), { url: "https://169.254.169.254", serviceRoleKey: "k" }, null).ok).toBe(false);
-    expect(probeRequest("supabase", probeOf("supabase"), { url: "http://abc.supabase.co", serviceRoleKey: "k" }, null).ok).toBe(false);
-    expect(probeRequest("supabase", probeOf("supabase"), { url: "https://abc.supabase.co", serviceRoleKey: "k" }, null)).toMatchObject({ ok: true, url: "https://abc.supabase.co/rest/v1/" });
-    expect(probeRequest("openai", probeOf("openai"), {}, null).ok).toBe(false);
+    expect(probeRequest(probeOf("datadog"), { apiKey: "k", appKey: "a", site: "evil.example/x?" }).ok).toBe(false);
+    expect(probeRequest(probeOf("supabase"), { url: "https://169.254.169.254", serviceRoleKey: "k" }).ok).toBe(false);
+    expect(probeRequest(probeOf("supabase"), { url: "http://abc.supabase.co", serviceRoleKey: "k" }).ok).toBe(false);
+    expect(probeRequest(probeOf("supabase"), { url: "https://abc.supabase.co", serviceRoleKey: "k" })).toMatchObject({ ok: true, url: "https://abc.supabase.co/rest/v1/" });
+    expect(probeRequest(probeOf("openai"), {}).ok).toBe(false);
   });
 
   it("in dev the probe goes to the sandbox, keeping the path", () => {
-    const req = probeRequest("openai", probeOf("openai"), { apiKey: "sk-1" }, "http://localhost:8787");
-    expect(req).toMatchObject({ ok: true, url: "http://localhost:8787/_sandbox/probe/openai/v1/models" });
+    const req = probeRequest(probeOf("openai"), { apiKey: "sk-1" });
+    expect(req.ok && probeUrl("http://localhost:8787", "openai", req.url)).toBe("http://localhost:8787/_sandbox/probe/openai/v1/models");
+    expect(req.ok && probeUrl(null, "openai", req.url)).toBe("https://api.openai.com/v1/models");
   });
 });
 
@@ -125,9 +127,9 @@ describe("status transitions and their one event", () => {
 
 describe("the sandbox answers every probe", () => {
   const ask = async (app: ApiKeyApp, key: string) => {
-    const req = probeRequest(app.slug, app.probe!, fieldsFor(app, key), "http://sandbox.test");
+    const req = probeRequest(app.probe!, fieldsFor(app, key));
     if (!req.ok) throw new Error(req.message);
-    const res = await sandboxProbe.fetch(new Request(req.url.replace("http://sandbox.test/_sandbox/probe", "http://sandbox.test"), req.init));
+    const res = await sandboxProbe.fetch(new Request(probeUrl("http://sandbox.test", app.slug, req.url).replace("/_sandbox/probe", ""), req.init));
     return judgeProbe(app.probe!, res.status, await res.text());
   };
 
@@ -137,5 +139,16 @@ describe("the sandbox answers every probe", () => {
       expect((await ask(app, "invalid")).result, app.slug).toBe("refused");
       expect((await ask(app, "unavailable")).result, app.slug).toBe("unknown");
     }
+  });
+});
+
+describe("the fix of an invalid key", () => {
+  it("is recognised on every surface: rotate the key", async () => {
+    const { fixForMcp, fixForWeb, remedyOf } = await import("../../lib/fixes");
+    const { invalidFix } = await import("../../lib/resolve");
+    const e = { fix: invalidFix("exa/org/work"), details: { app: "exa", credential: "exa/org/work", status: "invalid" } };
+    expect(remedyOf(e)).toEqual({ do: "rotate", ref: "exa/org/work" });
+    expect(fixForWeb(e)).toMatchObject({ href: "/apps?attention=true" });
+    expect(fixForMcp(e)).toContain("rotate exa/org/work");
   });
 });
