@@ -46,6 +46,26 @@ describe("npm run deploy:check (SPEC section 15)", () => {
   });
 });
 
+describe("the small workers bundle only what they use (issue 16 item 5; README, Bundle sizes)", () => {
+  // The same resolution as wrangler's build; the metafile names every module with bytes in the bundle.
+  const inputsOf = async (entry: string) => {
+    const { build } = await import("esbuild");
+    const out = await build({ entryPoints: [entry], bundle: true, format: "esm", platform: "neutral", conditions: ["workerd", "worker", "browser"], mainFields: ["browser", "module", "main"], external: ["cloudflare:*", "node:*"], jsx: "automatic", jsxImportSource: "hono/jsx", write: false, metafile: true, logLevel: "silent", outdir: "/tmp/keystroke-bundle-test" });
+    const [bundle] = Object.values(out.metafile.outputs).filter((o) => o.entryPoint);
+    return Object.entries(bundle!.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([path]) => path);
+  };
+  const NOT_NEEDED = [/^node_modules\/zod\/v4\/classic\//, /^node_modules\/@hono\/zod-openapi\//, /^node_modules\/@modelcontextprotocol\//, /^node_modules\/arctic\//, /^lib\/catalog\//, /^lib\/oauth\.ts$/, /^lib\/resolve\.ts$/, /^lib\/config-check\.ts$/, /^lib\/schemas\//, /^durable-objects\/(vault\/|org-vault|directory)/];
+  it.each([["oauth", "workers/oauth/src/index.tsx"], ["slack-events", "workers/slack-events/src/index.ts"]])("%s: no classic zod, schemas, catalog, resolver, OpenAPI, MCP or vault code", async (_name, entry) => {
+    const inputs = await inputsOf(entry);
+    expect(inputs).toContain(entry);
+    expect(inputs.filter((i) => NOT_NEEDED.some((r) => r.test(i)))).toEqual([]);
+  });
+  it("the guard sees them: the api worker bundles all of them", async () => {
+    const inputs = await inputsOf("workers/api/src/index.ts");
+    for (const r of [/^node_modules\/zod\/v4\/classic\//, /^lib\/catalog\//, /^lib\/schemas\//]) expect(inputs.some((i) => r.test(i)), String(r)).toBe(true);
+  });
+});
+
 describe("configProblems: a missing or malformed required setting, named without its value", () => {
   const key = btoa("A".repeat(32));
   const api = { VAULT: {}, DIRECTORY: {}, ROUTES: {}, CLI_LOGIN_LIMITER: {}, MANAGEMENT_LIMITER: {}, VAULT_KEYS: `k1:${key}`, ORG_ID_KEY: "o".repeat(32), PUBLIC_URL: "https://k.example.com" };
