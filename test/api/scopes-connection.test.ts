@@ -181,6 +181,16 @@ describe("through the dev sandbox flow (DEV_MODE: every provider, and the Atlass
     expect(r.body.results[0], r.text).toMatchObject({ ok: true, connection, credential: { id: cred.id, connection } });
     if (app === "jira") expect(hits).toContain("/jira/accessible-resources");
   });
+
+  it("shopify: the store typed in the form is the connection and the account (a grant is the store's)", async () => {
+    const store = `shop-${uid(5)}`;
+    const id = await newSession("shopify");
+    const { authorize, callback } = await connect("shopify", id, `dv${uid(4)}`, { "connection.subdomain": store });
+    expect(authorize!.searchParams.get("scope")).toBe("read_products,read_orders");
+    expect(callback!.status, await callback!.clone().text()).toBe(303);
+    const cred = (await getSession(id)).credentials[0];
+    expect(cred).toMatchObject({ connection: { subdomain: store }, account: { id: store } });
+  });
 });
 
 describe("a subdomain asked before the redirect builds the endpoints (Zendesk)", () => {
