@@ -41,8 +41,10 @@ async function startStack() {
 // Management reads are limited per token (MANAGEMENT_LIMITER): the throughput rows spread their
 // requests over this many of the owner's tokens, so they measure the vault, not the limiter.
 const MEMBER_TOKENS = 64;
-// The list page's query; BENCH_LIST_QUERY="" measures the unpaged list of a build without paging.
-const LIST_QUERY = process.env.BENCH_LIST_QUERY ?? "?limit=50";
+// The list page's query: 10 rows, all the small org has, so both orgs answer pages of the same size
+// (the 2026-12-01 run used 50: 10 rows against 50). BENCH_LIST_QUERY="" measures the unpaged list
+// of a build without paging.
+const LIST_QUERY = process.env.BENCH_LIST_QUERY ?? "?limit=10";
 
 async function benchOrg(base, slug, credentials, assignments) {
   const res = await fetch(`${base}/dev/bench-org`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ slug, credentials, assignments, member_tokens: MEMBER_TOKENS }) });
@@ -171,8 +173,9 @@ try {
     { name: "resolve (1 req) / vault round trip, throughput", value: ratio(rows.resolve1.rps, rows.vault.rps), target: ">= 0.9", pass: rows.resolve1.rps / rows.vault.rps >= 0.9 },
     { name: "10-cred org / 10k-cred org, throughput", value: ratio(rows.resolve1.rps, rows.resolveLarge.rps), target: "<= 1.2", pass: rows.resolve1.rps / rows.resolveLarge.rps <= 1.2 },
     { name: "ref lookup: 10-cred org / 10k-cred org, throughput", value: ratio(rows.refSmall.rps, rows.refLarge.rps), target: "<= 1.2", pass: rows.refSmall.rps / rows.refLarge.rps <= 1.2 },
-    { name: "list page: 10-cred org / 10k-cred org, throughput", value: ratio(rows.listSmall.rps, rows.listLarge.rps), target: "<= 1.2", pass: rows.listSmall.rps / rows.listLarge.rps <= 1.2 },
-    { name: "resolve p99 while a member lists / resolve p99 alone (10k org)", value: ratio(rows.resolveUnderList.p99_ms, rows.resolveLarge.p99_ms), target: "<= 1.5", pass: rows.resolveUnderList.p99_ms / rows.resolveLarge.p99_ms <= 1.5 },
+    { name: "list page: 10-cred org / 10k-cred org, throughput", value: ratio(rows.listSmall.rps, rows.listLarge.rps), target: "<= 1.2", pass: rows.listLarge.rps > 0 && rows.listSmall.rps / rows.listLarge.rps <= 1.2 },
+    // A scenario where no request finished within a round (the unpaged 10k list) counts as missed.
+    { name: "resolve p99 while a member lists / resolve p99 alone (10k org)", value: ratio(rows.resolveUnderList.p99_ms, rows.resolveLarge.p99_ms), target: "<= 1.5", pass: rows.resolveUnderList.requests > 0 && rows.resolveUnderList.p99_ms / rows.resolveLarge.p99_ms <= 1.5 },
     { name: "resolve with audit / explain without, throughput", value: ratio(rows.resolve1.rps, rows.explain1.rps), target: ">= 0.5", pass: rows.resolve1.rps / rows.explain1.rps >= 0.5 },
     { name: "resolve 3 reqs / resolve 1 req, throughput", value: ratio(rows.resolve3.rps, rows.resolve1.rps), target: "(info)", pass: true },
     { name: "vault round trip / no-op, throughput", value: ratio(rows.vault.rps, rows.noop.rps), target: "(info)", pass: true },

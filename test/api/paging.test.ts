@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { findRefMatches, matchRef, parseRef } from "../../lib/refs";
@@ -137,6 +137,37 @@ describe("GET /v1/credentials pages", () => {
     expect(text).not.toContain("TEMP B-TREE");
     const ref = await vaultSql(org.id, `EXPLAIN QUERY PLAN SELECT * FROM credentials WHERE slug = ? AND app = ?`, "c-1", "openai");
     expect(ref.map((r) => String(r.detail)).join("\n")).toMatch(/USING INDEX/);
+  });
+});
+
+describe("the web Apps page follows pages", () => {
+  const apps = async (path: string) => {
+    const res = await exports.default.fetch(new Request(`http://localhost${path}`, { headers: { cookie: `ks_session=${org.owner}`, accept: "text/html" } }));
+    return { status: res.status, html: await res.text() };
+  };
+  const refsOn = (html: string) => [...html.matchAll(/aria-label="Revoke ([^"]+)"/g)].map((m) => m[1]!);
+
+  it("shows 100 rows with a Next page link that keeps the filters; the next page shows the rows after them, and First page goes back", async () => {
+    const first = await apps("/apps?status=active");
+    expect(first.status).toBe(200);
+    const shown = refsOn(first.html);
+    expect(shown).toHaveLength(100);
+    const next = /href="([^"]+)" rel="next"/.exec(first.html)?.[1]?.replace(/&amp;/g, "&");
+    expect(next).toMatch(/^\/apps\?status=active&cursor=[A-Za-z0-9_-]+$/);
+    const second = await apps(next!);
+    expect(second.status).toBe(200);
+    const more = refsOn(second.html);
+    expect(more.length).toBeGreaterThan(0);
+    expect(more.filter((r) => shown.includes(r))).toEqual([]);
+    expect(second.html).toContain('href="/apps?status=active">First page');
+    // The App filter still lists every app, though only one page of rows was read.
+    for (const app of APPS) expect(first.html).toContain(`<option value="${app}"`);
+  });
+
+  it("answers a forged cursor with a 400 page naming the problem, not a 500", async () => {
+    const res = await apps("/apps?cursor=bm9wZQ");
+    expect(res.status).toBeLessThan(500);
+    expect(res.html).toContain("cursor");
   });
 });
 
