@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { sessionCsrf } from "../../workers/shared/session";
+import { sandboxWebhooks } from "../../workers/dev/src/sandbox/webhooks";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { writeAudit } from "../../durable-objects/vault/audit";
@@ -323,5 +324,26 @@ describe("the Webhooks page (admins)", () => {
     const builder = await page("GET", "/webhooks", s.carol);
     expect(builder.status).toBe(200);
     expect(builder.html).toContain('data-testid="not-admin"');
+  });
+});
+
+describe("the sandbox's receiver (dev stack)", () => {
+  it("verifies a real delivery with standardwebhooks and records it; a tampered one is answered 400; scripted failures are answered", async () => {
+    const url = hookUrl();
+    const made = await create(s.alice, { url });
+    expect((await call("POST", `/v1/webhooks/${made.body.id}/test`, { token: s.alice })).body.status).toBe("delivered");
+    const got = forPath(url)[0]!;
+    const name = `rx-${uid(5)}`;
+    const rx2 = (path: string, init: RequestInit = {}) => sandboxWebhooks.fetch(new Request(`http://localhost/${name}${path}`, init));
+    const json = (body: unknown): RequestInit => ({ method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    expect((await rx2("/secrets", json({ secrets: [made.body.secret] }))).status).toBe(200);
+    expect((await rx2("/answers", { ...json({ statuses: [500] }), method: "POST" })).status).toBe(200);
+    const signed = Object.fromEntries(Object.entries(got.headers).filter(([k]) => k.startsWith("webhook-")));
+    const replay = (body: string) => rx2("", { method: "POST", headers: { ...signed, "content-type": "application/json" }, body });
+    expect((await replay(got.body)).status).toBe(500);
+    expect((await replay(got.body)).status).toBe(200);
+    expect((await replay(got.body.replace("webhook.test", "webhook.tset"))).status).toBe(400);
+    const log = (await (await rx2("")).json()) as { deliveries: { type: string | null; verified: boolean; answered: number }[] };
+    expect(log.deliveries.map((d) => [d.type, d.verified, d.answered])).toEqual([["webhook.test", true, 500], ["webhook.test", true, 200], [null, false, 400]]);
   });
 });

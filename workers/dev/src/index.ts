@@ -8,6 +8,7 @@ import { sandboxAgent } from "./sandbox/agent";
 import { sandboxSlack } from "./sandbox/slack";
 import { sandboxGitHubSignIn } from "./sandbox/github-signin";
 import { sandboxProbe } from "./sandbox/probe";
+import { sandboxWebhooks } from "./sandbox/webhooks";
 
 export { SandboxStore } from "./sandbox/store";
 import { seedDemo, type SeedEnv } from "./seed";
@@ -87,6 +88,7 @@ app.route("/_sandbox/slack", sandboxSlack);
 app.route("/_sandbox/agent", sandboxAgent);
 app.route("/_sandbox/github-signin", sandboxGitHubSignIn);
 app.route("/_sandbox/probe", sandboxProbe);
+app.route("/_sandbox/webhooks", sandboxWebhooks);
 
 app.all("*", (c) => {
   const path = new URL(c.req.url).pathname;
