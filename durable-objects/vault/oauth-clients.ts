@@ -238,6 +238,8 @@ function checkEndpoints(app: OAuthApp, e: OAuthEndpoints, dev: boolean): void {
 export async function putOAuthClient(ctx: VaultContext, env: ClientEnv, actor: Actor, p: Principal, slug: string, body: PutOAuthClientBody, publicUrl: string): Promise<OAuthClientSettings> {
   requireAdmin(ctx, actor, p, "put", slug);
   const app = oauthAppOf(ctx, slug, "path.slug", body.client_secret !== undefined ? "client_secret" : "path.slug");
+  // The Slack gateway verifies every event with the platform's signing secret: an org's own Slack app could install but never deliver.
+  if (app.channel) throw invalidField("path.slug", `${app.name} installs through the platform's own app: its events are verified with the platform's signing secret, so an org client cannot be used.`);
   const endpoints = body.endpoints ?? {};
   checkEndpoints(app, endpoints, env.DEV_MODE === "true");
   const before = orgClientRow(ctx, slug);

@@ -146,6 +146,7 @@ describe("bad input: a 400 naming the field, nothing written", () => {
     const ok = { client_id: "acme", client_secret: "s3cret" };
     const cases: [string, unknown, string, number?][] = [
       ["exa", ok, "client_secret"],
+      ["slack", ok, "path.slug"],
       ["nope-app", ok, "path.slug", 404],
       ["gitlab", { ...ok, endpoints: { authorize_url: "http://gitlab.acme.example/oauth/authorize", token_url: "https://gitlab.acme.example/oauth/token", userinfo_url: "https://gitlab.acme.example/api/v4/user" } }, "endpoints.authorize_url"],
       ["gitlab", { ...ok, endpoints: { authorize_url: "https://localhost/oauth/authorize", token_url: "https://gitlab.acme.example/oauth/token", userinfo_url: "https://gitlab.acme.example/api/v4/user" } }, "endpoints.authorize_url"],
