@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { AppSummary } from "../lib/schemas/apps";
 import {
+  CheckAnswer,
   Credential,
   type ListCredentialsQuery,
   type RotateCredentialBody,
@@ -33,6 +34,8 @@ export interface Backend {
   updateCredential(ref: string, body: UpdateCredentialBody): Promise<Credential>;
   rotateCredential(ref: string, body: RotateCredentialBody): Promise<Credential>;
   revokeCredential(ref: string): Promise<Credential>;
+  /** Probe it now (SPEC section 14); cloud only. */
+  checkCredential(ref: string): Promise<CheckAnswer>;
   consumers(kind: ConsumerKind, target: string): Promise<ConsumerView[]>;
   assignments(q: { kind?: ConsumerKind; target?: string }): Promise<AssignmentView[]>;
   putAssignment(body: PutAssignmentBody): Promise<AssignmentView>;
@@ -54,7 +57,7 @@ export class CloudBackend implements Backend {
     return (await this.#api.call("GET", `/v1/apps${query({ search })}`, z.object({ apps: z.array(AppSummary) }))).apps;
   }
   async listCredentials(q: ListCredentialsQuery) {
-    return allPages(this.#api, "/v1/credentials", { app: q.app, scope: q.scope, status: q.status }, "credentials", Credential);
+    return allPages(this.#api, "/v1/credentials", { app: q.app, scope: q.scope, status: q.status, attention: q.attention }, "credentials", Credential);
   }
   getCredential(ref: string) {
     return this.#api.call("GET", `/v1/credentials/${seg(ref)}`, Credential);
@@ -70,6 +73,9 @@ export class CloudBackend implements Backend {
   }
   revokeCredential(ref: string) {
     return this.#api.call("POST", `/v1/credentials/${seg(ref)}/revoke`, Credential);
+  }
+  checkCredential(ref: string) {
+    return this.#api.call("POST", `/v1/credentials/${seg(ref)}/check`, CheckAnswer);
   }
   async consumers(kind: ConsumerKind, target: string) {
     return allPages(this.#api, "/v1/consumers", { kind, target }, "consumers", ConsumerView);

@@ -4,19 +4,33 @@
  * `--reveal` fields, which only `printDecision` prints, and only when asked.
  */
 import { scopeLabel } from "../lib/refs";
-import type { Credential } from "../lib/schemas/credentials";
+import type { CheckResult, Credential } from "../lib/schemas/credentials";
 import type { AssignmentView, ConsumerView, ExplainResult, RuntimeResult } from "../lib/schemas/resolution";
 import { printTable, when, type Io } from "./output";
 
 const accountText = (a: Credential["account"]): string => (a ? (a.email ?? a.name ?? a.id) : "-");
 
+/** The status with its reason, e.g. `invalid (probe_unauthorized)`. */
+export const statusText = (c: Pick<Credential, "status" | "status_reason">): string => (c.status_reason && c.status !== "active" ? `${c.status} (${c.status_reason})` : c.status);
+
+const VERDICT: Record<CheckResult["result"], string> = { works: "works", refused: "refused", unknown: "not judged", skipped: "not checked" };
+
+/** One probe's verdict: whether the key works (set, rotate-key, check). */
+export function printCheck(io: Io, check: CheckResult): void {
+  io.stdout.write(`${check.ref}: ${VERDICT[check.result]}: ${check.message}\n`);
+}
+
 export function printCredentials(io: Io, creds: readonly Credential[]): void {
   printTable(
     io,
     ["REF", "NAME", "SCOPE", "DEFAULT", "STATUS", "ACCOUNT", "PREVIEW", "LAST USED"],
-    creds.map((c) => [c.ref, c.name, scopeLabel(c.scope), c.default ? "yes" : "", c.status, accountText(c.account), c.preview ?? "-", when(c.last_used_at)]),
+    creds.map((c) => [c.ref, c.name, scopeLabel(c.scope), c.default ? "yes" : "", statusText(c), accountText(c.account), c.preview ?? "-", when(c.last_used_at)]),
     "No credentials.",
   );
+  // Health (SPEC section 14): the last failed check or refresh, in our words, under the table.
+  for (const c of creds) {
+    if (c.last_error) io.stdout.write(`${c.ref} last error (${when(c.last_error.at)}): ${c.last_error.message}\n`);
+  }
   // Scopes and connection data (SPEC section 13) under the table: too wide for a column.
   for (const c of creds) {
     if (c.kind === "oauth" && c.scopes.length) io.stdout.write(`${c.ref} scopes: ${c.scopes.join(" ")}\n`);

@@ -5,11 +5,11 @@
 import { slugify } from "../../lib/fields";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { SLUG_PATTERN, type Target } from "../../lib/schemas/common";
-import type { Credential } from "../../lib/schemas/credentials";
+import { CredentialStatus, type Credential } from "../../lib/schemas/credentials";
 import { failure, usageError } from "../errors";
-import { LOCAL_ROTATE_WHY } from "../local/backend";
+import { LOCAL_CHECK_WHY, LOCAL_ROTATE_WHY } from "../local/backend";
 import { confirm, printJson, type Io } from "../output";
-import { printCredentials } from "../render";
+import { printCheck, printCredentials, statusText } from "../render";
 import type { Session } from "../session";
 import { act, collect, parseSets } from "./common";
 
@@ -42,6 +42,15 @@ function printOne(session: Session, cred: Credential, line: string): void {
   else session.io.stdout.write(`${line}\n`);
 }
 
+/** Whether the key works, from what set or rotate-key answered (the probe ran before it was stored). */
+function printVerdict(io: Io, c: Credential): void {
+  if (c.kind !== "api_key") return;
+  if (c.status === "invalid") io.stdout.write(`${c.ref}: refused by the provider: it is stored as invalid and never handed out. ${c.last_error?.message ?? ""}\n`);
+  else if (c.last_error) io.stdout.write(`${c.ref}: not judged: ${c.last_error.message}\n`);
+  else if (c.checked_at) io.stdout.write(`${c.ref}: works.\n`);
+  else io.stdout.write(`${c.ref}: not checked.\n`);
+}
+
 /** Repeatable and checked: commander's `.choices()` keeps only the last value of a repeated option. */
 function scopeArg(value: string, previous: string[] = []): string[] {
   if (value !== "org" && value !== "user" && value !== "project") throw new InvalidArgumentError("Allowed: org, user, project.");
@@ -59,15 +68,19 @@ export function registerCredentials(program: Command, io: Io): Command {
     .option("--scope <scope>", "org, user or project: where it is stored; repeat to fan out (default: org)", scopeArg)
     .option("--project-slug <slug>", "the project of the next `--scope project`; repeatable", collect, [])
     .option("--name <name>", "the credential's name: its slug and display name (default: default)")
+    .option("--no-verify", "store it without the app's probe (one cheap call to the provider that says whether the key works)")
     .action(
-      act(io, async (s, app: string, opts: { set: string[]; scope?: string[]; projectSlug: string[]; name?: string }) => {
+      act(io, async (s, app: string, opts: { set: string[]; scope?: string[]; projectSlug: string[]; name?: string; verify: boolean }) => {
         const targets = fanOut(opts.scope ?? [], opts.projectSlug);
         const fields = parseSets(opts.set, s);
         // Without --name the API's default slug applies, and a replaced credential keeps the display name it was given.
         const naming = opts.name !== undefined ? { slug: slugOf(opts.name), name: opts.name } : {};
-        const created = await s.backend().setCredentials({ app, fields, targets, ...naming });
+        const created = await s.backend().setCredentials({ app, fields, targets, ...naming, ...(opts.verify ? {} : { verify: false }) });
         if (s.globals.json) printJson(io, { credentials: created });
-        else printCredentials(io, created);
+        else {
+          printCredentials(io, created);
+          for (const c of created) printVerdict(io, c);
+        }
       }),
     );
 
@@ -76,11 +89,12 @@ export function registerCredentials(program: Command, io: Io): Command {
     .description("Credentials, one row per instance, masked (as on the Apps page)")
     .option("--app <app>", "only this app")
     .addOption(new Option("--scope <scope>", "only this scope (with --project: that project)").choices(["org", "user", "project"]))
-    .addOption(new Option("--status <status>", "only this status").choices(["active", "needs_reauth", "revoked"]))
+    .addOption(new Option("--status <status>", "only this status").choices(CredentialStatus.options))
+    .option("--attention", "only those that need attention: expiring, needs_reauth, invalid, or a failing check")
     .action(
-      act(io, async (s, opts: { app?: string; scope?: "org" | "user" | "project"; status?: "active" | "needs_reauth" | "revoked" }) => {
+      act(io, async (s, opts: { app?: string; scope?: "org" | "user" | "project"; status?: CredentialStatus; attention?: boolean }) => {
         const scope = opts.scope === "project" && s.globals.project ? `project:${s.globals.project}` : opts.scope;
-        const list = await s.backend().listCredentials({ app: opts.app, scope, status: opts.status });
+        const list = await s.backend().listCredentials({ app: opts.app, scope, status: opts.status, ...(opts.attention ? { attention: "true" as const } : {}) });
         if (s.globals.json) printJson(io, { credentials: list });
         else printCredentials(io, list);
       }),
@@ -124,12 +138,31 @@ export function registerCredentials(program: Command, io: Io): Command {
     .command("rotate-key <ref>")
     .description("Replace a manual secret; the id, default flag and assignments stay (cloud target only)")
     .option("--set <field=value>", "a field to replace: `apiKey=…` or `apiKey=@env:NAME`; repeatable", collect, [])
+    .option("--no-verify", "replace it without the app's probe")
     .action(
-      act(io, async (s, ref: string, opts: { set: string[] }) => {
+      act(io, async (s, ref: string, opts: { set: string[]; verify: boolean }) => {
         // Refuse before reading any secret from the environment.
         s.requireCloud("rotate-key", LOCAL_ROTATE_WHY);
-        const cred = await s.backend().rotateCredential(ref, { fields: parseSets(opts.set, s) });
+        const cred = await s.backend().rotateCredential(ref, { fields: parseSets(opts.set, s), ...(opts.verify ? {} : { verify: false }) });
         printOne(s, cred, `Rotated ${cred.ref} (${cred.preview ?? "no preview"}).`);
+        if (!s.globals.json) printVerdict(io, cred);
+      }),
+    );
+
+  creds
+    .command("check <ref>")
+    .description("Ask the provider now whether the credential works (API keys: the app's probe; OAuth: a refresh when due); cloud target only")
+    .action(
+      act(io, async (s, ref: string) => {
+        s.requireCloud("credentials check", LOCAL_CHECK_WHY);
+        const answer = await s.backend().checkCredential(ref);
+        if (s.globals.json) printJson(io, answer);
+        else {
+          printCheck(io, answer.check);
+          printCredentials(io, [answer.credential]);
+        }
+        // A refused key is a failed check for scripts too.
+        if (answer.check.result === "refused") throw failure(`${answer.credential.ref} is ${statusText(answer.credential)}.`, { code: "check_failed" });
       }),
     );
 

@@ -18,6 +18,7 @@ import type { Scope } from "../../lib/schemas/common";
 import {
   SetCredentialsBody,
   UpdateCredentialBody,
+  type CheckAnswer,
   type Credential,
   type ListCredentialsQuery,
 } from "../../lib/schemas/credentials";
@@ -36,6 +37,7 @@ import { cloudOnly } from "../errors";
 import { envVarName, readDotenv, readStore, storePath, writeStore, type LocalStore, type StoredCredential } from "./files";
 
 export const LOCAL_USER = "local";
+export const LOCAL_CHECK_WHY = "the local store never calls providers; its keys are checked when they are set on the cloud target";
 export const LOCAL_ROTATE_WHY = "the local store keeps plain values; run `keystroke credentials set` again with the same --name and --scope to replace one";
 export const ENV_SLUG = "env";
 
@@ -236,6 +238,10 @@ export class LocalBackend implements Backend {
 
   async rotateCredential(): Promise<Credential> {
     throw cloudOnly("rotate-key", LOCAL_ROTATE_WHY);
+  }
+
+  async checkCredential(): Promise<CheckAnswer> {
+    throw cloudOnly("credentials check", LOCAL_CHECK_WHY);
   }
 
   async revokeCredential(ref: string): Promise<Credential> {

@@ -2,7 +2,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, seed, type Seed } from "./helpers";
+import { call, seed, setCred, uid, vaultSql, type Seed } from "./helpers";
 
 /** The official MCP client, talking to the api worker in-process. */
 async function connectClient(token: string) {
@@ -88,6 +88,38 @@ describe("MCP over streamable HTTP", () => {
     const creds = await client.callTool({ name: "list_credentials", arguments: { app: "exa" } });
     expect((creds.structuredContent as { credentials: { ref: string; preview: string | null }[] }).credentials.map((c) => c.ref)).toContain("exa/org/from-mcp");
     expect(JSON.stringify(creds)).not.toContain("exa-mcp-secret");
+    await client.close();
+  });
+
+  it("list_credentials shows the status with its reason and the last error (issue 15)", async () => {
+    const slug = `mcp-${uid(6)}`;
+    const cred = (await setCred(s.alice, { slug })).body.credentials[0];
+    await vaultSql(s.org.id, `UPDATE credentials SET status = 'needs_reauth', health = 'invalid', status_reason = 'probe_unauthorized', last_error_at = ?, last_error_code = 'unauthorized', last_error_message = 'The provider refused the key (HTTP 401).' WHERE id = ?`, Date.now(), cred.id);
+    const client = await connectClient(s.carol);
+    const listed = await client.callTool({ name: "list_credentials", arguments: { app: "exa" } });
+    const row = (listed.structuredContent as { credentials: { ref: string }[] }).credentials.find((c) => c.ref === cred.ref);
+    expect(row).toMatchObject({ status: "invalid", status_reason: "probe_unauthorized", last_error: "The provider refused the key (HTTP 401)." });
+    expect(text(listed)).toContain(`${cred.ref} [invalid: probe_unauthorized]`);
+    await client.close();
+  });
+
+  it("list_credentials answers pages: next_cursor, then the rest with cursor; a forged cursor is a tool error (issue 16)", async () => {
+    const app = `pg${uid(6)}`;
+    for (let i = 0; i < 105; i++) {
+      await vaultSql(s.org.id, `INSERT INTO credentials (id, app, slug, name, scope_type, scope_id, kind, status, created_by, created_at, updated_at) VALUES (?, ?, ?, 'x', 'org', '', 'api_key', 'active', 'test', 0, 0)`, `cred_${uid(20)}`, app, `s${String(i).padStart(3, "0")}`);
+    }
+    const client = await connectClient(s.alice);
+    const first = await client.callTool({ name: "list_credentials", arguments: { app } });
+    const page1 = first.structuredContent as { credentials: { ref: string }[]; next_cursor: string | null };
+    expect(page1.credentials).toHaveLength(100);
+    expect(page1.next_cursor).toEqual(expect.any(String));
+    expect(text(first)).toContain(page1.next_cursor!);
+    const second = await client.callTool({ name: "list_credentials", arguments: { app, cursor: page1.next_cursor } });
+    const page2 = second.structuredContent as { credentials: { ref: string }[]; next_cursor: string | null };
+    expect(page2.next_cursor).toBeNull();
+    expect([...page1.credentials, ...page2.credentials].map((c) => c.ref)).toEqual(Array.from({ length: 105 }, (_, i) => `${app}/org/s${String(i).padStart(3, "0")}`));
+    const forged = await client.callTool({ name: "list_credentials", arguments: { app, cursor: "bm9wZQ" } });
+    expect(forged.isError).toBe(true);
     await client.close();
   });
 

@@ -13,6 +13,7 @@ import { parseToken } from "../../../../lib/tokens";
 import { originAllowed } from "../../../../lib/origin";
 import { publicUrl, unwrap, vaultFor, type ApiEnv } from "../http/vault";
 import { fixForMcp } from "../../../../lib/fixes";
+import { PageQuery } from "../../../../lib/paging";
 
 /**
  * MCP (SPEC section 8): stateless streamable HTTP with JSON answers, a fresh server per request.
@@ -30,7 +31,7 @@ const StatusOut = {
   credentials: z.array(z.object({ id: z.string(), ref: z.string(), app: z.string(), status: z.string() })),
   error: z.string().nullable(),
 };
-const MaskedCredential = z.object({ id: z.string(), ref: z.string(), app: z.string(), name: z.string(), scope: z.string(), default: z.boolean(), status: z.string(), preview: z.string().nullable(), account: z.string().nullable(), scopes: z.array(z.string()), connection: Connection });
+const MaskedCredential = z.object({ id: z.string(), ref: z.string(), app: z.string(), name: z.string(), scope: z.string(), default: z.boolean(), status: z.string(), status_reason: z.string().nullable(), last_error: z.string().nullable().describe("the last failed check or refresh, in Keystroke's words"), preview: z.string().nullable(), account: z.string().nullable(), scopes: z.array(z.string()), connection: Connection });
 
 /**
  * Failures are tool results with the fix, so the model can act on them; never protocol errors.
@@ -118,21 +119,22 @@ function buildServer(vault: Vault, token: string, origin: string): McpServer {
   server.registerTool(
     "list_credentials",
     {
-      description: "The credentials the caller can see, masked (never a secret).",
-      inputSchema: { app: Slug.optional() },
-      outputSchema: { credentials: z.array(MaskedCredential) },
+      description: "The credentials the caller can see, masked (never a secret), one page of 100 in reference order; pass next_cursor as cursor for the next page.",
+      inputSchema: { app: Slug.optional(), cursor: PageQuery.shape.cursor },
+      outputSchema: { credentials: z.array(MaskedCredential), next_cursor: z.string().nullable() },
     },
-    async ({ app }) => {
+    async ({ app, cursor }) => {
       try {
-        const { credentials } = unwrap(await vault.listCredentials(token, app ? { app } : {}));
+        const { credentials, next_cursor } = unwrap(await vault.listCredentials(token, { ...(app ? { app } : {}), ...(cursor ? { cursor } : {}) }));
         const list = credentials.map((c) => ({
           id: c.id, ref: c.ref, app: c.app, name: c.name,
           scope: scopeLabel(c.scope),
-          default: c.default, status: c.status, preview: c.preview,
+          default: c.default, status: c.status, status_reason: c.status_reason, last_error: c.last_error?.message ?? null, preview: c.preview,
           account: c.account ? c.account.name ?? c.account.email ?? c.account.id : null,
           scopes: c.scopes, connection: c.connection,
         }));
-        return ok({ credentials: list }, list.map((c) => `${c.ref} [${c.status}]${c.default ? " default" : ""}`).join("\n") || "No credentials.");
+        const more = next_cursor ? `\nMore: call list_credentials again with cursor "${next_cursor}".` : "";
+        return ok({ credentials: list, next_cursor }, (list.map((c) => `${c.ref} [${c.status}${c.status_reason && c.status !== "active" ? `: ${c.status_reason}` : ""}]${c.default ? " default" : ""}${c.last_error ? ` (last error: ${c.last_error})` : ""}`).join("\n") || "No credentials.") + more);
       } catch (e) {
         return toolError(e);
       }
