@@ -66,6 +66,9 @@ describe("dev methods", () => {
     const refusal = (p: Promise<unknown>) => p.then(() => "answered", (e: unknown) => (e instanceof Error ? e.message : String(e)));
     expect(await refusal(env.DEV_DOOR.ensureOrg("nope", "Nope"))).toMatch(/dev mode/i);
     expect(await refusal(env.DEV_DOOR.configureSandbox(s.org.id, { sandboxUrl: "http://localhost:1" }))).toMatch(/dev mode/i);
+    // Switching the platform's (sandbox) OAuth client off per app (issue 14) is dev only, nothing written.
+    expect(await refusal(env.DEV_DOOR.setPlatformClient(s.org.id, "github", false))).toMatch(/dev mode/i);
+    expect(await vaultSql(s.org.id, `SELECT key FROM settings WHERE key LIKE 'dev_no_platform_client:%'`)).toEqual([]);
     // The seed's forwards to production operations and its token pin are closed too (nothing written).
     const before = await vaultSql(s.org.id, `SELECT hash FROM tokens WHERE kind = 'rt' ORDER BY id`);
     expect(await refusal(env.DEV_DOOR.pinSeedToken(s.org.id, "tok_x", "h", "p"))).toMatch(/dev mode/i);
