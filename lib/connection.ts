@@ -5,7 +5,7 @@
  */
 import type { ConnectionSpec } from "./catalog";
 import { SUBDOMAIN_PLACEHOLDER } from "./catalog/schema";
-import { AppError, invalidField } from "./errors";
+import { AppError, fromZodError, invalidField } from "./errors";
 import { readPath, type ProviderConfig } from "./oauth";
 import { CONNECTION_VALUE, type Connection, type ConnectionInput, type ConnectionKey } from "./schemas/connection";
 
@@ -50,7 +50,9 @@ export function fieldConnection(specs: readonly ConnectionSpec[], fields: Readon
   for (const s of specs) {
     if (s.from !== "field" || fields[s.field] === undefined) continue;
     const checked = CONNECTION_VALUE[s.key].safeParse(fields[s.field]!.trim().toLowerCase());
-    if (!checked.success) throw invalidField(`fields.${s.field}`, `${appName}'s ${s.field} ${checked.error.issues[0]?.message ?? "is invalid"}.`, "Give the part before the provider's domain, e.g. acme.");
+    if (!checked.success) {
+      throw fromZodError(checked.error, { fallback: `fields.${s.field}`, say: (_f, problem) => ({ message: `${appName}'s ${s.field} ${problem}.`, fix: "Give the part before the provider's domain, e.g. acme." }) });
+    }
     out[s.key] = checked.data;
   }
   return out;
