@@ -53,7 +53,7 @@ import { writeInvitation } from "./vault/invitations";
 import { writeAudit } from "./vault/audit";
 import type { CreatedInvitation } from "../lib/schemas/orgs";
 import type { CreateWebhookBody, DeliveriesQuery, UpdateWebhookBody } from "../lib/schemas/webhooks";
-import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, rotateWebhookSecret, updateWebhook } from "./vault/webhooks/endpoints";
+import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, resealWebhookSecrets, rotateWebhookSecret, staleWebhookSecrets, updateWebhook } from "./vault/webhooks/endpoints";
 import { deliveriesQueued, runWebhookDelivery, testWebhook } from "./vault/webhooks/delivery";
 
 const MEMBER: readonly TokenKind[] = ["user", "key"];
@@ -703,7 +703,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
 
   #staleSealedCount(): number {
     const active = this.#keyring.active;
-    return Number(this.ctx.storage.sql.exec(`SELECT COUNT(*) AS n FROM secret_fields WHERE sealed NOT LIKE ?`, `v1.${active}.%`).one().n) + staleClientSecrets({ sql: this.ctx.storage.sql }, active);
+    return Number(this.ctx.storage.sql.exec(`SELECT COUNT(*) AS n FROM secret_fields WHERE sealed NOT LIKE ?`, `v1.${active}.%`).one().n) + staleClientSecrets({ sql: this.ctx.storage.sql }, active) + staleWebhookSecrets({ sql: this.ctx.storage.sql, ring: this.#keyring });
   }
 
   /**
@@ -735,6 +735,8 @@ export class OrgVault extends DurableObject<VaultEnv> {
     }
     // The org's OAuth client secrets are sealed under the same keys (vault/oauth-clients.ts).
     if (moved < RESEAL_BATCH) moved += await resealClientSecrets(ctx, RESEAL_BATCH - moved);
+    // And the webhook signing secrets (vault/webhooks/endpoints.ts).
+    if (moved < RESEAL_BATCH) moved += await resealWebhookSecrets(ctx, RESEAL_BATCH - moved);
     return { moved, left: this.#staleSealedCount() };
   }
 

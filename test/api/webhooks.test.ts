@@ -5,7 +5,7 @@ import { sandboxWebhooks } from "../../workers/dev/src/sandbox/webhooks";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { writeAudit } from "../../durable-objects/vault/audit";
-import { parseKeyring } from "../../lib/crypto";
+import { parseKeyring, seal } from "../../lib/crypto";
 import { call, expectError, seed, setCred, uid, vaultOf, vaultSql, type Seed } from "./helpers";
 import { deliveryRows, hookUrl, installReceiver, RECEIVER, settleWebhooks, type Receiver } from "./webhook-receiver";
 
@@ -345,5 +345,21 @@ describe("the sandbox's receiver (dev stack)", () => {
     expect((await replay(got.body.replace("webhook.test", "webhook.tset"))).status).toBe(400);
     const log = (await (await rx2("")).json()) as { deliveries: { type: string | null; verified: boolean; answered: number }[] };
     expect(log.deliveries.map((d) => [d.type, d.verified, d.answered])).toEqual([["webhook.test", true, 500], ["webhook.test", true, 200], [null, false, 400]]);
+  });
+});
+
+describe("keyring rotation", () => {
+  it("the keyring sweep reseals webhook secrets sealed under an older key; deliveries still verify", async () => {
+    const url = hookUrl();
+    const made = await create(s.alice, { url });
+    const ring = parseKeyring(env.VAULT_KEYS);
+    const old = { active: "k1", keys: ring.keys };
+    const aad = `${s.org.id}|${made.body.id}|webhook_secret`;
+    await vaultSql(s.org.id, `UPDATE webhook_endpoints SET secret = ? WHERE id = ?`, await seal(old, s.org.id, made.body.secret, aad), made.body.id);
+    expect((await vaultOf(s.org.id).resealBatch()).left).toBe(0);
+    const [row] = await vaultSql(s.org.id, `SELECT secret FROM webhook_endpoints WHERE id = ?`, made.body.id);
+    expect(String(row!.secret)).toMatch(/^v1\.k2\./);
+    await call("POST", `/v1/webhooks/${made.body.id}/test`, { token: s.alice });
+    expect(new Webhook(made.body.secret).verify(forPath(url)[0]!.body, forPath(url)[0]!.headers)).toMatchObject({ type: "webhook.test" });
   });
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { credentialAad, open, seal } from "../../../lib/crypto";
+import { credentialAad, needsReseal, open, reseal, seal } from "../../../lib/crypto";
 import { AppError } from "../../../lib/errors";
 import { isAdmin, type Principal } from "../../../lib/permissions";
 import { MAX_WEBHOOK_ENDPOINTS, type CreatedWebhook, type CreateWebhookBody, type DeliveriesQuery, type UpdateWebhookBody, type Webhook, type WebhookDelivery } from "../../../lib/schemas/webhooks";
@@ -202,4 +202,39 @@ export function recentDeliveries(ctx: VaultContext, endpointId: string, limit: n
     .exec(`SELECT * FROM webhook_deliveries WHERE endpoint_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`, endpointId, limit)
     .toArray()
     .map(toDelivery);
+}
+
+/**
+ * The keyring sweep's part for webhook secrets (both columns): values sealed under an older key are
+ * sealed again under the active one, compare-and-set so a rotation that landed meanwhile wins.
+ * Answers how many it moved; a value that cannot be opened is skipped, not retried forever.
+ */
+export async function resealWebhookSecrets(ctx: VaultContext, limit: number): Promise<number> {
+  const like = `v1.${ctx.ring.active}.%`;
+  const rows = ctx.sql
+    .exec(`SELECT id, secret, previous_secret FROM webhook_endpoints WHERE secret NOT LIKE ? OR (previous_secret IS NOT NULL AND previous_secret NOT LIKE ?) LIMIT ?`, like, like, limit)
+    .toArray();
+  let moved = 0;
+  for (const r of rows) {
+    const id = String(r.id);
+    for (const column of ["secret", "previous_secret"] as const) {
+      const sealed = r[column] === null ? null : String(r[column]);
+      if (sealed === null || !needsReseal(ctx.ring, sealed)) continue;
+      let fresh: string;
+      try {
+        fresh = await reseal(ctx.ring, ctx.orgId, sealed, aad(ctx, id));
+      } catch {
+        console.error("reseal: a webhook secret could not be opened", id);
+        continue;
+      }
+      ctx.sql.exec(`UPDATE webhook_endpoints SET ${column} = ? WHERE id = ? AND ${column} = ?`, fresh, id, sealed);
+      moved++;
+    }
+  }
+  return moved;
+}
+
+export function staleWebhookSecrets(ctx: Pick<VaultContext, "sql" | "ring">): number {
+  const like = `v1.${ctx.ring.active}.%`;
+  return Number(ctx.sql.exec(`SELECT COUNT(*) AS n FROM webhook_endpoints WHERE secret NOT LIKE ? OR (previous_secret IS NOT NULL AND previous_secret NOT LIKE ?)`, like, like).one().n);
 }
