@@ -223,6 +223,14 @@ describe("precedence and the client a credential remembers", () => {
     expect(page).toContain("An org owner or admin must add");
     expect(page).toContain("/apps/github/oauth-client");
     expect(await vaultSql(s.org.id, `SELECT COUNT(*) AS n FROM oauth_states`)).toEqual(states);
+
+    // The platform-made credential's own client is gone too: needs a reconnect, nothing is sent anywhere.
+    await expireSoon(id);
+    calls = [];
+    await resolve("github", project);
+    expect(calls).toEqual([]);
+    const [after] = await vaultSql(s.org.id, `SELECT status, last_error_message FROM credentials WHERE id = ?`, id);
+    expect(after).toMatchObject({ status: "needs_reauth", last_error_message: expect.stringContaining("platform's OAuth client") });
   });
 });
 
