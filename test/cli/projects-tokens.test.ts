@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { alice, carol, Machine, tag } from "./helpers";
+import { alice, baseUrl, carol, Machine, tag } from "./helpers";
 
 /** `projects …` and `runtime-tokens …` (SPEC section 12, issue 13): the Done-when CLI path. */
 describe("projects and runtime tokens from the CLI", () => {
@@ -57,5 +57,53 @@ describe("projects and runtime tokens from the CLI", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/owners and admins/);
     expect(r.stdout).toBe("");
+  });
+});
+
+/** `webhooks …` (SPEC section 14, issue 15): against the dev stack's sandbox receiver, which verifies with standardwebhooks. */
+describe("webhooks from the CLI", () => {
+  it("create (secret once), test (delivered; exit 1 when the endpoint fails), rotate-secret, list, deliveries, delete", async () => {
+    const owner = new Machine({ KEYSTROKE_TOKEN: alice });
+    const name = `cli-${tag()}`;
+    const receiver = `${baseUrl}/_sandbox/webhooks/${name}`;
+    const tellReceiver = (path: string, body: unknown, method = "PUT") =>
+      fetch(`${receiver}${path}`, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+    const made = await owner.run(["webhooks", "create", "--url", receiver, "--event", "credential.created"]);
+    expect(made.code, made.stderr).toBe(0);
+    const secret = made.stdout.trim();
+    expect(secret).toMatch(/^whsec_/);
+    expect(made.stderr).toMatch(/not shown again/);
+    const { webhooks } = await owner.json(["webhooks", "list"]);
+    const id = webhooks.find((w: { url: string }) => w.url === receiver).id as string;
+    expect((await owner.run(["webhooks", "list"])).stdout).not.toContain(secret);
+
+    expect((await tellReceiver("/secrets", { secrets: [secret] })).status).toBe(200);
+    const tested = await owner.run(["webhooks", "test", id]);
+    expect(tested.code, tested.stderr).toBe(0);
+    expect(tested.stdout).toMatch(/Delivered: the endpoint answered HTTP 200/);
+
+    // Rotated: the receiver only knows the new secret and still verifies.
+    const rotated = await owner.run(["webhooks", "rotate-secret", id]);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const fresh = rotated.stdout.trim();
+    expect(fresh).toMatch(/^whsec_/);
+    expect(fresh).not.toBe(secret);
+    expect((await tellReceiver("/secrets", { secrets: [fresh] })).status).toBe(200);
+    expect((await owner.run(["webhooks", "test", id])).code).toBe(0);
+    const seen = (await (await fetch(receiver)).json()) as { deliveries: { type: string; verified: boolean }[] };
+    expect(seen.deliveries.map((d) => [d.type, d.verified])).toEqual([["webhook.test", true], ["webhook.test", true]]);
+
+    // The receiver fails: the command says so and exits 1.
+    expect((await tellReceiver("/answers", { statuses: [503] }, "POST")).status).toBe(200);
+    const failed = await owner.run(["webhooks", "test", id]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/HTTP 503/);
+    const { deliveries } = await owner.json(["webhooks", "deliveries", id]);
+    expect(deliveries.map((d: { status: string }) => d.status)).toEqual(["failed", "delivered", "delivered"]);
+
+    const deleted = await owner.run(["webhooks", "delete", id]);
+    expect(deleted).toMatchObject({ code: 0, stdout: `Deleted webhook ${id} (${receiver}).\n` });
+    expect((await new Machine({ KEYSTROKE_TOKEN: carol }).run(["webhooks", "list"])).stderr).toMatch(/owners and admins/);
   });
 });
