@@ -14,6 +14,7 @@ import type { ApiKeyApp, OAuthApp } from "../../lib/catalog";
 import { sandboxOverrides } from "../../durable-objects/vault/outbound";
 import { API_KEY_APPS } from "../../lib/catalog/api-key-apps";
 import { OAUTH_APPS_CORE } from "../../lib/catalog/oauth-apps";
+import { checkCustomSlug, CustomOAuthSpec, customOAuthApp } from "../../lib/catalog/custom-oauth";
 import { OAUTH_APPS_MORE } from "../../lib/catalog/oauth-apps-more";
 import { OAUTH_APPS_HOSTED } from "../../lib/catalog/oauth-apps-hosted";
 
@@ -183,10 +184,12 @@ describe("schema", () => {
     expect(App.safeParse({ ...base, fields: [{ ...field, name: "1key" }] }).success).toBe(false);
   });
 
-  it("rejects an oauth app that is custom, has a non-http endpoint, or reads userinfo without a URL", () => {
+  it("rejects an oauth app that has a non-http endpoint or reads userinfo without a URL; no catalog oauth app is custom", () => {
     const good = structuredClone(oauth("github")) as unknown as Record<string, unknown> & { provider: Record<string, unknown> };
     expect(App.safeParse(good).success).toBe(true);
-    expect(App.safeParse({ ...good, custom: true }).success).toBe(false);
+    // The shape allows custom (org-local custom OAuth apps, issue 14); the catalog itself has none.
+    expect(App.safeParse({ ...good, custom: true }).success).toBe(true);
+    expect(oauthApps.filter((a) => a.custom).map((a) => a.slug)).toEqual([]);
     expect(App.safeParse({ ...good, provider: { ...good.provider, tokenUrl: "ftp://github.com/token" } }).success).toBe(false);
     expect(App.safeParse({ ...good, provider: { ...good.provider, userinfoUrl: undefined } }).success).toBe(false);
     expect(App.safeParse({ ...good, provider: { ...good.provider, scopeSeparator: ";" } }).success).toBe(false);
@@ -365,5 +368,20 @@ describe("provider overrides", () => {
     const copy = withProviderOverrides(exa, { tokenUrl: "http://t.test/token" });
     expect(copy).toEqual(exa);
     expect(copy).not.toBe(exa);
+  });
+});
+
+describe("customOAuthApp (issue 14: org-local custom OAuth apps)", () => {
+  it("builds a custom OAuth app that fails closed until the org's client names endpoints; catalog and reserved slugs are refused", () => {
+    const app = customOAuthApp("acme-idp", "Acme IdP", CustomOAuthSpec.parse({ scopes: ["openid"] }));
+    expect(app).toMatchObject({ slug: "acme-idp", name: "Acme IdP", kind: "oauth", custom: true, channel: false });
+    expect(app.provider).toMatchObject({ scopes: ["openid"], pkce: true, identity: { source: "userinfo", idPath: "sub" } });
+    expect(new URL(app.provider.tokenUrl).hostname).toBe("acme-idp.invalid");
+    const byToken = customOAuthApp("t", "T", CustomOAuthSpec.parse({ identity: { source: "token_response", idPath: "user.id" } }));
+    expect(byToken.provider.userinfoUrl).toBeUndefined();
+    expect(() => checkCustomSlug("github")).toThrow(/catalog app/);
+    expect(() => checkCustomSlug("org")).toThrow(/reserved/);
+    expect(() => checkCustomSlug("Bad Slug")).toThrow(/not a valid app slug/);
+    expect(() => checkCustomSlug("acme-idp")).not.toThrow();
   });
 });
