@@ -303,7 +303,7 @@ describe("scopes: asked, granted, step-up and requirements", () => {
     expect(ok.body.results[0]).toMatchObject({ ok: true, credential: { id: cred.id } });
   });
 
-  it("the org's default credential lacking a scope is refused; resolution does not fall through to another credential that has it", async () => {
+  it("the assigned credential lacking a scope is refused; resolution does not fall through to another org credential that has it", async () => {
     const target = `ft-${uid(6)}`;
     const a = await newSession("github");
     await connect("github", a, `fa${uid(4)}`);
@@ -352,7 +352,7 @@ describe("bad input: 4xx naming the field, nothing written", () => {
     expectError(await resolveOne(requirement), 400, "invalid_request", field);
   });
 
-  it("a typed extra scope cannot smuggle a space: the form splits it, the API refuses it", async () => {
+  it("a typed extra scope cannot smuggle a space: the form splits typed text into separate scopes", async () => {
     const id = await newSession("github");
     const { authorize } = await connect("github", id, `sp${uid(4)}`, { scope_form: "1", extra_scopes: "a  b" });
     expect(authorize!.searchParams.get("scope")!.split(" ").slice(-2)).toEqual(["a", "b"]);
