@@ -79,18 +79,19 @@ async function newProject(): Promise<string> {
 }
 
 /** Alice connects `app` at project `project` through the oauth worker and the sandbox (sandbox slug `at`): the authorize URL and the credential id. */
-async function connect(app: string, project: string, at = app): Promise<{ authorize: URL; id: string }> {
-  const res = await call("POST", "/v1/connect-sessions", { token: s.alice, body: { app } });
+async function connect(app: string, project: string, at = app, again?: { reconnect: string; login: string }): Promise<{ authorize: URL; id: string; login: string }> {
+  const login = again?.login ?? `u${uid(5)}`;
+  const res = await call("POST", "/v1/connect-sessions", { token: s.alice, body: { app, ...(again ? { reconnect: again.reconnect } : {}) } });
   expect(res.status, res.text).toBe(201);
   const started = await oauth("/oauth/start", form({ csrf: CSRF, session: res.body.id, target: `project:${project}` }));
   expect(started.status, await started.clone().text()).toBe(200);
   const authorize = new URL(providerLink(await started.text()));
-  const consent = await sandboxOAuth.fetch(new Request(`http://sandbox.test/${at}/authorize`, form({ ...Object.fromEntries(authorize.searchParams), decision: "approve", login: `u${uid(5)}` })));
+  const consent = await sandboxOAuth.fetch(new Request(`http://sandbox.test/${at}/authorize`, form({ ...Object.fromEntries(authorize.searchParams), decision: "approve", login })));
   const back = new URL(consent.headers.get("location")!);
   const done = await oauth(back.pathname + back.search);
   expect(done.status, await done.clone().text()).toBeLessThan(400);
   const [row] = await vaultSql(s.org.id, `SELECT id FROM credentials WHERE app = ? AND scope_type = 'project' AND scope_id = ? AND status != 'revoked'`, app, project);
-  return { authorize, id: String(row!.id) };
+  return { authorize, id: String(row!.id), login };
 }
 
 /** The runtime resolves `app` at `project`, refreshing first when the token is about to expire. */
@@ -173,7 +174,7 @@ describe("precedence and the client a credential remembers", () => {
     const project = await newProject();
     const put = await client(s.bob, "PUT", "github", { client_id: "acme-gh", client_secret: "acme-gh-secret" });
     expect(put.body).toMatchObject({ connects_with: "org", platform_client: true });
-    const { authorize, id } = await connect("github", project);
+    const { authorize, id, login } = await connect("github", project);
     expect(authorize.searchParams.get("client_id")).toBe("acme-gh");
     expect(calls.filter((c) => c.path === "/github/token").map((c) => [c.grant, c.client])).toEqual([["authorization_code", "acme-gh"]]);
     const [row] = await vaultSql(s.org.id, `SELECT oauth_client FROM credentials WHERE id = ?`, id);
@@ -202,6 +203,16 @@ describe("precedence and the client a credential remembers", () => {
     // The credential says why (lib/schemas/credentials: its last error), for the Apps page and the resolve answer's fix.
     const [why] = await vaultSql(s.org.id, `SELECT last_error_message FROM credentials WHERE id = ?`, id);
     expect(String(why!.last_error_message)).toContain("removed or replaced");
+
+    // A reconnect moves the same credential to the current client, which then refreshes it.
+    const again = await connect("github", project, "github", { reconnect: id, login });
+    expect(again.id).toBe(id);
+    expect(again.authorize.searchParams.get("client_id")).toBe("acme-gh-new");
+    expect(await vaultSql(s.org.id, `SELECT status, oauth_client FROM credentials WHERE id = ?`, id)).toEqual([{ status: "active", oauth_client: other.body.client.id }]);
+    await expireSoon(id);
+    calls = [];
+    expect((await resolve("github", project)).body.results[0]).toMatchObject({ ok: true, credential: { id } });
+    expect(calls.map((c) => [c.grant, c.client])).toEqual([["refresh_token", "acme-gh-new"]]);
   });
 
   it("without the org client the platform's connects; with neither, connecting is refused naming who adds one and where", async () => {
