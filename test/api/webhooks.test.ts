@@ -53,6 +53,10 @@ describe("signatures: every delivery verifies with standardwebhooks", () => {
     const list = await call("GET", "/v1/webhooks", { token: s.alice });
     expect(list.text).not.toContain(secret1.slice(6));
     expect(list.body.webhooks).toEqual([expect.objectContaining({ id: made.body.id, url, events: ["credential.created"], enabled: true })]);
+    // The audit row keeps the host only: a receiver's path or query may hold a secret of its own.
+    const audited = await call("GET", `/v1/audit?action=webhook.create&limit=1`, { token: s.alice });
+    expect(audited.body.entries[0]).toMatchObject({ target: made.body.id, detail: { host: "hooks.example.com", events: '["credential.created"]' } });
+    expect(JSON.stringify(audited.body)).not.toContain(new URL(url).pathname);
 
     const key = `exa-${uid(24)}`;
     const cred = await setCred(s.alice, { fields: { apiKey: key }, slug: `wh-${uid(5)}` });

@@ -8,7 +8,7 @@ import { outboundFetch, timeoutFor, type TimeoutEnv } from "../../../providers/o
 import { signedHeaders } from "../../../providers/webhook-sign";
 import { writeAudit } from "../audit";
 import { iso, type Actor, type VaultContext } from "../context";
-import { endpointRow, findEndpoint, requireWebhookAdmin, signingSecrets, toDelivery, type EndpointRow } from "./endpoints";
+import { endpointRow, findEndpoint, hostOf, requireWebhookAdmin, signingSecrets, toDelivery, type EndpointRow } from "./endpoints";
 
 /**
  * Delivery from the outbox, run by the vault's alarm (at least once): sign, POST with a timeout,
@@ -158,7 +158,7 @@ function markFailing(ctx: VaultContext, endpointId: string): void {
   const e = endpointRow(ctx, endpointId);
   if (!e || e.enabled !== 1 || e.failing_since === null || ctx.now - e.failing_since < DISABLE_AFTER_MS) return;
   ctx.sql.exec(`UPDATE webhook_endpoints SET enabled = 0, disabled_reason = 'failing', updated_at = ? WHERE id = ?`, ctx.now, endpointId);
-  writeAudit(ctx, null, { action: "webhook.disabled", outcome: "failed", target: endpointId, detail: { reason: "failing", failing_since: iso(e.failing_since)!, url: e.url } });
+  writeAudit(ctx, null, { action: "webhook.disabled", outcome: "failed", target: endpointId, detail: { reason: "failing", failing_since: iso(e.failing_since)!, host: hostOf(e.url) } });
   console.warn("webhook endpoint disabled", { endpoint: endpointId });
 }
 

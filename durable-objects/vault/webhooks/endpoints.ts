@@ -52,6 +52,18 @@ export function toWebhook(r: EndpointRow, now: number): Webhook {
   };
 }
 
+/**
+ * What the audit log keeps of an endpoint URL: its host. Some receivers put a secret in the path
+ * or query (chat incoming-webhook URLs do), and audit rows never hold a secret.
+ */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "";
+  }
+}
+
 const aad = (ctx: VaultContext, id: string) => credentialAad(ctx.orgId, id, "webhook_secret");
 
 /** `whsec_` + base64 of 32 random bytes: the form the standardwebhooks package takes. */
@@ -101,7 +113,7 @@ export async function createWebhook(ctx: VaultContext, actor: Actor, p: Principa
       `INSERT INTO webhook_endpoints (id, url, events, enabled, secret, created_by, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?)`,
       id, url, events, sealed, p.member, ctx.now, ctx.now,
     );
-    writeAudit(ctx, actor, { action: "webhook.create", target: id, detail: { url, events: events ?? "*" } });
+    writeAudit(ctx, actor, { action: "webhook.create", target: id, detail: { host: hostOf(url), events: events ?? "*" } });
   });
   return { ...toWebhook(endpointRow(ctx, id)!, ctx.now), secret };
 }
@@ -123,7 +135,7 @@ export function updateWebhook(ctx: VaultContext, actor: Actor, p: Principal, id:
       `UPDATE webhook_endpoints SET url = ?, events = ?, enabled = ?, disabled_reason = ?, failing_since = ?, updated_at = ? WHERE id = ?`,
       url, events, enabled, enabled === 1 ? null : r.disabled_reason, reenabled ? null : r.failing_since, ctx.now, id,
     );
-    writeAudit(ctx, actor, { action: "webhook.update", target: id, detail: { url, events: events ?? "*", enabled: enabled === 1 } });
+    writeAudit(ctx, actor, { action: "webhook.update", target: id, detail: { host: hostOf(url), events: events ?? "*", enabled: enabled === 1 } });
   });
   // Deliveries queued while it was off go out now (those still inside their 24 hours).
   if (reenabled) ctx.onOutbox?.();
@@ -136,7 +148,7 @@ export function deleteWebhook(ctx: VaultContext, actor: Actor, p: Principal, id:
   ctx.storage.transactionSync(() => {
     ctx.sql.exec(`DELETE FROM webhook_deliveries WHERE endpoint_id = ?`, id);
     ctx.sql.exec(`DELETE FROM webhook_endpoints WHERE id = ?`, id);
-    writeAudit(ctx, actor, { action: "webhook.delete", target: id, detail: { url: r.url } });
+    writeAudit(ctx, actor, { action: "webhook.delete", target: id, detail: { host: hostOf(r.url) } });
   });
   return { deleted: toWebhook(r, ctx.now) };
 }
