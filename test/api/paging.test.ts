@@ -68,9 +68,16 @@ beforeAll(async () => {
 describe("GET /v1/credentials pages", () => {
   it("answers every row exactly once across pages, in reference order, for an owner and for a builder (only what each may see)", async () => {
     const all = await vaultSql(org.id, `SELECT id, scope_type, scope_id FROM credentials`);
+    const admin = await addMember(org.id, `admin${uid(4)}@paging.test`, "admin");
+    const p2Admin = await addMember(org.id, `p2a${uid(4)}@paging.test`, "builder", { p2: "admin" });
+    const loner = await addMember(org.id, `lone${uid(4)}@paging.test`, "builder");
+    // Roles x scopes: org admins see every row (others' user rows too, masked), project members their projects', everyone the org's.
     for (const [token, visible] of [
       [org.owner, all],
+      [admin.token, all],
       [org.builder, all.filter((r) => r.scope_type === "org" || r.scope_id === "p1" || r.scope_id === org.builderId)],
+      [p2Admin.token, all.filter((r) => r.scope_type === "org" || r.scope_id === "p2")],
+      [loner.token, all.filter((r) => r.scope_type === "org")],
     ] as const) {
       const rows = await walk("/v1/credentials", "credentials", token, 17);
       expect(rows.map((r) => r.id).sort()).toEqual(visible.map((r) => String(r.id)).sort());
