@@ -15,7 +15,7 @@ import { iso, type Actor, type VaultContext } from "./context";
 import { connectionOf, rowScope, scopeKey, scopeLabel, selectCredentials, toCredential } from "./credential-rows";
 import { findByRef, setCredentials, targetScopes, type Prober } from "./credentials";
 import { remedy } from "../../lib/fixes";
-import { oauthAppOf } from "./oauth-clients";
+import { oauthAppOf, withOrgClientDefaults } from "./oauth-clients";
 
 /** Connect sessions (SPEC section 6): single use, 30 minutes, bound to the member who made them. */
 export const SESSION_TTL_MS = 30 * 60_000;
@@ -61,9 +61,10 @@ export const sessionUrl = (publicUrl: string, id: string) => `${publicUrl}/conne
 
 function appOf(ctx: VaultContext, slug: string): App | null {
   const catalog = getApp(slug);
-  if (catalog) return catalog;
+  // An org client's default scopes replace the app's (the form shows them, the connect asks for them).
+  if (catalog) return catalog.kind === "oauth" ? withOrgClientDefaults(ctx, catalog) : catalog;
   const row = ctx.sql.exec(`SELECT fields, kind FROM custom_apps WHERE slug = ?`, slug).toArray()[0];
-  if (row?.kind === "oauth") return oauthAppOf(ctx, slug);
+  if (row?.kind === "oauth") return withOrgClientDefaults(ctx, oauthAppOf(ctx, slug));
   return row ? customApp(slug, z.array(z.string()).parse(JSON.parse(String(row.fields)))) : null;
 }
 

@@ -75,6 +75,13 @@ export function oauthAppOf(ctx: Pick<VaultContext, "sql">, slug: string, field =
   throw new AppError("not_found", `There is no app \`${slug}\`.`, { fix: "See the apps with GET /v1/apps.", details: { field } });
 }
 
+/** `app` with the org client's default scopes, when it names some (a copy; the catalog entry is frozen). */
+export function withOrgClientDefaults(ctx: Pick<VaultContext, "sql">, app: OAuthApp): OAuthApp {
+  const row = ctx.sql.exec(`SELECT scopes FROM oauth_clients WHERE app = ?`, app.slug).toArray()[0];
+  if (row?.scopes == null) return app;
+  return { ...app, provider: { ...app.provider, scopes: z.array(z.string()).parse(JSON.parse(String(row.scopes))) } };
+}
+
 /** The settings URL the refusal points at (web) and the CLI command that does the same. */
 const settingsPath = (slug: string) => `/apps/${slug}/oauth-client`;
 

@@ -255,11 +255,13 @@ describe("a self-hosted GitLab and a custom OAuth app", () => {
 
   it("connects, refreshes and revokes through the endpoints an admin saved, never gitlab.com", async () => {
     const project = await newProject();
-    const put = await client(s.bob, "PUT", "gitlab", { client_id: "acme-gl", client_secret: "acme-gl-secret", endpoints: gitlab });
+    const put = await client(s.bob, "PUT", "gitlab", { client_id: "acme-gl", client_secret: "acme-gl-secret", endpoints: gitlab, scopes: ["read_api", "read_user"] });
     expect(put.status, put.text).toBe(200);
     expect(put.body.client.endpoints).toEqual(gitlab);
     const { authorize, id } = await connect("gitlab", project, "gitlab-acme");
     expect(authorize.origin + authorize.pathname).toBe(gitlab.authorize_url);
+    // The org client's default scopes replace the app's.
+    expect(authorize.searchParams.get("scope")).toBe("read_api read_user");
     await expireSoon(id);
     expect((await resolve("gitlab", project)).body.results[0]).toMatchObject({ ok: true, credential: { id } });
     const revoked = await call("POST", `/v1/credentials/${id}/revoke`, { token: s.alice });
