@@ -11,7 +11,9 @@ import { printTable, when, type Io } from "./output";
 const accountText = (a: Credential["account"]): string => (a ? (a.email ?? a.name ?? a.id) : "-");
 
 /** The status with its reason, e.g. `invalid (probe_unauthorized)`. */
-export const statusText = (c: Pick<Credential, "status" | "status_reason">): string => (c.status_reason && c.status !== "active" ? `${c.status} (${c.status_reason})` : c.status);
+export const statusText = (c: Pick<Credential, "status" | "status_reason">): string =>
+  // Only the states that ask for action carry the reason in the table; `--json` always has it.
+  c.status_reason && (c.status === "expiring" || c.status === "needs_reauth" || c.status === "invalid") ? `${c.status} (${c.status_reason})` : c.status;
 
 const VERDICT: Record<CheckResult["result"], string> = { works: "works", refused: "refused", unknown: "not judged", skipped: "not checked" };
 

@@ -440,6 +440,8 @@ export class OrgVault extends DurableObject<VaultEnv> {
       const { session } = await finishConnect(() => this.#context(), this.env, actor, p, callback);
       // New tokens (and a rotating Slack bot token) are refreshed by the alarm.
       await this.#wakeAt(nextRefreshAt(this.#context()));
+      // A token that cannot be refreshed is marked `expiring` by the alarm before it runs out.
+      await this.#wakeAt(nextProbeAt(this.#context(), this.env));
       return { redirect: `/apps?connected=${session}` };
     });
   }
@@ -575,7 +577,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
     return this.#member(token, (_c, actor, p) => testWebhook(this.#webhookDeps(), actor, p, id));
   }
   listWebhookDeliveries(token: string, id: string, q: DeliveriesQuery) {
-    return this.#member(token, (ctx, actor, p) => ({ deliveries: listDeliveries(ctx, actor, p, id, q) }));
+    return this.#member(token, (ctx, actor, p) => listDeliveries(ctx, actor, p, id, q));
   }
   #webhookDeps() {
     return { context: () => this.#context(), env: this.env };

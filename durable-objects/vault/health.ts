@@ -135,10 +135,10 @@ export function recordVerdict(ctx: VaultContext, actor: Actor | null, probed: Pi
   });
 }
 
-/** When the alarm should next probe: the earliest due daily probe (null: nothing to probe). */
+/** When the alarm should next look: the earliest due daily probe or expiring window (null: none). */
 export function nextProbeAt(ctx: Pick<VaultContext, "sql">, env: HealthEnv): number | null {
-  if (env.PROBES === "off") return null;
-  let next: number | null = null;
+  let next: number | null = nextExpiringAt(ctx);
+  if (env.PROBES === "off") return next === null ? null : Math.max(Date.now() + 60_000, next);
   for (const r of probeCandidates(ctx)) {
     const due = probeDueAt(r.id, r.checked_at, r.created_at);
     if (next === null || due < next) next = due;
@@ -155,6 +155,30 @@ function probeCandidates(ctx: Pick<VaultContext, "sql">): { id: string; app: str
     .filter((r) => probeOf(r.app) !== null);
 }
 
+/** An OAuth token that cannot be refreshed is `expiring` this long before it expires. */
+export const EXPIRING_WITHIN_MS = 3 * 24 * 60 * 60_000;
+
+const NO_REFRESH = `kind = 'oauth' AND status = 'active' AND health IS NULL AND expires_at IS NOT NULL
+  AND id NOT IN (SELECT credential_id FROM secret_fields WHERE field = 'refreshToken')`;
+
+/**
+ * OAuth credentials whose token expires within 3 days and has no refresh token: `expiring`
+ * (`expires_soon`), one event each, so someone reconnects before runs start failing.
+ */
+export function markExpiring(ctx: VaultContext): number {
+  const rows = selectCredentials(ctx, `${NO_REFRESH} AND expires_at <= ?`, ctx.now + EXPIRING_WITHIN_MS);
+  ctx.storage.transactionSync(() => {
+    for (const row of rows) applyHealth(ctx, null, row, { to: "expiring", reason: "expires_soon", error: undefined, checked: false });
+  });
+  return rows.length;
+}
+
+/** When the next token without a refresh token enters its expiring window (null: none). */
+function nextExpiringAt(ctx: Pick<VaultContext, "sql">): number | null {
+  const t = ctx.sql.exec(`SELECT MIN(expires_at) AS t FROM credentials WHERE ${NO_REFRESH}`).one().t as number | null;
+  return t === null ? null : t - EXPIRING_WITHIN_MS;
+}
+
 /** Probes the alarm runs at once, and the time after which it starts no new one (the rest: next alarm). */
 const PROBE_CONCURRENCY = 3;
 const PROBE_BUDGET_MS = 30_000;
@@ -165,7 +189,9 @@ const PROBE_BUDGET_MS = 30_000;
  * replies for long. Answers when to look again.
  */
 export async function probeDue(context: () => VaultContext, env: HealthEnv, openFields: (ctx: VaultContext, id: string) => Promise<Record<string, string>>): Promise<number | null> {
-  if (env.PROBES === "off") return null;
+  // Local bookkeeping, no outbound call: runs even with probes off.
+  markExpiring({ ...context(), now: Date.now() });
+  if (env.PROBES === "off") return nextProbeAt(context(), env);
   const started = Date.now();
   const due = probeCandidates(context())
     .map((r) => ({ ...r, at: probeDueAt(r.id, r.checked_at, r.created_at) }))

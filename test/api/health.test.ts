@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { invalidFix } from "../../lib/resolve";
+import { newId } from "../../lib/tokens";
 import { sandboxProbe } from "../../workers/dev/src/sandbox/probe";
 import { addMember, call, credentialState, expectError, setCred, uid, vaultOf, vaultSql, type Seed } from "./helpers";
 import { seed } from "./helpers";
@@ -254,5 +255,29 @@ describe("the daily probe from the alarm", () => {
     expect(hits).toEqual([]);
     const alarm = await runInDurableObject(vaultOf(s.org.id), (_i, state) => state.storage.getAlarm());
     expect(alarm).not.toBeNull();
+  });
+});
+
+describe("expiring (OAuth without a refresh token)", () => {
+  it("a token that expires within 3 days and cannot be refreshed is `expiring` once, still handed out", async () => {
+    const id = newId("cred");
+    const slug = `exp-${uid(6)}`;
+    await vaultSql(
+      s.org.id,
+      `INSERT INTO credentials (id, app, slug, name, scope_type, scope_id, kind, status, account, scopes, expires_at, created_by, created_at, updated_at)
+       VALUES (?, 'github', ?, ?, 'org', '', 'oauth', 'active', '{"id":"x"}', '[]', ?, 'system', ?, ?)`,
+      id, slug, slug, Date.now() + 2 * 86_400_000, Date.now(), Date.now(),
+    );
+    for (let i = 0; i < 2; i++) {
+      await runInDurableObject(vaultOf(s.org.id), (_i, state) => state.storage.setAlarm(Date.now() + 60_000));
+      await runDurableObjectAlarm(vaultOf(s.org.id));
+    }
+    expect(await get(id)).toMatchObject({ status: "expiring", status_reason: "expires_soon" });
+    const events = await audit("credential.expiring", id);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.detail).toMatchObject({ from: "active", to: "expiring", reason: "expires_soon" });
+    expect((await call("GET", "/v1/credentials?status=expiring&limit=100", { token: s.alice })).body.credentials.map((c: { id: string }) => c.id)).toContain(id);
+    const resolved = await call("POST", "/v1/runtime/resolve", { token: s.runtime, body: { consumer: { kind: "workflow", target: "x", id: "step" }, requirements: [{ app: "github", credential: `github/org/${slug}` }] } });
+    expect(resolved.body.results[0]).toMatchObject({ ok: true, credential: { id, status: "expiring" } });
   });
 });

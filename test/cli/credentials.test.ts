@@ -172,3 +172,34 @@ describe("apps and api-keys", () => {
     expect((await new Machine({ KEYSTROKE_TOKEN: key }).run(["credentials", "list"])).stderr).toMatch(/revoked/);
   });
 });
+
+describe("credential health (issue 15)", () => {
+  it("set says whether the key works; check asks again (exit 1 when refused); --no-verify skips the probe", async () => {
+    const m = signedIn();
+    const name = `health-${tag()}`;
+    const bad = await m.run(["credentials", "set", "exa", "--set", `apiKey=exa-invalid-${tag()}-0123456789`, "--name", name]);
+    expect(bad.code, bad.stderr).toBe(0);
+    expect(bad.stdout).toMatch(new RegExp(`exa/org/${name} +\\S+ +org +invalid \\(probe_unauthorized\\)`));
+    expect(bad.stdout).toContain(`exa/org/${name}: refused by the provider`);
+    expect(bad.stdout).toContain(`exa/org/${name} last error (`);
+
+    const checked = await m.run(["credentials", "check", `exa/org/${name}`]);
+    expect(checked.code).toBe(1);
+    expect(checked.stdout).toContain(`exa/org/${name}: refused: The provider refused the key (HTTP 401).`);
+    const json = await m.run(["--json", "credentials", "check", `exa/org/${name}`]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ credential: { status: "invalid", status_reason: "probe_unauthorized" }, check: { result: "refused" } });
+
+    const attention = await m.run(["credentials", "list", "--app", "exa", "--attention"]);
+    expect(attention.stdout).toContain(`exa/org/${name}`);
+
+    const rotated = await m.run(["credentials", "rotate-key", `exa/org/${name}`, "--set", `apiKey=exa-good-${tag()}-0123456789`]);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stdout).toContain(`exa/org/${name}: works.`);
+    expect((await m.run(["credentials", "check", `exa/org/${name}`])).code).toBe(0);
+
+    const unchecked = await m.run(["credentials", "set", "exa", "--set", `apiKey=exa-invalid-${tag()}-0123456789`, "--name", `${name}-nv`, "--no-verify"]);
+    expect(unchecked.stdout).toContain(`exa/org/${name}-nv: not checked.`);
+    expect(unchecked.stdout).toMatch(new RegExp(`exa/org/${name}-nv +\\S+ +org +active`));
+  });
+});

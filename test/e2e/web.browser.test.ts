@@ -176,6 +176,43 @@ describe("the web app in a browser", () => {
     await expect(row(page, ref).locator("button, a.button").count()).resolves.toBe(0);
   });
 
+  it("shows a key the provider refused with its reason and last error; 'Needs attention' lists only those (issue 15)", async () => {
+    // Through the API, as a deploy script would: the sandbox's probe refuses any key containing `invalid`.
+    const bad = await api("POST", "/v1/credentials", alice, { app: "exa", slug: `refused-${suffix}`, fields: { apiKey: `exa-invalid-${suffix}-0123456789` } });
+    expect(bad.status).toBe(200);
+    expect(bad.body.credentials[0]).toMatchObject({ status: "invalid", status_reason: "probe_unauthorized" });
+    const good = await api("POST", "/v1/credentials", alice, { app: "exa", slug: `works-${suffix}`, fields: { apiKey: `exa-good-${suffix}-0123456789` } });
+    expect(good.body.credentials[0]).toMatchObject({ status: "active", last_error: null });
+    const badRef = `exa/org/refused-${suffix}`;
+    const goodRef = `exa/org/works-${suffix}`;
+
+    await page.goto("/apps?app=exa");
+    const status = row(page, badRef).locator("td[data-label=Status]");
+    await expect(status.locator("[data-status=invalid]").textContent()).resolves.toBe("invalid");
+    await expect(status.getByTestId("status-reason").textContent()).resolves.toContain("the provider refused the key");
+    await expect(status.getByTestId("last-error").textContent()).resolves.toContain("The provider refused the key (HTTP 401)");
+    await expect(row(page, goodRef).locator("[data-status=active]").count()).resolves.toBe(1);
+    await expect(row(page, goodRef).getByTestId("last-error").count()).resolves.toBe(0);
+    await shot(page, "apps-health");
+
+    await page.getByLabel("Needs attention").check();
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.waitForURL(/attention=true/);
+    await expect(row(page, badRef).count()).resolves.toBe(1);
+    await expect(row(page, goodRef).count()).resolves.toBe(0);
+    const statuses = await page.locator("tbody tr td[data-label=Status] [data-status]").evaluateAll((els) => els.map((e) => e.getAttribute("data-status")));
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.every((st) => st !== "revoked")).toBe(true);
+    await expect(page.getByLabel("Needs attention").isChecked()).resolves.toBe(true);
+    await shot(page, "apps-needs-attention");
+
+    // The row's Check button asks the provider again: still refused, and the page says it checked.
+    await row(page, badRef).getByRole("button", { name: `Check ${badRef}` }).click();
+    await page.waitForURL(/done=checked/);
+    await expect(page.getByRole("status").first().textContent()).resolves.toContain(`Checked ${badRef}`);
+    await expect(row(page, badRef).locator("[data-status=invalid]").count()).resolves.toBe(1);
+  });
+
   it("shows what each consumer resolves to, with the rule; assigns and unassigns", async () => {
     const runtime = seed.runtime_token;
     for (const step of ["search", "summarize"]) {
@@ -306,7 +343,11 @@ describe("the web app in a browser", () => {
     const adminAction = /^(Rename|Set default|Rotate|Reconnect|Revoke)\b/;
     await expect(carol.getByRole("button", { name: adminAction }).count()).resolves.toBe(0);
     await expect(carol.getByRole("link", { name: adminAction }).count()).resolves.toBe(0);
-    await expect(carol.locator("td[data-label=Actions] form, td[data-label=Actions] a").count()).resolves.toBe(0);
+    // Issue 15: the one form a builder gets is Check (who may see a credential may ask whether it works).
+    await expect(carol.locator("td[data-label=Actions] a").count()).resolves.toBe(0);
+    const forms = await carol.locator("td[data-label=Actions] form").count();
+    await expect(carol.locator("td[data-label=Actions] form button").evaluateAll((bs) => bs.every((b) => /^Check /.test(b.getAttribute("aria-label") ?? "")))).resolves.toBe(true);
+    await expect(carol.getByRole("button", { name: /^Check / }).count()).resolves.toBe(forms);
     await shot(carol, "apps-builder");
     await carol.goto("/channels?agent=deploy-helper");
     await expect(carol.locator('tr[data-channel="C0AB6CHAN1"]').count()).resolves.toBe(1);
