@@ -52,7 +52,7 @@ export const OAUTH_APPS_CORE: readonly OAuthAppInput[] = [
     name: "GitLab",
     kind: "oauth",
     category: "developer tools",
-    description: "Projects, merge requests and CI on GitLab.com (self-managed: override the endpoints).",
+    description: "Projects, merge requests and CI on GitLab.com; a self-managed GitLab through the org's own OAuth client and its endpoints.",
     provider: {
       // arctic's GitLab takes a base URL; these are gitlab.com's.
       authorizeUrl: "https://gitlab.com/oauth/authorize",
@@ -307,7 +307,7 @@ export const OAUTH_APPS_CORE: readonly OAuthAppInput[] = [
     name: "Generic OAuth2",
     kind: "oauth",
     category: "custom",
-    description: "Any OAuth 2.0 provider with authorization code flow; its endpoints come from configuration.",
+    description: "Any OAuth 2.0 provider with authorization code flow; its endpoints come from the org's own OAuth client.",
     provider: {
       // Placeholders, meant to be overridden by configuration (withProviderOverrides). The
       // .invalid TLD (RFC 2606) never resolves, so an unconfigured app fails closed.
