@@ -2,14 +2,13 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { CreatedWebhook, Webhook, WebhookDelivery } from "../../lib/schemas/webhooks";
-import { seg } from "../http";
+import { allPages, seg } from "../http";
 import { printJson, printTable, when, type Io } from "../output";
 import { act, collect } from "./common";
 import { CliError, EXIT_FAILURE } from "../errors";
 
 const WHY = "webhooks belong to the cloud org";
 const Webhooks = z.object({ webhooks: z.array(Webhook) });
-const Deliveries = z.object({ deliveries: z.array(WebhookDelivery) });
 const Deleted = z.object({ deleted: Webhook });
 
 export function registerWebhooks(program: Command, io: Io): void {
@@ -81,7 +80,7 @@ export function registerWebhooks(program: Command, io: Io): void {
     .action(
       act(io, async (s, id: string) => {
         s.requireCloud("webhooks", WHY);
-        const { deliveries } = await s.api().call("GET", `/v1/webhooks/${seg(id)}/deliveries`, Deliveries);
+        const deliveries = await allPages(s.api(), `/v1/webhooks/${seg(id)}/deliveries`, {}, "deliveries", WebhookDelivery);
         if (s.globals.json) return printJson(io, { deliveries });
         printTable(
           io,

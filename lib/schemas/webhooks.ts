@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { WEBHOOK_EVENTS, TEST_EVENT } from "../webhook-events";
 import { safeText, Timestamp } from "./common";
+import { NextCursor, PageQuery } from "../paging";
 
 /** Signed lifecycle webhooks (SPEC section 14): owners and admins. The URL rule is lib/urls.ts, checked in the vault. */
 export const MAX_WEBHOOK_ENDPOINTS = 20;
@@ -60,7 +61,9 @@ export const WebhookDelivery = z.object({
 });
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 
-export const DeliveriesQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(200).optional(),
-});
+/** Newest first, keyset-paged like every management list (lib/paging.ts). */
+export const DeliveriesQuery = z.strictObject({ ...PageQuery.shape });
 export type DeliveriesQuery = z.infer<typeof DeliveriesQuery>;
+
+export const DeliveriesPage = z.object({ deliveries: z.array(WebhookDelivery), next_cursor: NextCursor });
+export type DeliveriesPage = z.infer<typeof DeliveriesPage>;

@@ -6,7 +6,7 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { writeAudit } from "../../durable-objects/vault/audit";
 import { parseKeyring, seal } from "../../lib/crypto";
-import { call, expectError, seed, setCred, uid, vaultOf, vaultSql, type Seed } from "./helpers";
+import { call, expectError, seed, setCred, uid, vaultOf, vaultSql, type CallResult, type Seed } from "./helpers";
 import { deliveryRows, hookUrl, installReceiver, RECEIVER, settleWebhooks, type Receiver } from "./webhook-receiver";
 
 /**
@@ -123,6 +123,27 @@ describe("signatures: every delivery verifies with standardwebhooks", () => {
     expect(forPath(url)).toHaveLength(2);
     const [ep] = await vaultSql(s.org.id, `SELECT failing_since FROM webhook_endpoints WHERE id = ?`, made.body.id);
     expect(ep!.failing_since).toBeNull();
+  });
+});
+
+describe("the deliveries log", () => {
+  it("is newest first and keyset-paged (limit, cursor, next_cursor); a foreign cursor is a 400 naming query.cursor", async () => {
+    const made = await create(s.alice, { url: hookUrl(), events: ["credential.created"] });
+    for (let i = 0; i < 5; i++) expect((await setCred(s.alice, { slug: `pg-${i}-${uid(4)}` })).status).toBe(200);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: CallResult = await call("GET", `/v1/webhooks/${made.body.id}/deliveries?limit=2${cursor ? `&cursor=${cursor}` : ""}`, { token: s.alice });
+      expect(page.status, page.text).toBe(200);
+      seen.push(...page.body.deliveries.map((d: { id: string }) => d.id));
+      cursor = page.body.next_cursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    const all = await vaultSql(s.org.id, `SELECT id FROM webhook_deliveries WHERE endpoint_id = ? ORDER BY created_at DESC, id DESC`, made.body.id);
+    expect(seen).toEqual(all.map((r) => String(r.id)));
+    expectError(await call("GET", `/v1/webhooks/${made.body.id}/deliveries?cursor=abc`, { token: s.alice }), 400, "invalid_request", "query.cursor");
   });
 });
 

@@ -2,8 +2,9 @@ import { z } from "zod";
 import { credentialAad, needsReseal, open, reseal, seal } from "../../../lib/crypto";
 import { AppError } from "../../../lib/errors";
 import { isAdmin, type Principal } from "../../../lib/permissions";
-import { MAX_WEBHOOK_ENDPOINTS, type CreatedWebhook, type CreateWebhookBody, type DeliveriesQuery, type UpdateWebhookBody, type Webhook, type WebhookDelivery } from "../../../lib/schemas/webhooks";
+import { MAX_WEBHOOK_ENDPOINTS, type CreatedWebhook, type CreateWebhookBody, type DeliveriesPage, type DeliveriesQuery, type UpdateWebhookBody, type Webhook, type WebhookDelivery } from "../../../lib/schemas/webhooks";
 import { newId } from "../../../lib/tokens";
+import { decodeCursor, DEFAULT_PAGE_LIMIT, nextCursor } from "../../../lib/paging";
 import { checkEndpointUrl } from "../../../lib/urls";
 import { writeAudit } from "../audit";
 import { iso, type Actor, type VaultContext } from "../context";
@@ -202,12 +203,21 @@ export function toDelivery(raw: Record<string, SqlStorageValue>): WebhookDeliver
   };
 }
 
-/** The endpoint's deliveries, newest first: status, attempts, last response code; never a body. */
-export function listDeliveries(ctx: VaultContext, actor: Actor, p: Principal, id: string, q: DeliveriesQuery): WebhookDelivery[] {
+/** The endpoint's deliveries, newest first, keyset-paged: status, attempts, last response code; never a body. */
+export function listDeliveries(ctx: VaultContext, actor: Actor, p: Principal, id: string, q: DeliveriesQuery): DeliveriesPage {
   requireWebhookAdmin(ctx, actor, p, "webhook.deliveries", id);
   findEndpoint(ctx, id);
-  return recentDeliveries(ctx, id, q.limit ?? 50);
+  const limit = q.limit ?? DEFAULT_PAGE_LIMIT;
+  const after = q.cursor !== undefined ? decodeCursor(DELIVERIES, q.cursor, "NS") : null;
+  const rows = ctx.sql
+    .exec(
+      `SELECT * FROM webhook_deliveries WHERE endpoint_id = ? ${after ? "AND (created_at < ? OR (created_at = ? AND id < ?))" : ""} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      id, ...(after ? [after[0]!, after[0]!, after[1]!] : []), limit + 1,
+    )
+    .toArray();
+  return { deliveries: rows.slice(0, limit).map(toDelivery), next_cursor: nextCursor(DELIVERIES, rows, limit, (r) => [Number(r.created_at), String(r.id)]) };
 }
+const DELIVERIES = "webhook_deliveries";
 
 export function recentDeliveries(ctx: VaultContext, endpointId: string, limit: number): WebhookDelivery[] {
   return ctx.sql

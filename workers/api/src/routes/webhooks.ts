@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { CreatedWebhook, CreateWebhookBody, DeliveriesQuery, RotatedWebhookSecret, UpdateWebhookBody, Webhook, WebhookDelivery, WebhookId } from "../../../../lib/schemas/webhooks";
+import { CreatedWebhook, CreateWebhookBody, DeliveriesPage, DeliveriesQuery, RotatedWebhookSecret, UpdateWebhookBody, Webhook, WebhookDelivery, WebhookId } from "../../../../lib/schemas/webhooks";
 import { BEARER, ERRORS, json, jsonBody, router } from "../http/openapi";
 import { unwrap, vaultFor } from "../http/vault";
 
@@ -51,7 +51,7 @@ export const webhooks = router()
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/v1/webhooks/{id}/deliveries", tags: ["webhooks"], security: BEARER, operationId: "listWebhookDeliveries", summary: "An endpoint's recent deliveries", description: `${ADMINS} Newest first: event type, status, attempts, the last response code; never a body.`, request: { params, query: DeliveriesQuery }, responses: { 200: json(z.object({ deliveries: z.array(WebhookDelivery) })), ...ERRORS } }),
+    createRoute({ method: "get", path: "/v1/webhooks/{id}/deliveries", tags: ["webhooks"], security: BEARER, operationId: "listWebhookDeliveries", summary: "An endpoint's recent deliveries", description: `${ADMINS} Newest first, one page (\`limit\`, \`cursor\`, \`next_cursor\`): event type, status, attempts, the last response code; never a body.`, request: { params, query: DeliveriesQuery }, responses: { 200: json(DeliveriesPage), ...ERRORS } }),
     async (c) => {
       const { token, vault } = vaultFor(c);
       return c.json(unwrap(await vault.listWebhookDeliveries(token, c.req.valid("param").id, c.req.valid("query"))), 200);
