@@ -169,6 +169,11 @@ export function ensureFresh(ctx: VaultContext, env: OAuthEnv, credentialId: stri
   return withDeadline(running, timeoutFor(env, "provider"), "provider's token endpoint");
 }
 
+/** The provider config a credential talks to: its own client, its connection's endpoints (as refresh uses). */
+export async function credentialProviderConfig(ctx: VaultContext, env: OAuthEnv, row: CredentialRow): Promise<ProviderConfig> {
+  return withConnectionEndpoints(await providerConfigFor(ctx, env, row.app, credentialClient(ctx, row.id)), connectionOf(row));
+}
+
 async function refresh(ctx: VaultContext, env: OAuthEnv, row: CredentialRow): Promise<void> {
   // Read before anything awaits: a reconnect (or Slack reinstall) bumps it, and then our answer is stale.
   const generation = tokenGeneration(ctx, row.id);

@@ -283,6 +283,38 @@ describe("the alarm keeps tokens alive", () => {
   });
 });
 
+describe("issue 15: checking an OAuth connection (its userinfo endpoint)", () => {
+  it("works; a 502 only sets last_error; a 401 -> needs_reauth (probe_unauthorized) once", async () => {
+    await setVaultEnv({ PROBES: undefined });
+    try {
+      const id = await newSession("github");
+      expect((await oauth(await toCallback(id, `chk-${uid(6)}`))).status).toBe(303);
+      const cred = (await getSession(id)).credentials[0];
+      const check = () => call("POST", `/v1/credentials/${cred.id}/check`, { token: s.alice });
+      hits = [];
+      expect((await check()).body).toMatchObject({ credential: { status: "active", last_error: null }, check: { result: "works" } });
+      expect(hits).toEqual(["/github/userinfo"]);
+
+      fail = (p) => (p.endsWith("/userinfo") ? new Response("upstream trouble", { status: 502 }) : null);
+      const down = await check();
+      expect(down.body).toMatchObject({ credential: { status: "active", last_error: { code: "server_error" } }, check: { result: "unknown" } });
+      expect(down.text).not.toContain("upstream trouble");
+
+      fail = (p) => (p.endsWith("/userinfo") ? new Response("{}", { status: 401 }) : null);
+      const refused = await check();
+      expect(refused.body).toMatchObject({ credential: { status: "needs_reauth", status_reason: "probe_unauthorized", last_error: { code: "unauthorized" } }, check: { result: "refused" } });
+      hits = [];
+      expect((await check()).body.check.result).toBe("refused");
+      expect(hits).toEqual([]);
+      const marked = (await call("GET", `/v1/audit?action=credential.needs_reauth&credential=${cred.id}`, { token: s.alice })).body.entries;
+      expect(marked).toHaveLength(1);
+      expect(marked[0].detail).toMatchObject({ reason: "probe_unauthorized", to: "needs_reauth" });
+    } finally {
+      await setVaultEnv({ PROBES: "off" });
+    }
+  });
+});
+
 // ---- issue 11: a provider that hangs (item 6), token generation (13a), names (9), pruning (13c) ----
 
 const setVaultEnv = (extra: Record<string, string | undefined>) =>
