@@ -143,12 +143,12 @@ export function afterVerdict(from: CredentialStatus, reason: StatusReason | null
 
 /** Daily probes, spread over two hours by credential id, so an org's keys are not all checked at once. */
 export const PROBE_EVERY_MS = 24 * 60 * 60_000;
-const JITTER_MS = 2 * 60 * 60_000;
+export const PROBE_JITTER_MS = 2 * 60 * 60_000;
 
 export function probeJitter(id: string): number {
   let h = 2166136261;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619) >>> 0;
-  return h % JITTER_MS;
+  return h % PROBE_JITTER_MS;
 }
 
 /** When a credential's next daily probe is due: a day after its last check (or its creation), plus its jitter. */

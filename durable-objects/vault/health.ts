@@ -6,10 +6,10 @@
  * holds: the webhook outbox derives its events from those rows. Nothing here touches the resolve
  * path: resolve reads the same columns it always read.
  */
-import { getApp } from "../../lib/catalog";
+import { CATALOG, getApp } from "../../lib/catalog";
 import type { Probe } from "../../lib/catalog/schema";
 import { AppError, invalidField } from "../../lib/errors";
-import { afterVerdict, healthEvent, judgeProbe, probeDueAt, probeRequest, storedStatus, type Verdict } from "../../lib/health";
+import { afterVerdict, healthEvent, judgeProbe, PROBE_EVERY_MS, PROBE_JITTER_MS, probeDueAt, probeRequest, storedStatus, type Verdict } from "../../lib/health";
 import { can, type Principal } from "../../lib/permissions";
 import type { CheckResult, CredentialStatus, HealthErrorCode, StatusReason } from "../../lib/schemas/credentials";
 import { formatRef } from "../../lib/refs";
@@ -138,21 +138,27 @@ export function recordVerdict(ctx: VaultContext, actor: Actor | null, probed: Pi
 /** When the alarm should next look: the earliest due daily probe or expiring window (null: none). */
 export function nextProbeAt(ctx: Pick<VaultContext, "sql">, env: HealthEnv): number | null {
   let next: number | null = nextExpiringAt(ctx);
-  if (env.PROBES === "off") return next === null ? null : Math.max(Date.now() + 60_000, next);
-  for (const r of probeCandidates(ctx)) {
-    const due = probeDueAt(r.id, r.checked_at, r.created_at);
-    if (next === null || due < next) next = due;
+  if (env.PROBES !== "off") {
+    // One indexed MIN, plus the longest jitter: by then the oldest is surely due (and maybe others), so
+    // the alarm never wakes to find nothing; a probe is at most the jitter late.
+    const oldest = ctx.sql.exec(`SELECT MIN(COALESCE(checked_at, created_at)) AS t FROM credentials WHERE ${PROBED}`, ...PROBED_APPS).one().t as number | null;
+    const at = oldest === null ? null : oldest + PROBE_EVERY_MS + PROBE_JITTER_MS;
+    if (at !== null && (next === null || at < next)) next = at;
   }
   // Never sooner than a minute: a probe that keeps failing to record cannot spin the alarm.
   return next === null ? null : Math.max(Date.now() + 60_000, next);
 }
 
-function probeCandidates(ctx: Pick<VaultContext, "sql">): { id: string; app: string; checked_at: number | null; created_at: number }[] {
+/** The catalog apps that have a probe; the SQL that selects their live credentials. */
+const PROBED_APPS: string[] = CATALOG.filter((a) => a.kind === "api_key" && a.probe !== undefined).map((a) => a.slug);
+const PROBED = `kind = 'api_key' AND status != 'revoked' AND app IN (${PROBED_APPS.map(() => "?").join(", ")})`;
+
+/** Live credentials of probed apps whose daily probe may be due by `now` (exact due time: probeDueAt). */
+function probeCandidates(ctx: Pick<VaultContext, "sql">, now: number): { id: string; app: string; checked_at: number | null; created_at: number }[] {
   return ctx.sql
-    .exec(`SELECT id, app, checked_at, created_at FROM credentials WHERE kind = 'api_key' AND status != 'revoked'`)
+    .exec(`SELECT id, app, checked_at, created_at FROM credentials WHERE ${PROBED} AND COALESCE(checked_at, created_at) <= ?`, ...PROBED_APPS, now - PROBE_EVERY_MS)
     .toArray()
-    .map((r) => ({ id: String(r.id), app: String(r.app), checked_at: r.checked_at === null ? null : Number(r.checked_at), created_at: Number(r.created_at) }))
-    .filter((r) => probeOf(r.app) !== null);
+    .map((r) => ({ id: String(r.id), app: String(r.app), checked_at: r.checked_at === null ? null : Number(r.checked_at), created_at: Number(r.created_at) }));
 }
 
 /** An OAuth token that cannot be refreshed is `expiring` this long before it expires. */
@@ -193,7 +199,7 @@ export async function probeDue(context: () => VaultContext, env: HealthEnv, open
   markExpiring({ ...context(), now: Date.now() });
   if (env.PROBES === "off") return nextProbeAt(context(), env);
   const started = Date.now();
-  const due = probeCandidates(context())
+  const due = probeCandidates(context(), started)
     .map((r) => ({ ...r, at: probeDueAt(r.id, r.checked_at, r.created_at) }))
     .filter((r) => r.at <= started)
     .sort((a, b) => a.at - b.at);
