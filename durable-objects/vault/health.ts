@@ -139,7 +139,7 @@ export function recordVerdict(ctx: VaultContext, actor: Actor | null, probed: Pi
 export function nextProbeAt(ctx: Pick<VaultContext, "sql">, env: HealthEnv): number | null {
   let next: number | null = nextExpiringAt(ctx);
   if (env.PROBES !== "off") {
-    // One indexed MIN, plus the longest jitter: by then the oldest is surely due (and maybe others), so
+    // One MIN inside SQLite (rows found through credentials_by_app, none parsed in JS), plus the longest jitter: by then the oldest is surely due (and maybe others), so
     // the alarm never wakes to find nothing; a probe is at most the jitter late.
     const oldest = ctx.sql.exec(`SELECT MIN(COALESCE(checked_at, created_at)) AS t FROM credentials WHERE ${PROBED}`, ...PROBED_APPS).one().t as number | null;
     const at = oldest === null ? null : oldest + PROBE_EVERY_MS + PROBE_JITTER_MS;
