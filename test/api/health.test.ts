@@ -5,6 +5,8 @@ import { newId } from "../../lib/tokens";
 import { sandboxProbe } from "../../workers/dev/src/sandbox/probe";
 import { addMember, call, credentialState, expectError, setCred, uid, vaultOf, vaultSql, type Seed } from "./helpers";
 import { seed } from "./helpers";
+import { exports } from "cloudflare:workers";
+import { sessionCsrf } from "../../workers/shared/session";
 
 /**
  * Credential health (SPEC section 14, issue 15 items 1-2): probes on set, rotate, check and from
@@ -279,5 +281,26 @@ describe("expiring (OAuth without a refresh token)", () => {
     expect((await call("GET", "/v1/credentials?status=expiring&limit=100", { token: s.alice })).body.credentials.map((c: { id: string }) => c.id)).toContain(id);
     const resolved = await call("POST", "/v1/runtime/resolve", { token: s.runtime, body: { consumer: { kind: "workflow", target: "x", id: "step" }, requirements: [{ app: "github", credential: `github/org/${slug}` }] } });
     expect(resolved.body.results[0]).toMatchObject({ ok: true, credential: { id, status: "expiring" } });
+  });
+});
+
+describe("the Apps page (web)", () => {
+  it("rotating in a refused key says so, and the row shows the reason and the last error", async () => {
+    const cred = (await setCred(s.alice, { slug: `web-${uid(6)}`, fields: { apiKey: `exa-good-${uid(8)}` } })).body.credentials[0];
+    const csrf = await sessionCsrf(s.alice);
+    const cookie = `ks_session=${s.alice}; ks_csrf=${csrf}`;
+    const form = new URLSearchParams({ csrf, "field.apiKey": `exa-invalid-${uid(12)}` });
+    const posted = await exports.default.fetch(new Request(`http://localhost:8787/apps/${cred.id}/rotate`, { method: "POST", body: form, headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, redirect: "manual" }));
+    expect(posted.status).toBe(303);
+    const to = posted.headers.get("location")!;
+    expect(to).toContain("done=rotated_refused");
+    const page = await (await exports.default.fetch(new Request(`http://localhost:8787${to}`, { headers: { cookie } }))).text();
+    expect(page).toContain(`Rotated ${cred.ref}, but the provider refused the new key`);
+    expect(page).toMatch(new RegExp(`data-ref="${cred.ref}"[\\s\\S]*?data-status="invalid"`));
+    expect(page).toContain("the provider refused the key");
+    expect(page).toContain("The provider refused the key (HTTP 401).");
+    const attention = await (await exports.default.fetch(new Request("http://localhost:8787/apps?attention=true&app=exa", { headers: { cookie } }))).text();
+    expect(attention).toContain(`data-ref="${cred.ref}"`);
+    expect(attention).not.toContain('data-status="revoked"');
   });
 });

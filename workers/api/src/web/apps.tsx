@@ -167,8 +167,13 @@ appsPages.get("/apps", async (c) => {
       {session?.ok && session.value.status === "completed" ? (
         <OkBanner message={`Connected ${session.value.app}: ${(session.value.credentials ?? []).map((x) => x.ref).join(", ")}.`} />
       ) : null}
+      {session?.ok && (session.value.credentials ?? []).some((x) => x.status === "invalid") ? (
+        // The key was checked before it was stored (SPEC section 14): say so, not just "connected".
+        <ErrorBanner error={{ message: `The provider refused the key of ${(session.value.credentials ?? []).filter((x) => x.status === "invalid").map((x) => x.ref).join(", ")}: it is stored as invalid and never handed out.`, fix: "Rotate it with a working key." }} />
+      ) : null}
       {session?.ok && session.value.status === "failed" ? <ErrorBanner error={{ message: session.value.error ?? "The connection failed.", fix: "Start it again from Connect an app." }} /> : null}
       {done && DONE[done] && /^[\w./:-]{1,300}$/.test(doneRef) ? <OkBanner message={DONE[done]!(doneRef)} /> : null}
+      {done === "rotated_refused" && /^[\w./:-]{1,300}$/.test(doneRef) ? <ErrorBanner error={{ message: `Rotated ${doneRef}, but the provider refused the new key: it is stored as invalid and never handed out.`, fix: "Rotate it again with a working key." }} /> : null}
       <form method="get" action="/apps" class="card filters" role="search" aria-label="Filter credentials">
         <div>
           <label for="f-app">App</label>
@@ -400,7 +405,7 @@ appsPages.post("/apps/:id/rotate", async (c) => {
   const done = await act(c, (vault, token) => vault.rotateCredential(token, r.x.id, { fields: checked.data }));
   if (done instanceof Response) return done;
   if (!done.ok) return c.html(<RotateForm s={s} x={r.x} app={r.app} error={done.error} />, statusOf(done.error));
-  return c.redirect(doneUrl("rotated", done.value.ref), 303);
+  return c.redirect(doneUrl(done.value.status === "invalid" ? "rotated_refused" : "rotated", done.value.ref), 303);
 });
 
 /** OAuth: a connect session that puts new tokens into the same credential, then its page. */
