@@ -44,6 +44,8 @@ export const SETTINGS: Record<DeployedWorker, Setting[]> = {
     // parseSignup fails closed on an unreadable value; the operator still hears about it here.
     { name: "SIGNUP", kind: "var", required: false, check: (v) => (parseSignup(v).mode === "closed" && v.trim().toLowerCase() !== "closed" ? "is not closed, open or a comma list of email domains" : null) },
     { name: "OUTBOUND_TIMEOUT_MS", kind: "var", required: false, check: (v) => (/^[1-9][0-9]*$/.test(v) ? null : "is not a whole number of milliseconds") },
+    // The vault reads only "off" (durable-objects/vault/health.ts): anything else but "on" would silently mean on.
+    { name: "PROBES", kind: "var", required: false, check: (v) => (v === "on" || v === "off" ? null : 'is not "on" or "off"') },
     DEV_MODE,
   ],
   oauth: OAUTH_SETTINGS,
@@ -54,6 +56,6 @@ export const SETTINGS: Record<DeployedWorker, Setting[]> = {
 export const configProblems = (worker: DeployedWorker, env: Record<string, unknown>): ConfigProblem[] => settingProblems(SETTINGS[worker], env);
 
 /** What the vault and the Directory run with (durable-objects/env.ts), checked by the doors: the api worker's settings the other workers' calls depend on. */
-const VAULT_SETTINGS = new Set(["VAULT", "DIRECTORY", "ROUTES", "VAULT_KEYS", "ORG_ID_KEY", "OAUTH_CLIENTS", "AGENT_RUNTIME_URL", "SLACK_API_URL", "OUTBOUND_TIMEOUT_MS"]);
+const VAULT_SETTINGS = new Set(["VAULT", "DIRECTORY", "ROUTES", "VAULT_KEYS", "ORG_ID_KEY", "OAUTH_CLIENTS", "AGENT_RUNTIME_URL", "SLACK_API_URL", "OUTBOUND_TIMEOUT_MS", "PROBES"]);
 
 export const vaultConfigProblems = (env: Record<string, unknown>): ConfigProblem[] => configProblems("api", env).filter((p) => VAULT_SETTINGS.has(p.setting));

@@ -81,6 +81,7 @@ describe("configProblems: a missing or malformed required setting, named without
     ["VAULT", { VAULT: undefined }, /binding is missing/],
     ["SIGNUP", { SIGNUP: "acme.test,not a domain" }, /comma list of email domains/],
     ["PLATFORM_ADMIN_TOKEN", { PLATFORM_ADMIN_TOKEN: "admin-token-too-short" }, /shorter than 32/],
+    ["PROBES", { PROBES: "OFF" }, /is not "on" or "off"/],
   ])("names %s", (setting, patch, problem) => {
     const found = configProblems("api", { ...api, ...patch });
     expect(found).toHaveLength(1);
