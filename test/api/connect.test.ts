@@ -6,6 +6,8 @@ import { provider, sandboxOAuth } from "../../workers/dev/src/sandbox/oauth";
 import { call, openSecret, providerLink, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
 import { sessionCsrf } from "../../workers/shared/session";
 import { open, parseKeyring } from "../../lib/crypto";
+import { Webhook } from "standardwebhooks";
+import { hookUrl, RECEIVER, settleWebhooks, type Received } from "./webhook-receiver";
 
 /**
  * The connect flow in workerd, for what the stack cannot reach: expiry (the clock is moved by
@@ -34,6 +36,8 @@ const UPSTREAM: Record<string, string> = {
 const AUTHORIZE: Record<string, string> = { github: "https://github.com/login/oauth/authorize", gitlab: "https://gitlab.com/oauth/authorize" };
 /** Calls that reached the fake provider, by sandbox path; `fail` answers instead of the sandbox. */
 let hits: string[] = [];
+/** Webhook deliveries to the test receiver (RECEIVER), answered 200. */
+let received: Received[] = [];
 let fail: ((path: string, req: Request) => Response | Promise<Response | null> | null) | null = null;
 
 beforeAll(async () => {
@@ -42,6 +46,7 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   hits = [];
+  received = [];
   fail = null;
   await runInDurableObject(vaultOf(s.org.id), (instance) => {
     const vault = instance as unknown as { env: Record<string, unknown> };
@@ -49,6 +54,10 @@ beforeEach(async () => {
   });
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const req = new Request(input as RequestInfo, init);
+    if (req.url.startsWith(RECEIVER)) {
+      received.push({ url: req.url, headers: Object.fromEntries(req.headers), body: await req.text(), answered: 200 });
+      return new Response("ok");
+    }
     const path = UPSTREAM[req.url.split("?")[0]!];
     if (!path) return new Response("unexpected upstream call", { status: 599 });
     hits.push(path);
@@ -243,6 +252,14 @@ describe("the alarm keeps tokens alive", () => {
   });
 
   it("issue 15: a refresh that starts failing -> needs_reauth with invalid_grant and exactly one credential.needs_reauth; a reconnect -> credential.recovered", async () => {
+    // A customer's receiver (this file's fetch spy records it), subscribed to the two health events.
+    const url = hookUrl();
+    const hook = await call("POST", "/v1/webhooks", { token: s.alice, body: { url, events: ["credential.needs_reauth", "credential.recovered"] } });
+    expect(hook.status, hook.text).toBe(201);
+    const delivered = async () => {
+      await settleWebhooks(s.org.id);
+      return received.filter((d) => d.url === url).map((d) => new Webhook(hook.body.secret).verify(d.body, d.headers) as { type: string; data: { credential: { id: string } } });
+    };
     const id = await newSession("github");
     provider.nextAccessTtl = 8 * 60;
     const login = `health-${uid(6)}`;
@@ -270,6 +287,9 @@ describe("the alarm keeps tokens alive", () => {
     expect(refused).toMatchObject({ ok: false, error: { code: "credential_unavailable", details: { status: "needs_reauth", status_reason: "invalid_grant" } } });
     const attention = await call("GET", "/v1/credentials?attention=true&limit=100", { token: s.alice });
     expect(attention.body.credentials.map((c: { id: string }) => c.id)).toContain(cred.id);
+    // Exactly one signed delivery, although three alarms saw the refusal.
+    const marks = await delivered();
+    expect(marks.map((e) => [e.type, e.data.credential.id])).toEqual([["credential.needs_reauth", cred.id]]);
 
     fail = null;
     const again = await newSession("github", { reconnect: cred.ref });
@@ -280,6 +300,7 @@ describe("the alarm keeps tokens alive", () => {
     expect(recovered[0].detail).toMatchObject({ from: "needs_reauth", to: "active", reason: "invalid_grant" });
     expect((await resolveRef(cred.ref)).ok).toBe(true);
     expect((await call("GET", `/v1/audit?action=credential.needs_reauth&credential=${cred.id}`, { token: s.alice })).body.entries).toHaveLength(1);
+    expect((await delivered()).map((e) => e.type)).toEqual(["credential.needs_reauth", "credential.recovered"]);
   });
 });
 
