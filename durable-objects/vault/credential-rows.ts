@@ -61,13 +61,15 @@ export function toCandidate(row: CredentialRow): CandidateCredential {
 }
 
 export function toCredential(row: CredentialRow, opts: { showPreview: boolean }): Credential {
+  // Each stored JSON column parsed once per view (the ref needs only app, scope and slug).
+  const scope = rowScope(row);
   return {
     id: row.id,
-    ref: formatRef(toCandidate(row)),
+    ref: formatRef({ app: row.app, scope, slug: row.slug }),
     app: row.app,
     slug: row.slug,
     name: row.name,
-    scope: rowScope(row),
+    scope,
     default: row.is_default === 1,
     kind: row.kind,
     status: statusOf(row),

@@ -4,7 +4,7 @@ import { resolve, type Assignment, type ResolveResult, type RunContext } from ".
 import type { ExplainBody, ExplainResult, RuntimeResolveBody, RuntimeResult } from "../../lib/schemas/resolution";
 import { writeAudit } from "./audit";
 import type { Actor, VaultContext } from "./context";
-import { connectionOf, rowScope, selectCredentials, toCandidate, toCredential, CredentialRow } from "./credential-rows";
+import { rowScope, selectCredentials, toCandidate, toCredential, CredentialRow } from "./credential-rows";
 import { getApp } from "../../lib/catalog";
 import { reconnectScopesPath } from "../../lib/fixes";
 import { openFields } from "./credentials";
@@ -99,7 +99,8 @@ export function explain(ctx: VaultContext, p: Principal, body: ExplainBody, conn
     const app = body.requirements[i]!.app;
     if (!result.ok) return { ok: false, app, error: result.error };
     const row = rows.find((r) => r.id === result.credential.id)!;
-    return { ok: true, app, credential: toCredential(row, { showPreview: canSeePreview(p, rowScope(row)) }), connection: connectionOf(row), rule: result.rule, explanation: result.explanation, skipped: result.skipped };
+    const credential = toCredential(row, { showPreview: canSeePreview(p, rowScope(row)) });
+    return { ok: true, app, credential, connection: credential.connection, rule: result.rule, explanation: result.explanation, skipped: result.skipped };
   });
   return { ok: results.every((r) => r.ok), results };
 }
@@ -172,7 +173,9 @@ export async function runtimeResolve(
       const used = row.last_used_at !== null && row.last_used_at > ctx.now - LAST_USED_RESOLUTION_MS ? row.last_used_at : ctx.now;
       if (used === ctx.now) ctx.sql.exec(`UPDATE credentials SET last_used_at = ? WHERE id = ?`, ctx.now, row.id);
       writeAudit(ctx, actor, { action: "credential.resolve", credentialId: row.id, target, detail: { app, rule: result.rule, consumer: target, project: context.project ?? null, user: context.user ?? null } });
-      return { ok: true, app, credential: toCredential({ ...row, last_used_at: used }, { showPreview: true }), connection: connectionOf(row), rule: result.rule, explanation: result.explanation, skipped: result.skipped, fields: handedOut(row, opened[i]!) };
+      // The view's connection is the answer's top-level one: parsed once.
+      const credential = toCredential({ ...row, last_used_at: used }, { showPreview: true });
+      return { ok: true, app, credential, connection: credential.connection, rule: result.rule, explanation: result.explanation, skipped: result.skipped, fields: handedOut(row, opened[i]!) };
     });
     return { ok: results.every((r) => r.ok), results };
   });

@@ -19,7 +19,7 @@ const SPEC_11: [string, string][] = [
 ];
 
 /** Served under /v1 but not part of the API contract: the benchmarks' authenticated no-op. */
-const UNDOCUMENTED = new Set(["get /v1/ping"]);
+const UNDOCUMENTED = new Set(["get /v1/ping", "post /v1/ping"]);
 /** Valid path parameters, so a probe gets past parameter validation to the body. */
 const SAMPLE_PARAMS: Record<string, string> = { ref: "linear", slug: "support-bot", id: "cli_acme_aaaaaaaaaaaaaaaaaaaa", channel: "dm", name: "x" };
 /** Where a path's id has another shape than a CLI login's. */

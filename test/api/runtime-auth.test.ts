@@ -156,3 +156,12 @@ describe("orgs are separate", () => {
     expect(audit.every((r) => r.outcome === "failed")).toBe(true);
   });
 });
+
+it("POST /v1/ping (the benchmarks' floor for a POST) takes any body and authenticates like GET", async () => {
+  const body = { consumer, requirements: [{ app: acmeApp }] };
+  const ok = await call("POST", "/v1/ping", { token: s.runtime, body });
+  expect(ok.status, ok.text).toBe(200);
+  expect(ok.body).toEqual({ ok: true });
+  expectError(await call("POST", "/v1/ping", { body }), 401, "unauthorized");
+  expectError(await call("POST", "/v1/ping", { token: `${s.runtime}x`, body }), 401, "unauthorized");
+});

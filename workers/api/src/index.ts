@@ -71,6 +71,12 @@ app.get("/v1/ping", async (c) => {
   const { token, vault } = vaultFor(c);
   return c.json(unwrap(await vault.ping(token)));
 });
+// The same round trip carrying a body (read, not parsed): the floor of any POST route (bench/README.md).
+app.post("/v1/ping", async (c) => {
+  const { token, vault } = vaultFor(c);
+  await c.req.arrayBuffer();
+  return c.json(unwrap(await vault.ping(token)));
+});
 app.get("/static/app.css", (c) => c.body(STYLES, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }));
 app.get(ICON_PATH, (c) => c.body(ICON, 200, { "content-type": "image/svg+xml", "cache-control": "public, max-age=86400" }));
 app.route("/", signin);
