@@ -1,3 +1,4 @@
+import { runClaimed } from "../claim-loop";
 import { MAX_ATTEMPTS, nextAttemptAt, slackErrorEffect } from "../../../lib/slack/retry";
 import type { VaultContext } from "../context";
 import { openFields } from "../credentials";
@@ -33,25 +34,18 @@ export const RETENTION_MS = 3 * 24 * 60 * 60_000;
 
 /** Runs due deliveries; answers when the alarm should fire next (null: nothing queued). */
 export async function runDelivery(deps: DeliveryDeps): Promise<number | null> {
-  const started = Date.now();
   const ctx0 = deps.context();
   ctx0.sql.exec(`UPDATE slack_inbox SET status = 'pending', lease_until = NULL, updated_at = ? WHERE status = 'running' AND lease_until < ?`, ctx0.now, ctx0.now);
-  const inFlight = new Set<Promise<void>>();
-  for (;;) {
-    while (inFlight.size < CONCURRENCY && Date.now() - started < RUN_BUDGET_MS) {
-      const row = claimNext(deps.context());
-      if (!row) break;
-      const p: Promise<void> = deliverOne(deps, row)
-        .catch((e) => {
-          console.error("slack delivery crashed", { inbox: row.id, error: e instanceof Error ? e.name : typeof e });
-          settle(deps.context(), row.id, { kind: "retry", reason: "internal", retryAfter: null, rateLimited: false }, deps);
-        })
-        .finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    }
-    if (inFlight.size === 0) break;
-    await Promise.race(inFlight);
-  }
+  await runClaimed({
+    concurrency: CONCURRENCY,
+    budgetMs: RUN_BUDGET_MS,
+    claim: () => claimNext(deps.context()),
+    run: (row) => deliverOne(deps, row),
+    onCrash: (row, e) => {
+      console.error("slack delivery crashed", { inbox: row.id, error: e instanceof Error ? e.name : typeof e });
+      settle(deps.context(), row.id, { kind: "retry", reason: "internal", retryAfter: null, rateLimited: false }, deps);
+    },
+  });
   const ctx = deps.context();
   prune(ctx);
   return nextWake(ctx);

@@ -1,3 +1,4 @@
+import { runClaimed } from "../claim-loop";
 import { AppError } from "../../../lib/errors";
 import type { Principal } from "../../../lib/permissions";
 import type { WebhookDelivery } from "../../../lib/schemas/webhooks";
@@ -44,25 +45,18 @@ interface Claimed {
 
 /** Runs due deliveries; answers when the alarm should fire next (null: nothing queued). */
 export async function runWebhookDelivery(deps: WebhookDeps): Promise<number | null> {
-  const started = Date.now();
   const ctx0 = deps.context();
   ctx0.sql.exec(`UPDATE webhook_deliveries SET status = 'pending', lease_until = NULL, updated_at = ? WHERE status = 'sending' AND lease_until < ?`, ctx0.now, ctx0.now);
-  const inFlight = new Set<Promise<void>>();
-  for (;;) {
-    while (inFlight.size < CONCURRENCY && Date.now() - started < RUN_BUDGET_MS) {
-      const row = claimNext(deps.context());
-      if (!row) break;
-      const p: Promise<void> = deliverOne(deps, row)
-        .catch((e) => {
-          console.error("webhook delivery crashed", { delivery: row.id, error: e instanceof Error ? e.name : typeof e });
-          settle(deps.context(), row, { ok: false, status: null, error: "internal", retryAfter: null }, deps);
-        })
-        .finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    }
-    if (inFlight.size === 0) break;
-    await Promise.race(inFlight);
-  }
+  await runClaimed({
+    concurrency: CONCURRENCY,
+    budgetMs: RUN_BUDGET_MS,
+    claim: () => claimNext(deps.context()),
+    run: (row) => deliverOne(deps, row),
+    onCrash: (row, e) => {
+      console.error("webhook delivery crashed", { delivery: row.id, error: e instanceof Error ? e.name : typeof e });
+      settle(deps.context(), row, { ok: false, status: null, error: "internal", retryAfter: null }, deps);
+    },
+  });
   const ctx = deps.context();
   ctx.sql.exec(`DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND updated_at < ?`, ctx.now - RETENTION_MS);
   return nextWake(ctx);

@@ -4,6 +4,7 @@ import { isAdmin } from "../../../../lib/permissions";
 import { CreateApiKeyBody, type ApiKey } from "../../../../lib/schemas/identity";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
+import { SecretCard } from "./secret-card";
 import type { ApiKeysPage } from "../../../../durable-objects/vault/pages";
 import { navOf, pageValue, webError, type WebSession } from "./pages";
 import { mountShownOnce } from "./shown-once";
@@ -29,12 +30,15 @@ function render(c: Context<ApiEnv>, s: WebSession, page: ApiKeysPage, opts: { cr
       <ErrorBanner error={opts.error} />
       <OkBanner message={opts.ok} />
       {opts.created ? (
-        <div class="card" role="status" data-testid="new-key">
-          <p><strong>Key “{opts.created.name}” created.</strong> Copy it now: it is shown only this once and cannot be recovered.</p>
-          <p class="lead">Your new key</p>
-          <code id="new-key-value" class="secret-once">{opts.created.key}</code>
-          <p class="muted small">Use it as <code>Authorization: Bearer &lt;key&gt;</code>, or <code>KEYSTROKE_TOKEN</code> for the CLI.</p>
-        </div>
+        <SecretCard
+          testid="new-key"
+          valueId="new-key-value"
+          value={opts.created.key}
+          lead={<p class="lead">Your new key</p>}
+          after={<p class="muted small">Use it as <code>Authorization: Bearer &lt;key&gt;</code>, or <code>KEYSTROKE_TOKEN</code> for the CLI.</p>}
+        >
+          <strong>Key “{opts.created.name}” created.</strong> Copy it now: it is shown only this once and cannot be recovered.
+        </SecretCard>
       ) : null}
       <form method="post" action="/api-keys" class="card filters" aria-label="Create an API key">
         <Csrf value={s.csrf} />

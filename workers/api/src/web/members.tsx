@@ -8,6 +8,7 @@ import { CreateInvitationBody } from "../../../../lib/schemas/members";
 import type { CreatedInvitation } from "../../../../lib/schemas/orgs";
 import type { MembersPage } from "../../../../durable-objects/vault/pages";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
+import { SecretCard } from "./secret-card";
 import { publicUrl, type ApiEnv } from "../http/vault";
 import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, texts, webError, type WebSession } from "./pages";
 
@@ -47,10 +48,9 @@ function render(c: Context<ApiEnv>, s: WebSession, page: MembersPage, opts: Opts
         </form>
       ) : null}
       {opts.created ? (
-        <div class="card" role="status" data-testid="new-invitation">
-          <p><strong>Invitation for {opts.created.email} ({opts.created.role}) created.</strong> Send them this link now: it is shown only this once, works once, until <When at={opts.created.expires_at} />.</p>
-          <code id="invitation-link" class="secret-once">{opts.created.url}</code>
-        </div>
+        <SecretCard testid="new-invitation" valueId="invitation-link" value={opts.created.url}>
+          <strong>Invitation for {opts.created.email} ({opts.created.role}) created.</strong> Send them this link now: it is shown only this once, works once, until <When at={opts.created.expires_at} />.
+        </SecretCard>
       ) : null}
       <table>
         <thead><tr><th>Email</th><th>Role</th>{admin ? <th></th> : null}</tr></thead>

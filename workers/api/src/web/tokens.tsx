@@ -4,6 +4,7 @@ import { CreateRuntimeTokenBody, type CreatedRuntimeToken } from "../../../../li
 import type { MyToken } from "../../../../lib/schemas/identity";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
+import { SecretCard } from "./secret-card";
 import type { RuntimeTokensPage } from "../../../../durable-objects/vault/pages";
 import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, webError, type WebSession } from "./pages";
 import { mountShownOnce } from "./shown-once";
@@ -32,10 +33,9 @@ function renderRuntime(c: Context<ApiEnv>, s: WebSession, page: RuntimeTokensPag
       ) : (
         <>
           {opts.created ? (
-            <div class="card" role="status" data-testid="new-runtime-token">
-              <p><strong>Runtime token “{opts.created.name}” created.</strong> Copy it now: it is shown only this once and cannot be recovered.</p>
-              <code id="new-runtime-token-value" class="secret-once">{opts.created.token}</code>
-            </div>
+            <SecretCard testid="new-runtime-token" valueId="new-runtime-token-value" value={opts.created.token}>
+              <strong>Runtime token “{opts.created.name}” created.</strong> Copy it now: it is shown only this once and cannot be recovered.
+            </SecretCard>
           ) : null}
           <form method="post" action="/runtime-tokens" class="card filters" aria-label="Create a runtime token">
             <Csrf value={s.csrf} />

@@ -5,6 +5,7 @@ import { WEBHOOK_EVENTS } from "../../../../lib/webhook-events";
 import type { WebhooksPage } from "../../../../durable-objects/vault/pages";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
+import { SecretCard } from "./secret-card";
 import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, texts, webError, type WebSession } from "./pages";
 
 /**
@@ -39,10 +40,9 @@ function render(c: Context<ApiEnv>, s: WebSession, page: WebhooksPage, opts: Opt
       ) : (
         <>
           {opts.created ? (
-            <div class="card" role="status" data-testid="new-webhook-secret">
-              <p><strong>{opts.rotated ? `New signing secret for ${opts.created.url}.` : `Webhook for ${opts.created.url} added.`}</strong> Copy its signing secret now: it is shown only this once and cannot be recovered.{opts.rotated ? " The previous secret keeps signing alongside for 24 hours." : ""}</p>
-              <code id="new-webhook-secret-value" class="secret-once">{opts.created.secret}</code>
-            </div>
+            <SecretCard testid="new-webhook-secret" valueId="new-webhook-secret-value" value={opts.created.secret}>
+              <strong>{opts.rotated ? `New signing secret for ${opts.created.url}.` : `Webhook for ${opts.created.url} added.`}</strong> Copy its signing secret now: it is shown only this once and cannot be recovered.{opts.rotated ? " The previous secret keeps signing alongside for 24 hours." : ""}
+            </SecretCard>
           ) : null}
           <form method="post" action="/webhooks" class="card filters" aria-label="Add a webhook endpoint">
             <Csrf value={s.csrf} />
