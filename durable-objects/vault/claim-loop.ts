@@ -1,5 +1,5 @@
 /**
- * The alarm's claim-and-run loop, shared by the Slack and the webhook deliveries: up to
+ * The alarm's claim-and-run loop (Slack and webhook deliveries, refreshes, daily probes): up to
  * `concurrency` jobs at once, a new one claimed only while inside the time budget, until nothing
  * is claimable and nothing runs. `claim` is synchronous so each claim stays atomic in the
  * Durable Object; a job that throws goes to `onCrash` (which settles it) and never stops the loop.

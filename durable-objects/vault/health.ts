@@ -6,6 +6,7 @@
  * holds: the webhook outbox derives its events from those rows. Nothing here touches the resolve
  * path: resolve reads the same columns it always read.
  */
+import { runClaimed } from "./claim-loop";
 import { CATALOG, getApp } from "../../lib/catalog";
 import type { Probe } from "../../lib/catalog/schema";
 import { AppError, invalidField } from "../../lib/errors";
@@ -204,23 +205,23 @@ export async function probeDue(context: () => VaultContext, env: HealthEnv, open
     .filter((r) => r.at <= started)
     .sort((a, b) => a.at - b.at);
   let next = 0;
-  const lane = async () => {
-    while (next < due.length && Date.now() - started < PROBE_BUDGET_MS) {
-      const { id } = due[next++]!;
-      try {
-        const ctx = context();
-        const row = selectCredentials(ctx, "id = ?", id)[0];
-        if (!row || row.status === "revoked") continue;
-        const verdict = await runProbe(ctx, env, row.app, await openFields(ctx, row.id));
-        const at = { ...context(), now: Date.now() };
-        // Even a skipped probe moves checked_at on, so an unprobeable key is not retried every alarm.
-        if (recordVerdict(at, null, row, verdict) && verdict.result === "skipped") at.sql.exec(`UPDATE credentials SET checked_at = ? WHERE id = ?`, at.now, row.id);
-      } catch (e) {
-        console.error("credential probe failed", e instanceof Error ? e.name : typeof e);
-        context().sql.exec(`UPDATE credentials SET checked_at = ? WHERE id = ?`, Date.now(), id);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PROBE_CONCURRENCY, due.length) }, lane));
+  await runClaimed({
+    concurrency: PROBE_CONCURRENCY,
+    budgetMs: PROBE_BUDGET_MS,
+    claim: () => (next < due.length ? due[next++]! : null),
+    run: async ({ id }) => {
+      const ctx = context();
+      const row = selectCredentials(ctx, "id = ?", id)[0];
+      if (!row || row.status === "revoked") return;
+      const verdict = await runProbe(ctx, env, row.app, await openFields(ctx, row.id));
+      const at = { ...context(), now: Date.now() };
+      // Even a skipped probe moves checked_at on, so an unprobeable key is not retried every alarm.
+      if (recordVerdict(at, null, row, verdict) && verdict.result === "skipped") at.sql.exec(`UPDATE credentials SET checked_at = ? WHERE id = ?`, at.now, row.id);
+    },
+    onCrash: ({ id }, e) => {
+      console.error("credential probe failed", e instanceof Error ? e.name : typeof e);
+      context().sql.exec(`UPDATE credentials SET checked_at = ? WHERE id = ?`, Date.now(), id);
+    },
+  });
   return next < due.length ? Date.now() + 1_000 : nextProbeAt(context(), env);
 }

@@ -1,3 +1,4 @@
+import { runClaimed } from "./claim-loop";
 import { credentialAad, seal } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
 import { needsRefresh, REFRESH_WINDOW_MS, tokenSet, type ProviderConfig, type TokenSet } from "../../lib/oauth";
@@ -261,18 +262,15 @@ export async function refreshDue(ctx: VaultContext, env: OAuthEnv, inflight: InF
   const soon = started + 10 * 60_000;
   const due = selectCredentials(ctx, "kind = 'oauth' AND status = 'active' AND expires_at IS NOT NULL AND expires_at <= ?", soon).sort((a, b) => a.expires_at! - b.expires_at!);
   let next = 0;
-  const lane = async () => {
-    while (next < due.length && Date.now() - started < REFRESH_BUDGET_MS) {
-      const row = due[next++]!;
-      try {
-        // As of 5 minutes from now: the 5-minute refresh window then covers everything due within 10.
-        await ensureFresh(ctx, env, row.id, inflight, soon - REFRESH_WINDOW_MS);
-      } catch {
-        // A provider outage or timeout: the next alarm or resolve tries again; nothing is marked.
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(REFRESH_CONCURRENCY, due.length) }, lane));
+  await runClaimed({
+    concurrency: REFRESH_CONCURRENCY,
+    budgetMs: REFRESH_BUDGET_MS,
+    claim: () => (next < due.length ? due[next++]! : null),
+    // As of 5 minutes from now: the 5-minute refresh window then covers everything due within 10.
+    run: async (row) => void (await ensureFresh(ctx, env, row.id, inflight, soon - REFRESH_WINDOW_MS)),
+    // A provider outage or timeout: the next alarm or resolve tries again; nothing is marked.
+    onCrash: () => {},
+  });
   return next < due.length ? Date.now() + 1_000 : nextRefreshAt(ctx);
 }
 
