@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { hashToken, newToken, tokenPreview } from "../../lib/tokens";
+import { MANAGEMENT_PERIOD_S } from "../../workers/api/src/http/limits";
 import { addMember, call, expectError, provisionWithTokens, uid } from "./helpers";
 
 /**
@@ -29,13 +30,23 @@ it("answers 429 with the envelope and Retry-After to one token's management read
   // binding itself, keyed as workers/api/src/http/limits.ts keys it: 600 HTTP calls take the test
   // pool far longer than the limiter's 10 s window.)
   for (let i = 0; i < 3; i++) expect((await call("GET", "/v1/credentials?limit=1", { token: owner })).status).toBe(200);
+  // The binding's windows are aligned to the wall clock (10 s): a fill that straddles a window's
+  // end is forgotten with it, so the fill and both refused reads are done again (at most twice
+  // more) until they fall inside one window; the assertions below are the same either way.
   const key = `mgmt:${await hashToken(owner)}`;
-  for (let i = 0; i < 700; i += 50) await Promise.all(Array.from({ length: 50 }, () => env.MANAGEMENT_LIMITER.limit({ key })));
-  const limited = await call("GET", "/v1/credentials?limit=1", { token: owner });
+  const windowOf = () => Math.floor(Date.now() / (MANAGEMENT_PERIOD_S * 1000));
+  let limited: Awaited<ReturnType<typeof call>> | undefined;
+  let raw: Response | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const window = windowOf();
+    for (let i = 0; i < 700; i += 50) await Promise.all(Array.from({ length: 50 }, () => env.MANAGEMENT_LIMITER.limit({ key })));
+    limited = await call("GET", "/v1/credentials?limit=1", { token: owner });
+    raw = await exports.default.fetch(new Request("http://localhost/v1/members", { headers: { authorization: `Bearer ${owner}` } }));
+    if (windowOf() === window) break;
+  }
   expectError(limited!, 429, "rate_limited");
-  const raw = await exports.default.fetch(new Request("http://localhost/v1/members", { headers: { authorization: `Bearer ${owner}` } }));
-  expect(raw.status).toBe(429);
-  expect(raw.headers.get("retry-after")).toBe("10");
+  expect(raw!.status).toBe(429);
+  expect(raw!.headers.get("retry-after")).toBe("10");
 
   // Meanwhile: another member's reads, the runtime resolves and the bare vault hop all pass.
   expect((await call("GET", "/v1/credentials", { token: other.token })).status).toBe(200);
