@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseStringList } from "../../lib/schemas/common";
 import { customApp, getApp, type App, type OAuthApp } from "../../lib/catalog";
 import { formConnection, requestedScopes } from "../../lib/connection";
 import { Connection } from "../../lib/schemas/connection";
@@ -65,7 +66,7 @@ function appOf(ctx: VaultContext, slug: string): App | null {
   if (catalog) return catalog.kind === "oauth" ? withOrgClientDefaults(ctx, catalog) : catalog;
   const row = ctx.sql.exec(`SELECT fields, kind FROM custom_apps WHERE slug = ?`, slug).toArray()[0];
   if (row?.kind === "oauth") return withOrgClientDefaults(ctx, oauthAppOf(ctx, slug));
-  return row ? customApp(slug, z.array(z.string()).parse(JSON.parse(String(row.fields)))) : null;
+  return row ? customApp(slug, parseStringList(String(row.fields))) : null;
 }
 
 /** A session of this member; anyone else's is not found (its existence is not revealed). */
@@ -84,7 +85,7 @@ function settleExpiry(ctx: VaultContext, row: SessionRow): SessionRow {
 }
 
 export function sessionView(ctx: VaultContext, p: Principal, row: SessionRow, publicUrl: string): ConnectSession {
-  const ids = z.array(z.string()).parse(JSON.parse(row.credential_ids));
+  const ids = parseStringList(row.credential_ids);
   const credentials: Credential[] = ids.flatMap((id) => selectCredentials(ctx, "id = ?", id)).map((r) => toCredential(r, { showPreview: true }));
   const reconnect = row.reconnect_id ? selectCredentials(ctx, "id = ?", row.reconnect_id)[0] : undefined;
   return {
@@ -94,7 +95,7 @@ export function sessionView(ctx: VaultContext, p: Principal, row: SessionRow, pu
     status: row.status,
     expires_at: iso(row.expires_at)!,
     reconnect: reconnect ? toCredential(reconnect, { showPreview: false }).ref : null,
-    scopes: z.array(z.string()).parse(JSON.parse(row.scopes)),
+    scopes: parseStringList(row.scopes),
     ...(row.status === "completed" ? { credentials } : {}),
     error: row.error,
   };
@@ -154,9 +155,9 @@ export function connectOptions(ctx: VaultContext, p: Principal, id: string, publ
     targets: app.kind === "oauth" && app.channel ? { org: can(p, "manage", { type: "org" }), user: false, projects: [] } : { org: can(p, "manage", { type: "org" }), user: true, projects },
     fixed_target: fixed ? scopeLabel(rowScope(fixed)) : null,
     oauth: app.kind === "oauth" ? {
-      default_scopes: requestedScopes(app.provider.scopes, fixed ? z.array(z.string()).parse(JSON.parse(fixed.requested_scopes)) : []),
+      default_scopes: requestedScopes(app.provider.scopes, fixed ? parseStringList(fixed.requested_scopes) : []),
       optional_scopes: app.provider.optionalScopes,
-      chosen_scopes: z.array(z.string()).parse(JSON.parse(row.scopes)),
+      chosen_scopes: parseStringList(row.scopes),
       connection: app.provider.connection.flatMap((c) => (c.from === "form" ? [{ key: c.key, label: c.label, suffix: c.suffix }] : [])),
       fixed_connection: fixed ? connectionOf(fixed) : null,
     } : null,
@@ -246,8 +247,8 @@ export async function saveState(ctx: VaultContext, actor: Actor, p: Principal, i
  */
 function askedAtConnect(ctx: VaultContext, app: OAuthApp, row: SessionRow, choice: ConnectChoice): { scopes: string[]; connection: Connection } {
   const fixed = row.reconnect_id ? selectCredentials(ctx, "id = ?", row.reconnect_id)[0] : undefined;
-  const before = fixed ? z.array(z.string()).parse(JSON.parse(fixed.requested_scopes)) : [];
-  const extra = choice.scopes ?? z.array(z.string()).parse(JSON.parse(row.scopes));
+  const before = fixed ? parseStringList(fixed.requested_scopes) : [];
+  const extra = choice.scopes ?? parseStringList(row.scopes);
   const scopes = requestedScopes(app.provider.scopes, before, extra);
   if (scopes.length > 50) throw invalidField("scopes", "A connection can ask for at most 50 scopes.");
   const connection = fixed ? connectionOf(fixed) : formConnection(app.provider.connection, choice.connection, app.name);
@@ -288,7 +289,7 @@ export interface ConsumedState extends AskedAtConnect {
   redirectUri: string;
 }
 
-const askedOf = (st: z.infer<typeof StateRow>): AskedAtConnect => ({ requested: z.array(z.string()).parse(JSON.parse(st.scopes)), connection: Connection.parse(JSON.parse(st.connection)) });
+const askedOf = (st: z.infer<typeof StateRow>): AskedAtConnect => ({ requested: parseStringList(st.scopes), connection: Connection.parse(JSON.parse(st.connection)) });
 
 /**
  * Single use: the state is marked consumed in the same statement that reads it, so a second

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseStringList } from "../../lib/schemas/common";
 import { formatRef, scopeLabel } from "../../lib/refs";
 import type { CandidateCredential } from "../../lib/resolve";
 import type { Scope } from "../../lib/schemas/common";
@@ -57,7 +58,7 @@ export function scopeKey(scope: Scope): { type: Scope["type"]; id: string } {
 export { scopeLabel };
 
 export function toCandidate(row: CredentialRow): CandidateCredential {
-  return { id: row.id, app: row.app, slug: row.slug, name: row.name, scope: rowScope(row), default: row.is_default === 1, status: statusOf(row), status_reason: row.status_reason, scopes: z.array(z.string()).parse(JSON.parse(row.scopes)) };
+  return { id: row.id, app: row.app, slug: row.slug, name: row.name, scope: rowScope(row), default: row.is_default === 1, status: statusOf(row), status_reason: row.status_reason, scopes: parseStringList(row.scopes) };
 }
 
 export function toCredential(row: CredentialRow, opts: { showPreview: boolean }): Credential {
@@ -78,8 +79,8 @@ export function toCredential(row: CredentialRow, opts: { showPreview: boolean })
     checked_at: iso(row.checked_at),
     preview: opts.showPreview ? row.preview : null,
     account: row.account ? Account.parse(JSON.parse(row.account)) : null,
-    scopes: z.array(z.string()).parse(JSON.parse(row.scopes)),
-    requested_scopes: z.array(z.string()).parse(JSON.parse(row.requested_scopes)),
+    scopes: parseStringList(row.scopes),
+    requested_scopes: parseStringList(row.requested_scopes),
     connection: connectionOf(row),
     expires_at: iso(row.expires_at),
     created_by: row.created_by,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseStringList } from "../../lib/schemas/common";
 import { getApp, type OAuthApp, type ProviderOverrides } from "../../lib/catalog";
 import { CustomOAuthSpec, customOAuthApp } from "../../lib/catalog/custom-oauth";
 import { credentialAad, needsReseal, open, reseal, seal } from "../../lib/crypto";
@@ -79,7 +80,7 @@ export function oauthAppOf(ctx: Pick<VaultContext, "sql">, slug: string, field =
 export function withOrgClientDefaults(ctx: Pick<VaultContext, "sql">, app: OAuthApp): OAuthApp {
   const row = ctx.sql.exec(`SELECT scopes FROM oauth_clients WHERE app = ?`, app.slug).toArray()[0];
   if (row?.scopes == null) return app;
-  return { ...app, provider: { ...app.provider, scopes: z.array(z.string()).parse(JSON.parse(String(row.scopes))) } };
+  return { ...app, provider: { ...app.provider, scopes: parseStringList(String(row.scopes)) } };
 }
 
 /** The settings URL the refusal points at (web) and the CLI command that does the same. */
@@ -152,7 +153,7 @@ export async function clientFor(ctx: Pick<VaultContext, "sql" | "ring" | "orgId"
       cfg.revokeUrl = e.revoke_url ?? null;
       cfg.userinfoUrl = e.userinfo_url ?? null;
     }
-    if (org.scopes !== null) cfg.scopes = z.array(z.string()).parse(JSON.parse(org.scopes));
+    if (org.scopes !== null) cfg.scopes = parseStringList(org.scopes);
     if (org.pkce !== null) cfg.pkce = org.pkce === 1;
   } else {
     const platform = platformClient(ctx, env, app);
@@ -194,7 +195,7 @@ function view(row: Row): OAuthClient {
     client_id: row.client_id,
     has_secret: row.secret !== null,
     endpoints: Endpoints.parse(JSON.parse(row.endpoints)),
-    scopes: row.scopes === null ? null : z.array(z.string()).parse(JSON.parse(row.scopes)),
+    scopes: row.scopes === null ? null : parseStringList(row.scopes),
     pkce: row.pkce === null ? null : row.pkce === 1,
     created_by: row.created_by,
     created_at: iso(row.created_at)!,

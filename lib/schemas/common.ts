@@ -83,3 +83,9 @@ export const Fields = z
 export type Fields = z.infer<typeof Fields>;
 
 export const Timestamp = z.string().describe("ISO 8601 time");
+
+/** A stored JSON list of strings (scopes, ids): one schema made once, since building a zod schema per read costs more than the parse. */
+export const StringList = z.array(z.string());
+
+/** Parses a stored JSON list of strings; throws (a bad row fails loudly) if it is not one. */
+export const parseStringList = (json: string): string[] => StringList.parse(JSON.parse(json));

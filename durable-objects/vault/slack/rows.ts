@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseStringList } from "../../../lib/schemas/common";
 import { ListenMode, type ChannelBinding, type RouteKey, type SlackInstallationView, type SlackSession } from "../../../lib/schemas/slack";
 import { iso, type VaultContext } from "../context";
 
@@ -140,7 +141,7 @@ export function toInstallationView(row: InstallationRow): SlackInstallationView 
     bot_user_id: row.bot_user_id,
     bot_id: row.bot_id,
     credential: row.credential_id,
-    scopes: z.array(z.string()).parse(JSON.parse(row.scopes)),
+    scopes: parseStringList(row.scopes),
     status: row.status,
     disabled_reason: row.disabled_reason,
     created_at: iso(row.created_at)!,
