@@ -26,6 +26,8 @@ import { apiKeysPage, membersPage, appsPage, assignmentsPage, auditPage, catalog
 import { queryAudit } from "./vault/audit";
 import { authenticate, requirePrincipal, TokenCache, WEB_SESSION_TOKEN_NAME, WEB_SESSION_TTL_MS } from "./vault/auth";
 import type { Actor, VaultContext } from "./vault/context";
+import { GroupCommit } from "./vault/group-commit";
+import { ResolutionCache } from "./vault/resolution-cache";
 import type { ConnectAnswer, VaultResult } from "../lib/rpc";
 import type { Me } from "../lib/schemas/identity";
 import { getCredential, listCredentials, revokeCredential, rotateCredential, setCredentialsChecked, updateCredential, openFields, type Prober } from "./vault/credentials";
@@ -83,11 +85,14 @@ export class OrgVault extends DurableObject<VaultEnv> {
   #orgId: string | null = null;
   /** Authenticated token lookups, checked against the auth epoch on every call (vault/auth.ts). */
   #tokens = new TokenCache();
+  readonly #writes: GroupCommit;
+  #resolutions = new ResolutionCache();
   /** Set when a write queued webhook deliveries (vault/webhooks/outbox.ts); the call wakes the alarm before answering. */
   #outboxWritten = false;
 
   constructor(ctx: DurableObjectState, env: VaultEnv) {
     super(ctx, env);
+    this.#writes = new GroupCommit(ctx.storage);
     void ctx.blockConcurrencyWhile(async () => {
       // Provisioning creates the schema: an instance for an id that was never provisioned writes nothing.
       if (!hasSchema(ctx.storage.sql)) return;
@@ -112,7 +117,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
   #context(): VaultContext {
     this.#orgId ??= (this.#provisioned ? readOrg(this.ctx.storage.sql)?.id : null) ?? null;
     if (!this.#orgId) throw new AppError("unauthorized", "This organization does not exist.");
-    return { storage: this.ctx.storage, sql: this.ctx.storage.sql, orgId: this.#orgId, ring: this.#keyring, now: Date.now(), onOutbox: () => { this.#outboxWritten = true; } };
+    return { storage: this.ctx.storage, sql: this.ctx.storage.sql, orgId: this.#orgId, ring: this.#keyring, now: Date.now(), onOutbox: () => { this.#outboxWritten = true; }, writes: this.#writes, resolutions: this.#resolutions };
   }
 
   /** Runs `fn` and turns every AppError into data for the worker to render; internal reasons stay in the log. */

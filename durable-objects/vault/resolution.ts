@@ -3,12 +3,13 @@ import { canSeePreview, canSeeProject, isAdmin, type Principal } from "../../lib
 import { resolve, type Assignment, type ResolveResult, type RunContext } from "../../lib/resolve";
 import type { ExplainBody, ExplainResult, RuntimeResolveBody, RuntimeResult } from "../../lib/schemas/resolution";
 import { writeAudit } from "./audit";
-import type { Actor, VaultContext } from "./context";
+import { commitGrouped, type Actor, type VaultContext } from "./context";
 import { rowScope, selectCredentials, toCandidate, toCredential, CredentialRow } from "./credential-rows";
 import { getApp } from "../../lib/catalog";
 import { reconnectScopesPath } from "../../lib/fixes";
 import { openFields } from "./credentials";
 import { assignmentRows } from "./assignments";
+import { resolutionEpoch } from "./resolution-cache";
 
 /** Maps the run's context onto members and projects; unknown ones are bad input, not a guess. */
 function runContext(ctx: VaultContext, body: ExplainBody): RunContext {
@@ -47,10 +48,17 @@ function loadRequirement(ctx: VaultContext, app: string, context: RunContext): {
   return { rows, assignments };
 }
 
-function decide(ctx: VaultContext, body: ExplainBody, connectBase: string): { context: RunContext; decisions: { result: ResolveResult; rows: CredentialRow[] }[] } {
-  const context = runContext(ctx, body);
+/**
+ * The run context and each requirement's rows, through the vault's resolution cache when there is
+ * one (vault/resolution-cache.ts: valid only under the epoch read here). Answers that epoch too.
+ */
+function decide(ctx: VaultContext, body: ExplainBody, connectBase: string): { context: RunContext; epoch: number | null; decisions: { result: ResolveResult; rows: CredentialRow[] }[] } {
+  const cache = ctx.resolutions;
+  const epoch = cache ? cache.sync(ctx) : null;
+  const context = cache ? cache.context(JSON.stringify([body.project, body.user, body.consumer]), () => runContext(ctx, body)) : runContext(ctx, body);
   const decisions = body.requirements.map((requirement, i) => {
-    const { rows, assignments } = loadRequirement(ctx, requirement.app, context);
+    const read = () => loadRequirement(ctx, requirement.app, context);
+    const { rows, assignments } = cache ? cache.requirement(JSON.stringify([requirement.app, context.project, context.user, context.consumer]), read) : read();
     // Scopes are OAuth's: naming them for an API-key app (catalog or custom) can never be met, so it is bad input, not a refusal.
     if (requirement.scopes !== undefined && (getApp(requirement.app)?.kind === "api_key" || rows.some((r) => r.app === requirement.app && r.kind === "api_key"))) {
       throw invalidField(`requirements[${i}].scopes`, `\`${requirement.app}\` is not an OAuth app, so its credentials have no scopes.`, "Leave scopes out for API-key apps.");
@@ -71,7 +79,7 @@ function decide(ctx: VaultContext, body: ExplainBody, connectBase: string): { co
       throw e;
     }
   });
-  return { context, decisions };
+  return { context, epoch, decisions };
 }
 
 /** Whether `user` (a member id or email) names the principal. */
@@ -129,7 +137,7 @@ export async function runtimeResolve(
   connectBase: string,
   fresh: (credentialId: string) => Promise<void>,
 ): Promise<{ ok: boolean; results: RuntimeResult[] }> {
-  const { context, decisions } = decide(ctx, body, connectBase);
+  const { context, epoch, decisions } = decide(ctx, body, connectBase);
   const chosen = decisions.map(({ result, rows }) => (result.ok ? rows.find((r) => r.id === result.credential.id)! : null));
   const refreshed = await Promise.all(
     chosen.map(async (row) => {
@@ -144,9 +152,13 @@ export async function runtimeResolve(
       }
     }),
   );
-  const opened = await Promise.all(chosen.map(async (row, i) => (row && refreshed[i] === null ? openFields(ctx, row.id) : null)));
+  const open = (id: string) => (ctx.resolutions ? ctx.resolutions.fields(ctx, id, () => openFields(ctx, id)) : openFields(ctx, id));
+  const opened = await Promise.all(chosen.map(async (row, i) => (row && refreshed[i] === null ? open(row.id) : null)));
   const target = consumerLabel(context.consumer);
-  return ctx.storage.transactionSync(() => {
+  // The rows are written in the vault's next group commit (vault/group-commit.ts): concurrent
+  // resolves share one commit, and this answer still waits for its own rows to be durable.
+  return commitGrouped(ctx, () => {
+    const unchanged = epoch !== null && resolutionEpoch(ctx) === epoch;
     const results = decisions.map(({ result }, i): RuntimeResult => {
       const app = body.requirements[i]!.app;
       if (!result.ok) {
@@ -155,9 +167,10 @@ export async function runtimeResolve(
         return { ok: false, app, error: result.error };
       }
       // The secrets were opened outside this transaction: a revoke or a refresh that landed meanwhile
-      // counts. OAuth rows are read again (a refresh moved expires_at); API keys need only their status.
+      // counts. Nothing did if the resolution epoch is still the decision's; else OAuth rows are read
+      // again (a refresh moved expires_at) and API keys need only their status.
       const decided = chosen[i]!;
-      const row = decided.kind === "oauth" ? selectCredentials(ctx, "id = ?", decided.id)[0]! : { ...decided, status: statusOf(ctx, decided.id) };
+      const row = unchanged ? decided : decided.kind === "oauth" ? selectCredentials(ctx, "id = ?", decided.id)[0]! : { ...decided, status: statusOf(ctx, decided.id) };
       const upstream = refreshed[i];
       if (upstream) {
         const error = { code: "upstream_error" as const, message: upstream, fix: "Try again shortly; if it persists, reconnect the credential.", details: { app, id: row.id } };
@@ -171,7 +184,10 @@ export async function runtimeResolve(
       }
       // last_used_at has minute resolution: a hot credential is not rewritten on every resolve.
       const used = row.last_used_at !== null && row.last_used_at > ctx.now - LAST_USED_RESOLUTION_MS ? row.last_used_at : ctx.now;
-      if (used === ctx.now) ctx.sql.exec(`UPDATE credentials SET last_used_at = ? WHERE id = ?`, ctx.now, row.id);
+      if (used === ctx.now) {
+        ctx.sql.exec(`UPDATE credentials SET last_used_at = ? WHERE id = ?`, ctx.now, row.id);
+        ctx.resolutions?.noteUsed(row.id, ctx.now);
+      }
       writeAudit(ctx, actor, { action: "credential.resolve", credentialId: row.id, target, detail: { app, rule: result.rule, consumer: target, project: context.project ?? null, user: context.user ?? null } });
       // The view's connection is the answer's top-level one: parsed once.
       const credential = toCredential({ ...row, last_used_at: used }, { showPreview: true });

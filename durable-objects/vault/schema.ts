@@ -9,6 +9,7 @@ import { CONNECTION_MIGRATION } from "./connection-migration";
 import { WEBHOOKS_MIGRATION } from "./webhooks/migration";
 import { OAUTH_CLIENTS_MIGRATION } from "./oauth-clients-migration";
 import { HEALTH_MIGRATION } from "./health-migration";
+import { RESOLUTION_EPOCH_MIGRATION } from "./resolution-epoch-migration";
 
 
 export const VAULT_MIGRATIONS: readonly Migration[] = [
@@ -267,4 +268,5 @@ export const VAULT_MIGRATIONS: readonly Migration[] = [
   CREATE TRIGGER auth_epoch_project_member_deleted AFTER DELETE ON project_members BEGIN UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1; END;
   `,
   },
+  RESOLUTION_EPOCH_MIGRATION,
 ];
