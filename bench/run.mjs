@@ -16,6 +16,13 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // Enough connections to saturate the machine: throughput is compared where CPU, not latency, is the limit.
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 
+// wrangler dev's local explorer and observability (on by default since wrangler 4.1xx) stream every
+// call and every SQL statement of the stack as a trace span to a collector isolate that stores it,
+// in the same workerd process: that cost is the dev tool's, not the product's, and it grew with
+// the number of statements a route runs (bench/README.md, "Where the time goes"). The bench turns
+// them off; BENCH_DEV_TRACING=1 keeps them, to measure what `npm run dev` feels like.
+const DEV_TOOLING = process.env.BENCH_DEV_TRACING === "1" ? {} : { X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false" };
+
 async function startStack() {
   if (process.env.BENCH_URL) return { base: process.env.BENCH_URL, stop: () => {} };
   const dir = mkdtempSync(path.join(os.tmpdir(), "keystroke-bench-"));
@@ -23,7 +30,7 @@ async function startStack() {
   const port = 8790 + Math.floor(Math.random() * 9);
   const child = spawn(process.execPath, [path.join(root, "scripts/dev.mjs")], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), KEYSTROKE_STATE_DIR: path.join(dir, "state"), KEYSTROKE_SEED_FILE: seedFile, KEYSTROKE_QUIET: "1" },
+    env: { ...process.env, PORT: String(port), KEYSTROKE_STATE_DIR: path.join(dir, "state"), KEYSTROKE_SEED_FILE: seedFile, KEYSTROKE_QUIET: "1", ...DEV_TOOLING },
     stdio: ["ignore", "ignore", "inherit"],
     detached: true,
   });
@@ -190,7 +197,7 @@ try {
   const results = {
     date: new Date().toISOString(),
     machine: { cpu: cpu[0]?.model ?? "unknown", cores: cpu.length, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
-    settings: { seconds_per_round: DURATION, rounds: ROUNDS, connections: CONNECTIONS },
+    settings: { seconds_per_round: DURATION, rounds: ROUNDS, connections: CONNECTIONS, dev_tracing: process.env.BENCH_DEV_TRACING === "1" },
     rows: Object.values(rows),
     ratios: checks,
     seconds_total: Math.round((Date.now() - started) / 1000),
