@@ -116,9 +116,12 @@ export const STATUS_SQL: Record<CredentialStatus | "attention", string> = {
 /** The credential's connection data (SPEC section 13): non-secret, checked when written. */
 export const connectionOf = (row: Pick<CredentialRow, "connection">): Connection => Connection.parse(JSON.parse(row.connection));
 
+/** The statement selectCredentials runs (exported so tests can read its query plan). */
+export const credentialsQuery = (where = ""): string => `SELECT * FROM credentials ${where ? "WHERE " + where : ""} ORDER BY app, scope_type, scope_id, slug, created_at`;
+
 export function selectCredentials(ctx: VaultContext, where = "", ...args: (string | number)[]): CredentialRow[] {
   return ctx.sql
-    .exec(`SELECT * FROM credentials ${where ? "WHERE " + where : ""} ORDER BY app, scope_type, scope_id, slug, created_at`, ...args)
+    .exec(credentialsQuery(where), ...args)
     .toArray()
     .map((r) => CredentialRow.parse(r));
 }

@@ -252,13 +252,24 @@ export function credentialApps(ctx: VaultContext, p: Principal): string[] {
  * id), among those the principal can see: every match has the reference's slug, so nothing else
  * is read however many credentials the org has.
  */
-function refCandidates(ctx: VaultContext, p: Principal, ref: CredentialRef): CredentialRow[] {
+/**
+ * The rows a reference can name among those the principal may see: by id through the primary
+ * key, else through credentials_by_slug. `+app` keeps SQLite from choosing an index on app
+ * instead (with no statistics it prefers credentials_page, which reads every credential of the
+ * app: a thousand rows in a large org for the one the slug names).
+ */
+export function refWhere(p: Principal, ref: CredentialRef): { sql: string; args: string[] } {
   const visible = visibleWhere(p);
   const where = ["id" in ref ? "id = ?" : "slug = ?"];
   const args: string[] = ["id" in ref ? ref.id : ref.slug];
-  if (!("id" in ref) && ref.app !== undefined) { where.push("app = ?"); args.push(ref.app); }
+  if (!("id" in ref) && ref.app !== undefined) { where.push("+app = ?"); args.push(ref.app); }
   if (visible.sql) { where.push(visible.sql); args.push(...visible.args); }
-  return selectCredentials(ctx, where.join(" AND "), ...args).filter((row) => can(p, "view", rowScope(row)));
+  return { sql: where.join(" AND "), args };
+}
+
+function refCandidates(ctx: VaultContext, p: Principal, ref: CredentialRef): CredentialRow[] {
+  const { sql, args } = refWhere(p, ref);
+  return selectCredentials(ctx, sql, ...args).filter((row) => can(p, "view", rowScope(row)));
 }
 
 /** Finds the one credential a reference names among those the principal can see. */

@@ -5,6 +5,8 @@ import { findRefMatches, matchRef, parseRef } from "../../lib/refs";
 import { encodeCursor } from "../../lib/paging";
 import { hashToken, newId, newToken, tokenPreview } from "../../lib/tokens";
 import type { CandidateCredential } from "../../lib/resolve";
+import { credentialsQuery } from "../../durable-objects/vault/credential-rows";
+import { refWhere } from "../../durable-objects/vault/credentials";
 import { addMember, call, expectError, provisionWithTokens, uid, vaultOf, vaultSql } from "./helpers";
 
 /** A fresh org (so counts are exact): an owner, projects p1 and p2, a builder of p1. */
@@ -142,8 +144,18 @@ describe("GET /v1/credentials pages", () => {
     const text = plan.map((r) => String(r.detail)).join("\n");
     expect(text).toContain("credentials_page");
     expect(text).not.toContain("TEMP B-TREE");
-    const ref = await vaultSql(org.id, `EXPLAIN QUERY PLAN SELECT * FROM credentials WHERE slug = ? AND app = ?`, "c-1", "openai");
-    expect(ref.map((r) => String(r.detail)).join("\n")).toMatch(/USING INDEX/);
+  });
+
+  it("looks a reference up through its slug's index, not every credential of its app (the statement the vault runs)", async () => {
+    const admin = { member: "mem_a", role: "owner" as const, projects: {} };
+    const builder = { member: "mem_b", role: "builder" as const, projects: { p1: "builder" as const, p2: "admin" as const } };
+    for (const p of [admin, builder]) {
+      for (const raw of ["openai/org/c-1", "openai/c-1", "c-1"]) {
+        const { sql, args } = refWhere(p, parseRef(raw, "ref"));
+        const plan = (await vaultSql(org.id, `EXPLAIN QUERY PLAN ${credentialsQuery(sql)}`, ...args)).map((r) => String(r.detail)).join("\n");
+        expect(plan, raw).toContain("USING INDEX credentials_by_slug");
+      }
+    }
   });
 });
 
