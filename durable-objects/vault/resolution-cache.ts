@@ -10,6 +10,11 @@ export interface RequirementRows {
 
 /** Past this many entries of a kind the cache starts over: an org with more hot consumers reads some again. */
 const MAX_ENTRIES = 2_000;
+/**
+ * And past this many cached credential rows in all (each requirement entry holds its own copies):
+ * the consumer in a requirement's key is the caller's free text, so entries alone do not bound memory.
+ */
+const MAX_ROWS = 10_000;
 
 /**
  * The vault's in-memory cache of what resolves read (issue 16): a run context's project and member,
@@ -27,14 +32,16 @@ export class ResolutionCache {
   #epoch: number | null = null;
   #contexts = new Map<string, RunContext>();
   #requirements = new Map<string, RequirementRows>();
+  #rows = 0;
   #fields = new Map<string, Record<string, string>>();
 
-  /** Reads the epoch and forgets everything read under another one; answers the epoch (null before migration 18: nothing cached). */
+  /** Reads the epoch and forgets everything read under another one; answers the epoch (null: nothing cached). */
   sync(ctx: VaultContext): number | null {
     const epoch = resolutionEpoch(ctx);
     if (epoch === null || epoch !== this.#epoch) {
       this.#contexts.clear();
       this.#requirements.clear();
+      this.#rows = 0;
       this.#fields.clear();
       this.#epoch = epoch;
     }
@@ -46,11 +53,22 @@ export class ResolutionCache {
   }
 
   requirement(key: string, read: () => RequirementRows): RequirementRows {
-    return cached(this.#epoch, this.#requirements, key, read);
+    const hit = this.#requirements.get(key);
+    if (hit) return hit;
+    const value = read();
+    if (this.#epoch === null) return value;
+    if (this.#requirements.size >= MAX_ENTRIES || this.#rows + value.rows.length > MAX_ROWS) {
+      this.#requirements.clear();
+      this.#rows = 0;
+    }
+    this.#requirements.set(key, value);
+    this.#rows += value.rows.length;
+    return value;
   }
 
   /**
-   * A credential's opened fields. The epoch is read again first: a refresh between the decision
+   * What a run is handed of a credential (`open` answers it: an OAuth credential's access token
+   * only, never its refresh token). The epoch is read again first: a refresh between the decision
    * and here (resolve's `fresh`) changed the fields. `open` reads its rows before its first await,
    * so what it answers belongs to that epoch; kept only if no other call moved the cache on meanwhile.
    */
@@ -63,7 +81,7 @@ export class ResolutionCache {
     return fields;
   }
 
-  /** A resolve stamped `last_used_at` (which does not bump the epoch): cached rows show it too. */
+  /** A resolve committed a `last_used_at` stamp (which does not bump the epoch): cached rows show it too. */
   noteUsed(credentialId: string, at: number): void {
     for (const entry of this.#requirements.values()) {
       for (const row of entry.rows) if (row.id === credentialId) row.last_used_at = at;
@@ -84,7 +102,7 @@ function remember<T>(map: Map<string, T>, key: string, value: T): void {
   map.set(key, value);
 }
 
-/** The current resolution epoch; null before migration 18 has run. */
+/** The current resolution epoch; null if its row is missing (then nothing is cached). Migration 18 runs before any call. */
 export function resolutionEpoch(ctx: VaultContext): number | null {
   const row = ctx.sql.exec(`SELECT epoch FROM resolution_epoch WHERE id = 1`).toArray()[0];
   return row ? Number(row.epoch) : null;

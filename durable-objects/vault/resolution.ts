@@ -152,12 +152,17 @@ export async function runtimeResolve(
       }
     }),
   );
-  const open = (id: string) => (ctx.resolutions ? ctx.resolutions.fields(ctx, id, () => openFields(ctx, id)) : openFields(ctx, id));
-  const opened = await Promise.all(chosen.map(async (row, i) => (row && refreshed[i] === null ? open(row.id) : null)));
+  const open = (row: CredentialRow) => {
+    const read = () => openFields(ctx, row.id).then((fields) => handedOut(row, fields));
+    return ctx.resolutions ? ctx.resolutions.fields(ctx, row.id, read) : read();
+  };
+  const opened = await Promise.all(chosen.map(async (row, i) => (row && refreshed[i] === null ? open(row) : null)));
   const target = consumerLabel(context.consumer);
   // The rows are written in the vault's next group commit (vault/group-commit.ts): concurrent
   // resolves share one commit, and this answer still waits for its own rows to be durable.
-  return commitGrouped(ctx, () => {
+  // Credentials whose last_used_at this resolve stamped: the cache learns it once the stamp is committed.
+  const stamped: string[] = [];
+  const answer = await commitGrouped(ctx, () => {
     const unchanged = epoch !== null && resolutionEpoch(ctx) === epoch;
     const results = decisions.map(({ result }, i): RuntimeResult => {
       const app = body.requirements[i]!.app;
@@ -186,13 +191,15 @@ export async function runtimeResolve(
       const used = row.last_used_at !== null && row.last_used_at > ctx.now - LAST_USED_RESOLUTION_MS ? row.last_used_at : ctx.now;
       if (used === ctx.now) {
         ctx.sql.exec(`UPDATE credentials SET last_used_at = ? WHERE id = ?`, ctx.now, row.id);
-        ctx.resolutions?.noteUsed(row.id, ctx.now);
+        stamped.push(row.id);
       }
       writeAudit(ctx, actor, { action: "credential.resolve", credentialId: row.id, target, detail: { app, rule: result.rule, consumer: target, project: context.project ?? null, user: context.user ?? null } });
       // The view's connection is the answer's top-level one: parsed once.
       const credential = toCredential({ ...row, last_used_at: used }, { showPreview: true });
-      return { ok: true, app, credential, connection: credential.connection, rule: result.rule, explanation: result.explanation, skipped: result.skipped, fields: handedOut(row, opened[i]!) };
+      return { ok: true, app, credential, connection: credential.connection, rule: result.rule, explanation: result.explanation, skipped: result.skipped, fields: opened[i]! };
     });
     return { ok: results.every((r) => r.ok), results };
   });
+  for (const id of stamped) ctx.resolutions?.noteUsed(id, ctx.now);
+  return answer;
 }

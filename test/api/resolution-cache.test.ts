@@ -116,6 +116,33 @@ describe("a warm resolution cache never answers what storage no longer says", ()
     const pin = await call("PUT", "/v1/assignments", { token: org.owner, body: { kind: consumer.kind, target: consumer.target, consumer: consumer.id, credential: one.ref } });
     expect(pin.status, pin.text).toBe(200);
     expect((await again()).body.results[0]).toMatchObject({ rule: "assignment", credential: { id: one.id }, fields: { apiKey: one.value } });
+    const unpin = await call("DELETE", "/v1/assignments", { token: org.owner, body: { kind: consumer.kind, target: consumer.target, consumer: consumer.id, app: "exa" } });
+    expect(unpin.status, unpin.text).toBe(200);
+    expect((await again()).body.results[0]).toMatchObject({ rule: "org", credential: { id: two.id } });
+  });
+
+  it("explain reads through the same cache: a new default shows at once", async () => {
+    await clearExa();
+    const one = await orgKey(`ex1${uid(4)}`);
+    const two = await orgKey(`ex2${uid(4)}`);
+    const body = { consumer: { kind: "workflow", target: `ex${uid(6)}`, id: "s" }, requirements: [{ app: "exa" }] };
+    const explain = () => call("POST", "/v1/resolve/explain", { token: org.owner, body });
+    expect((await call("PATCH", `/v1/credentials/${encodeURIComponent(one.ref)}`, { token: org.owner, body: { default: true } })).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await explain()).body.results[0].credential.id).toBe(one.id);
+    expect((await call("PATCH", `/v1/credentials/${encodeURIComponent(two.ref)}`, { token: org.owner, body: { default: true } })).status).toBe(200);
+    expect((await explain()).body.results[0].credential.id).toBe(two.id);
+  });
+
+  it("a deleted project: the next resolve for it is bad input", async () => {
+    await clearExa();
+    await orgKey(`prj${uid(4)}`);
+    const slug = `pj${uid(5)}`;
+    expect((await call("POST", "/v1/projects", { token: org.owner, body: { slug, name: "Doomed" } })).status).toBe(201);
+    const { again } = await warmed({ project: slug });
+    expect((await call("DELETE", `/v1/projects/${slug}`, { token: org.owner })).status).toBe(200);
+    const r = await again();
+    expect(r.status, r.text).toBe(400);
+    expect(r.body.error.details.field).toBe("project");
   });
 
   it("a removed member: the next resolve on their behalf is bad input", async () => {
