@@ -4,6 +4,7 @@ import { isAdmin } from "../../../../lib/permissions";
 import { CreateApiKeyBody, type ApiKey } from "../../../../lib/schemas/identity";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
+import { PostButton } from "./row-action";
 import { SecretCard } from "./secret-card";
 import type { ApiKeysPage } from "../../../../durable-objects/vault/pages";
 import { navOf, pageValue, webError, type WebSession } from "./pages";
@@ -63,10 +64,7 @@ function render(c: Context<ApiEnv>, s: WebSession, page: ApiKeysPage, opts: { cr
                 <td data-label="Status">{k.revoked_at ? <span class="badge off">revoked</span> : <span class="badge ok">active</span>}</td>
                 <td>
                   {k.revoked_at ? null : (
-                    <form method="post" action={`/api-keys/${encodeURIComponent(k.id)}/revoke`} class="inline">
-                      <Csrf value={s.csrf} />
-                      <button class="danger small" type="submit" aria-label={`Revoke key ${k.name}`}>Revoke</button>
-                    </form>
+                    <PostButton action={`/api-keys/${encodeURIComponent(k.id)}/revoke`} csrf={s.csrf} buttonClass="danger small" label={`Revoke key ${k.name}`}>Revoke</PostButton>
                   )}
                 </td>
               </tr>

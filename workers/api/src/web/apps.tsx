@@ -7,6 +7,7 @@ import { Fields } from "../../../../lib/schemas/common";
 import { ListCredentialsQuery, UpdateCredentialBody, type Credential } from "../../../../lib/schemas/credentials";
 import { publicUrl, type ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
+import { PostButton } from "./row-action";
 import type { Member } from "../../../../lib/schemas/identity";
 import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, webError, type WebSession } from "./pages";
 
@@ -109,23 +110,14 @@ function Row({ s, x, members }: { s: WebSession; x: Credential; members: Members
         <div class="actions">
           {a.rename ? <a class="button secondary small" href={pathOf(x, "rename")} aria-label={`Rename ${x.ref}`}>Rename</a> : null}
           {a.setDefault ? (
-            <form method="post" action={pathOf(x, "default")}>
-              <Csrf value={s.csrf} />
-              <button class="secondary small" type="submit" aria-label={`Set default ${x.ref}`}>Set default</button>
-            </form>
+            <PostButton action={pathOf(x, "default")} csrf={s.csrf} buttonClass="secondary small" label={`Set default ${x.ref}`} inline={false}>Set default</PostButton>
           ) : null}
           {a.rotate ? <a class="button secondary small" href={pathOf(x, "rotate")} aria-label={`Rotate ${x.ref}`}>Rotate</a> : null}
           {a.reconnect ? (
-            <form method="post" action={pathOf(x, "reconnect")}>
-              <Csrf value={s.csrf} />
-              <button class="secondary small" type="submit" aria-label={`Reconnect ${x.ref}`}>Reconnect</button>
-            </form>
+            <PostButton action={pathOf(x, "reconnect")} csrf={s.csrf} buttonClass="secondary small" label={`Reconnect ${x.ref}`} inline={false}>Reconnect</PostButton>
           ) : null}
           {a.check ? (
-            <form method="post" action={pathOf(x, "check")}>
-              <Csrf value={s.csrf} />
-              <button class="secondary small" type="submit" aria-label={`Check ${x.ref}`}>Check</button>
-            </form>
+            <PostButton action={pathOf(x, "check")} csrf={s.csrf} buttonClass="secondary small" label={`Check ${x.ref}`} inline={false}>Check</PostButton>
           ) : null}
           {a.revoke ? <a class="button danger small" href={pathOf(x, "revoke")} aria-label={`Revoke ${x.ref}`}>Revoke</a> : null}
         </div>

@@ -8,6 +8,7 @@ import { CreateInvitationBody } from "../../../../lib/schemas/members";
 import type { CreatedInvitation } from "../../../../lib/schemas/orgs";
 import type { MembersPage } from "../../../../durable-objects/vault/pages";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
+import { PostButton } from "./row-action";
 import { SecretCard } from "./secret-card";
 import { publicUrl, type ApiEnv } from "../http/vault";
 import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, texts, webError, type WebSession } from "./pages";
@@ -75,10 +76,7 @@ function render(c: Context<ApiEnv>, s: WebSession, page: MembersPage, opts: Opts
                 {admin ? (
                   <td>
                     {manage || self ? (
-                      <form method="post" action={`/members/${encodeURIComponent(m.id)}/remove`} class="inline">
-                        <Csrf value={s.csrf} />
-                        <button class="danger small" type="submit" aria-label={`Remove ${m.email}`}>{self ? "Leave" : "Remove"}</button>
-                      </form>
+                      <PostButton action={`/members/${encodeURIComponent(m.id)}/remove`} csrf={s.csrf} buttonClass="danger small" label={`Remove ${m.email}`}>{self ? "Leave" : "Remove"}</PostButton>
                     ) : null}
                   </td>
                 ) : null}
@@ -122,10 +120,7 @@ function render(c: Context<ApiEnv>, s: WebSession, page: MembersPage, opts: Opts
                     <td data-label="Expires">{i.status === "expired" ? <span class="badge off">expired</span> : <When at={i.expires_at} />}</td>
                     <td>
                       {mayGrant(s.principal, i.role) ? (
-                        <form method="post" action={`/members/invitations/${encodeURIComponent(i.id)}/revoke`} class="inline">
-                          <Csrf value={s.csrf} />
-                          <button class="danger small" type="submit" aria-label={`Revoke the invitation of ${i.email}`}>Revoke</button>
-                        </form>
+                        <PostButton action={`/members/invitations/${encodeURIComponent(i.id)}/revoke`} csrf={s.csrf} buttonClass="danger small" label={`Revoke the invitation of ${i.email}`}>Revoke</PostButton>
                       ) : null}
                     </td>
                   </tr>

@@ -4,6 +4,7 @@ import { isAdmin } from "../../../../lib/permissions";
 import { CreateProjectBody, PutProjectMemberBody, RenameProjectBody } from "../../../../lib/schemas/projects";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page } from "../../../shared/layout";
+import { PostButton } from "./row-action";
 import type { ProjectsPage } from "../../../../durable-objects/vault/pages";
 import { act, FORM_EXPIRED, formOf, loadPage, navOf, statusOf, text, webError, type WebSession } from "./pages";
 import type { VaultResult } from "../../../../lib/rpc";
@@ -70,10 +71,7 @@ function render(c: Context<ApiEnv>, s: WebSession, page: ProjectsPage, opts: { o
                     <td data-label="Project role">{m.role}</td>
                     <td>
                       {manages ? (
-                        <form method="post" action={`${base}/members/${encodeURIComponent(m.member)}/remove`} class="inline">
-                          <Csrf value={s.csrf} />
-                          <button class="danger small" type="submit" aria-label={`Remove ${emails.get(m.member) ?? m.member} from ${p.slug}`}>Remove</button>
-                        </form>
+                        <PostButton action={`${base}/members/${encodeURIComponent(m.member)}/remove`} csrf={s.csrf} buttonClass="danger small" label={`Remove ${emails.get(m.member) ?? m.member} from ${p.slug}`}>Remove</PostButton>
                       ) : null}
                     </td>
                   </tr>

@@ -4,6 +4,7 @@ import { CreateRuntimeTokenBody, type CreatedRuntimeToken } from "../../../../li
 import type { MyToken } from "../../../../lib/schemas/identity";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
+import { PostButton } from "./row-action";
 import { SecretCard } from "./secret-card";
 import type { RuntimeTokensPage } from "../../../../durable-objects/vault/pages";
 import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, webError, type WebSession } from "./pages";
@@ -58,10 +59,7 @@ function renderRuntime(c: Context<ApiEnv>, s: WebSession, page: RuntimeTokensPag
                     <td data-label="Created"><When at={t.created_at} /></td>
                     <td data-label="Last used"><When at={t.last_used_at} /></td>
                     <td>
-                      <form method="post" action={`/runtime-tokens/${encodeURIComponent(t.id)}/revoke`} class="inline">
-                        <Csrf value={s.csrf} />
-                        <button class="danger small" type="submit" aria-label={`Revoke runtime token ${t.name}`}>Revoke</button>
-                      </form>
+                      <PostButton action={`/runtime-tokens/${encodeURIComponent(t.id)}/revoke`} csrf={s.csrf} buttonClass="danger small" label={`Revoke runtime token ${t.name}`}>Revoke</PostButton>
                     </td>
                   </tr>
                 ))}
@@ -109,10 +107,7 @@ function renderMine(c: Context<ApiEnv>, s: WebSession, tokens: MyToken[], opts: 
               <td data-label="Last used"><When at={t.last_used_at} /></td>
               <td data-label="Expires"><When at={t.expires_at} /></td>
               <td>
-                <form method="post" action={`/tokens/${encodeURIComponent(t.id)}/revoke`} class="inline">
-                  <Csrf value={s.csrf} />
-                  <button class="danger small" type="submit" aria-label={`Revoke ${t.name}`}>Revoke</button>
-                </form>
+                <PostButton action={`/tokens/${encodeURIComponent(t.id)}/revoke`} csrf={s.csrf} buttonClass="danger small" label={`Revoke ${t.name}`}>Revoke</PostButton>
               </td>
             </tr>
           ))}

@@ -5,6 +5,7 @@ import { WEBHOOK_EVENTS } from "../../../../lib/webhook-events";
 import type { WebhooksPage } from "../../../../durable-objects/vault/pages";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
+import { PostButton } from "./row-action";
 import { SecretCard } from "./secret-card";
 import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, texts, webError, type WebSession } from "./pages";
 
@@ -75,18 +76,9 @@ function render(c: Context<ApiEnv>, s: WebSession, page: WebhooksPage, opts: Opt
                     </td>
                     <td data-label="Created"><When at={w.created_at} /></td>
                     <td>
-                      <form method="post" action={`/webhooks/${encodeURIComponent(w.id)}/test`} class="inline">
-                        <Csrf value={s.csrf} />
-                        <button class="small" type="submit" aria-label={`Send a test to ${w.url}`}>Send test</button>
-                      </form>
-                      <form method="post" action={`/webhooks/${encodeURIComponent(w.id)}/rotate`} class="inline">
-                        <Csrf value={s.csrf} />
-                        <button class="small" type="submit" aria-label={`Rotate the secret of ${w.url}`}>Rotate secret</button>
-                      </form>
-                      <form method="post" action={`/webhooks/${encodeURIComponent(w.id)}/delete`} class="inline">
-                        <Csrf value={s.csrf} />
-                        <button class="danger small" type="submit" aria-label={`Delete the webhook for ${w.url}`}>Delete</button>
-                      </form>
+                      <PostButton action={`/webhooks/${encodeURIComponent(w.id)}/test`} csrf={s.csrf} buttonClass="small" label={`Send a test to ${w.url}`}>Send test</PostButton>
+                      <PostButton action={`/webhooks/${encodeURIComponent(w.id)}/rotate`} csrf={s.csrf} buttonClass="small" label={`Rotate the secret of ${w.url}`}>Rotate secret</PostButton>
+                      <PostButton action={`/webhooks/${encodeURIComponent(w.id)}/delete`} csrf={s.csrf} buttonClass="danger small" label={`Delete the webhook for ${w.url}`}>Delete</PostButton>
                     </td>
                   </tr>
                 ))}
