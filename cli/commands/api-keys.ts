@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { ApiKey, CreatedApiKey } from "../../lib/schemas/identity";
 import { allPages, seg } from "../http";
-import { printJson, printTable, when, type Io } from "../output";
-import { act } from "./common";
+import { when, type Io } from "../output";
+import { act, printAnswer, printList, printSecretOnce } from "./common";
 
 const WHY = "API keys belong to the cloud org";
 
@@ -19,9 +19,7 @@ export function registerApiKeys(program: Command, io: Io): void {
       act(io, async (s, opts: { name: string }) => {
         s.requireCloud("api-keys", WHY);
         const key = await s.api().call("POST", "/v1/api-keys", CreatedApiKey, { name: opts.name });
-        if (s.globals.json) return printJson(io, key);
-        io.stderr.write(`Created API key ${key.id} (${key.name}). Copy it now: it is not shown again.\n`);
-        io.stdout.write(`${key.key}\n`);
+        printSecretOnce(s, key, `Created API key ${key.id} (${key.name}). Copy it now: it is not shown again.`, key.key);
       }),
     );
 
@@ -32,11 +30,12 @@ export function registerApiKeys(program: Command, io: Io): void {
       act(io, async (s) => {
         s.requireCloud("api-keys", WHY);
         const api_keys = await allPages(s.api(), "/v1/api-keys", {}, "api_keys", ApiKey);
-        if (s.globals.json) return printJson(io, { api_keys });
-        printTable(
-          io,
+        printList(
+          s,
+          "api_keys",
+          api_keys,
           ["ID", "NAME", "PREVIEW", "MEMBER", "CREATED", "LAST USED", "REVOKED"],
-          api_keys.map((k) => [k.id, k.name, k.preview, k.member, when(k.created_at), when(k.last_used_at), when(k.revoked_at)]),
+          (k) => [k.id, k.name, k.preview, k.member, when(k.created_at), when(k.last_used_at), when(k.revoked_at)],
           "No API keys.",
         );
       }),
@@ -49,8 +48,7 @@ export function registerApiKeys(program: Command, io: Io): void {
       act(io, async (s, id: string) => {
         s.requireCloud("api-keys", WHY);
         const key = await s.api().call("DELETE", `/v1/api-keys/${seg(id)}`, ApiKey);
-        if (s.globals.json) return printJson(io, key);
-        io.stdout.write(`Revoked API key ${key.id} (${key.name}).\n`);
+        printAnswer(s, key, `Revoked API key ${key.id} (${key.name}).`);
       }),
     );
 }

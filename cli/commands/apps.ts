@@ -1,7 +1,7 @@
 /** `keystroke apps list [--search q]`: the catalog, marking what is connected on the active target; `apps oauth-client` (oauth-clients.ts). */
 import type { Command } from "commander";
-import { printJson, printTable, type Io } from "../output";
-import { act } from "./common";
+import type { Io } from "../output";
+import { act, printList } from "./common";
 import { registerOAuthClients } from "./oauth-clients";
 
 export function registerApps(program: Command, io: Io): void {
@@ -13,11 +13,12 @@ export function registerApps(program: Command, io: Io): void {
     .action(
       act(io, async (s, opts: { search?: string }) => {
         const apps = await s.backend().apps(opts.search);
-        if (s.globals.json) return printJson(io, { apps });
-        printTable(
-          io,
+        printList(
+          s,
+          "apps",
+          apps,
           ["APP", "NAME", "KIND", "CATEGORY", "CONNECTED"],
-          apps.map((a) => [a.slug, a.name, a.custom ? `${a.kind} (custom)` : a.kind, a.category, a.connected > 0 ? `yes (${a.connected})` : ""]),
+          (a) => [a.slug, a.name, a.custom ? `${a.kind} (custom)` : a.kind, a.category, a.connected > 0 ? `yes (${a.connected})` : ""],
           "No apps match.",
         );
       }),

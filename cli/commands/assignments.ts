@@ -12,7 +12,7 @@ import { LOCAL_USER } from "../local/backend";
 import { printJson, type Io } from "../output";
 import { consumerText, printAssignments, printConsumers, printDecision } from "../render";
 import type { Session } from "../session";
-import { act, consumerTarget, targetOptions, type TargetFlags } from "./common";
+import { act, consumerTarget, printAnswer, targetOptions, type TargetFlags } from "./common";
 
 interface ResolveOpts extends TargetFlags {
   consumer?: string;
@@ -20,6 +20,12 @@ interface ResolveOpts extends TargetFlags {
   scope?: "org" | "project" | "user";
   credential?: string;
   reveal?: boolean;
+}
+
+/** One assignment's key as `assign` and `unassign` name it: the target flag and --consumer (absent = the wildcard). */
+function assignmentKey(opts: TargetFlags & { consumer?: string }) {
+  const t = consumerTarget(opts);
+  return { kind: t.kind, target: t.target, ...(opts.consumer !== undefined ? { consumer: opts.consumer } : {}) };
 }
 
 /** The run context of `credentials resolve`, in the API's ExplainBody shape. */
@@ -71,10 +77,8 @@ export function registerAssignments(creds: Command, io: Io): void {
     .requiredOption("--credential <ref>", "the credential: a slug, a qualified reference or an id")
     .action(
       act(io, async (s, opts: TargetFlags & { consumer?: string; credential: string }) => {
-        const t = consumerTarget(opts);
-        const a = await s.backend().putAssignment({ kind: t.kind, target: t.target, credential: opts.credential, ...(opts.consumer !== undefined ? { consumer: opts.consumer } : {}) });
-        if (s.globals.json) printJson(io, a);
-        else io.stdout.write(`Assigned ${a.credential?.ref ?? "the credential"} to ${a.kind} ${a.target}, ${a.consumer === "*" ? "every consumer (*)" : `consumer ${a.consumer}`}.\n`);
+        const a = await s.backend().putAssignment({ ...assignmentKey(opts), credential: opts.credential });
+        printAnswer(s, a, `Assigned ${a.credential?.ref ?? "the credential"} to ${a.kind} ${a.target}, ${a.consumer === "*" ? "every consumer (*)" : `consumer ${a.consumer}`}.`);
       }),
     );
 
@@ -83,10 +87,8 @@ export function registerAssignments(creds: Command, io: Io): void {
     .requiredOption("--app <app>", "the app of the assignment")
     .action(
       act(io, async (s, opts: TargetFlags & { consumer?: string; app: string }) => {
-        const t = consumerTarget(opts);
-        const a = await s.backend().deleteAssignment({ kind: t.kind, target: t.target, app: opts.app, ...(opts.consumer !== undefined ? { consumer: opts.consumer } : {}) });
-        if (s.globals.json) printJson(io, { deleted: a });
-        else io.stdout.write(`Unassigned ${a.app} from ${a.kind} ${a.target}, ${consumerText(a.consumer)} (was ${a.credential?.ref ?? "a credential hidden from you"}).\n`);
+        const a = await s.backend().deleteAssignment({ ...assignmentKey(opts), app: opts.app });
+        printAnswer(s, { deleted: a }, `Unassigned ${a.app} from ${a.kind} ${a.target}, ${consumerText(a.consumer)} (was ${a.credential?.ref ?? "a credential hidden from you"}).`);
       }),
     );
 

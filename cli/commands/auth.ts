@@ -16,17 +16,11 @@ import { failure, usageError } from "../errors";
 import { allPages, Api, seg } from "../http";
 import { openBrowser, printJson, printTable, sleep, spinner, when, type Io } from "../output";
 import type { Session } from "../session";
-import { act } from "./common";
+import { act, printAnswer, readStdin } from "./common";
 
 const POLL_MS = 1_000;
 
 const KIND_TEXT = { user: "member token", key: "API key", rt: "runtime token" } as const;
-
-async function readStdin(io: Io): Promise<string> {
-  let text = "";
-  for await (const chunk of io.stdin) text += String(chunk);
-  return text.trim();
-}
 
 function clientName(): string {
   // Shown on the approval page so the member recognises their own terminal; never trusted.
@@ -181,9 +175,7 @@ export function registerAuth(program: Command, io: Io): void {
         const api = s.api(); // throws "not signed in", with the fix
         if (opts.revoke !== undefined) {
           const t = await api.call("DELETE", `/v1/me/tokens/${seg(opts.revoke)}`, RevokedToken);
-          if (s.globals.json) return printJson(io, t);
-          io.stdout.write(`Revoked ${KIND_TEXT[t.kind]} ${t.id} (${t.name})${t.current ? ": it was this CLI's own token, sign in again" : ""}.\n`);
-          return;
+          return printAnswer(s, t, `Revoked ${KIND_TEXT[t.kind]} ${t.id} (${t.name})${t.current ? ": it was this CLI's own token, sign in again" : ""}.`);
         }
         const tokens = await allPages(api, "/v1/me/tokens", {}, "tokens", MyToken);
         if (s.globals.json) return printJson(io, { tokens });

@@ -5,7 +5,7 @@ import { AvailableAnswer, ChannelBinding, ChannelsAnswer, SessionsAnswer } from 
 import { query, seg } from "../http";
 import { printJson, printTable, when, type Io } from "../output";
 import type { Session } from "../session";
-import { act } from "./common";
+import { act, printAnswer } from "./common";
 
 const WHY = "Slack bindings live in the cloud org";
 
@@ -64,8 +64,7 @@ export function registerChannels(program: Command, io: Io): void {
       act(io, async (s, channel: string, opts: { agent: string; mode?: "mentions" | "all" }) => {
         const body = { channel, agent: opts.agent, ...(opts.mode ? { mode: opts.mode } : {}), ...(s.globals.project ? { project: s.globals.project } : {}) };
         const binding = await cloud(s).call("POST", "/v1/channels/bindings", ChannelBinding, body);
-        if (s.globals.json) return printJson(io, binding);
-        io.stdout.write(`Bound ${label(binding)} to agent ${binding.agent} (${binding.mode}).\n`);
+        printAnswer(s, binding, `Bound ${label(binding)} to agent ${binding.agent} (${binding.mode}).`);
       }),
     );
 
@@ -75,8 +74,7 @@ export function registerChannels(program: Command, io: Io): void {
     .action(
       act(io, async (s, channel: string) => {
         const answer = await cloud(s).call("DELETE", `/v1/channels/bindings/${seg(channel)}`, z.object({ deleted: ChannelBinding }));
-        if (s.globals.json) return printJson(io, answer);
-        io.stdout.write(`Unbound ${label(answer.deleted)} from agent ${answer.deleted.agent}.\n`);
+        printAnswer(s, answer, `Unbound ${label(answer.deleted)} from agent ${answer.deleted.agent}.`);
       }),
     );
 

@@ -1,12 +1,13 @@
 /**
- * Small pieces every command file uses: the action wrapper that builds the Session, repeatable
+ * Small pieces every command file uses: the action wrapper that builds the Session, the three
+ * shapes of a command's answer (one line, a list, a secret shown once), reading stdin, repeatable
  * options, the `--set field=value` parser and the exactly-one-target-flag rule.
  */
 import type { Command } from "commander";
 import type { ConsumerKind } from "../../lib/schemas/resolution";
 import { usageError } from "../errors";
 import { readDotenv } from "../local/files";
-import type { Io } from "../output";
+import { printJson, printTable, type Io } from "../output";
 import { parseGlobals, Session } from "../session";
 
 /**
@@ -19,6 +20,36 @@ export function act<A extends unknown[]>(io: Io, fn: (s: Session, ...args: A) =>
     const session = new Session(io, parseGlobals(cmd.optsWithGlobals()));
     await fn(session, ...(args.slice(0, -1) as A));
   };
+}
+
+/** An answer: with --json the API's shape as is, else one line on stdout. */
+export function printAnswer(s: Session, value: unknown, line: string): void {
+  if (s.globals.json) return printJson(s.io, value);
+  s.io.stdout.write(`${line}\n`);
+}
+
+/** A list: with --json `{ [key]: rows }`, else a table of `row(item)`, or the `empty` line. */
+export function printList<T>(s: Session, key: string, rows: readonly T[], headers: readonly string[], row: (item: T) => string[], empty: string): void {
+  if (s.globals.json) return printJson(s.io, { [key]: rows });
+  printTable(s.io, headers, rows.map(row), empty);
+}
+
+/**
+ * A secret shown once (a key, a token, a signing secret, an invitation link): with --json the
+ * API's shape, else the notice on stderr and the bare secret alone on stdout, so `$(…)` captures
+ * just the secret.
+ */
+export function printSecretOnce(s: Session, value: unknown, notice: string, secret: string): void {
+  if (s.globals.json) return printJson(s.io, value);
+  s.io.stderr.write(`${notice}\n`);
+  s.io.stdout.write(`${secret}\n`);
+}
+
+/** All of piped stdin, trimmed (a token or a secret; never echoed). */
+export async function readStdin(io: Io): Promise<string> {
+  let text = "";
+  for await (const chunk of io.stdin) text += String(chunk);
+  return text.trim();
 }
 
 /** For repeatable options: `--scope org --scope project` -> ["org", "project"]. */

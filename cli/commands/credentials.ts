@@ -10,8 +10,7 @@ import { failure, usageError } from "../errors";
 import { LOCAL_CHECK_WHY, LOCAL_ROTATE_WHY } from "../local/backend";
 import { confirm, printJson, type Io } from "../output";
 import { printCheck, printCredentials, statusText } from "../render";
-import type { Session } from "../session";
-import { act, collect, parseSets } from "./common";
+import { act, collect, parseSets, printAnswer } from "./common";
 
 /**
  * `--name` gives the slug and the display name. A name that is not a slug becomes one
@@ -35,11 +34,6 @@ export function fanOut(scopes: readonly string[], projectSlugs: readonly string[
   if (scopes.length === 0) return [{ type: "org" }];
   let next = 0;
   return scopes.map((s): Target => (s === "project" ? { type: "project", project: projectSlugs[next++]! } : s === "user" ? { type: "user" } : { type: "org" }));
-}
-
-function printOne(session: Session, cred: Credential, line: string): void {
-  if (session.globals.json) printJson(session.io, cred);
-  else session.io.stdout.write(`${line}\n`);
 }
 
 /** Whether the key works, from what set or rotate-key answered (the probe ran before it was stored). */
@@ -118,7 +112,7 @@ export function registerCredentials(program: Command, io: Io): Command {
     .action(
       act(io, async (s, ref: string, name: string, opts: { slug?: string }) => {
         const cred = await s.backend().updateCredential(ref, { name, ...(opts.slug !== undefined ? { slug: opts.slug } : {}) });
-        printOne(s, cred, `Renamed: ${cred.ref} is now "${cred.name}".`);
+        printAnswer(s, cred, `Renamed: ${cred.ref} is now "${cred.name}".`);
       }),
     );
 
@@ -130,7 +124,7 @@ export function registerCredentials(program: Command, io: Io): Command {
       act(io, async (s, ref: string, opts: { default?: boolean }) => {
         if (!opts.default) throw usageError("Nothing to update: pass --default.");
         const cred = await s.backend().updateCredential(ref, { default: true });
-        printOne(s, cred, `${cred.ref} is now the default ${cred.app} credential at ${cred.scope.type === "project" ? `project ${cred.scope.project}` : cred.scope.type}.`);
+        printAnswer(s, cred, `${cred.ref} is now the default ${cred.app} credential at ${cred.scope.type === "project" ? `project ${cred.scope.project}` : cred.scope.type}.`);
       }),
     );
 
@@ -144,7 +138,7 @@ export function registerCredentials(program: Command, io: Io): Command {
         // Refuse before reading any secret from the environment.
         s.requireCloud("rotate-key", LOCAL_ROTATE_WHY);
         const cred = await s.backend().rotateCredential(ref, { fields: parseSets(opts.set, s), ...(opts.verify ? {} : { verify: false }) });
-        printOne(s, cred, `Rotated ${cred.ref} (${cred.preview ?? "no preview"}).`);
+        printAnswer(s, cred, `Rotated ${cred.ref} (${cred.preview ?? "no preview"}).`);
         if (!s.globals.json) printVerdict(io, cred);
       }),
     );
@@ -180,7 +174,7 @@ export function registerCredentials(program: Command, io: Io): Command {
           if (!(await confirm(io, `Revoke ${cred.ref}? Its secret is destroyed.`))) throw failure("Not revoked.", { code: "cancelled" });
         }
         const cred = await backend.revokeCredential(ref);
-        printOne(s, cred, `Revoked ${cred.ref}.`);
+        printAnswer(s, cred, `Revoked ${cred.ref}.`);
       }),
     );
   return creds;

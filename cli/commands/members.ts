@@ -8,9 +8,9 @@ import { Member } from "../../lib/schemas/identity";
 import { Invitation, RemovedMember } from "../../lib/schemas/members";
 import { CreatedInvitation } from "../../lib/schemas/orgs";
 import { allPages, seg } from "../http";
-import { printJson, printTable, when, type Io } from "../output";
+import { when, type Io } from "../output";
 import type { Session } from "../session";
-import { act } from "./common";
+import { act, printAnswer, printList, printSecretOnce } from "./common";
 
 const WHY = "members belong to the cloud org";
 const Members = z.object({ members: z.array(Member) });
@@ -40,8 +40,7 @@ export function registerMembers(program: Command, io: Io): void {
       act(io, async (s) => {
         s.requireCloud("members", WHY);
         const list = await allPages(s.api(), "/v1/members", {}, "members", Member);
-        if (s.globals.json) return printJson(io, { members: list });
-        printTable(io, ["ID", "EMAIL", "ROLE"], list.map((m) => [m.id, m.email, m.role]), "No members.");
+        printList(s, "members", list, ["ID", "EMAIL", "ROLE"], (m) => [m.id, m.email, m.role], "No members.");
       }),
     );
 
@@ -54,9 +53,7 @@ export function registerMembers(program: Command, io: Io): void {
       act(io, async (s, email: string, opts: { role: string; projectRole?: { project: string; role: string }[] }) => {
         s.requireCloud("members", WHY);
         const inv = await s.api().call("POST", "/v1/invitations", CreatedInvitation, { email, role: opts.role, ...(opts.projectRole ? { projects: opts.projectRole } : {}) });
-        if (s.globals.json) return printJson(io, inv);
-        io.stderr.write(`Invited ${inv.email} as ${inv.role} (${inv.id}), until ${when(inv.expires_at)}. Send them this link now: it is not shown again.\n`);
-        io.stdout.write(`${inv.url}\n`);
+        printSecretOnce(s, inv, `Invited ${inv.email} as ${inv.role} (${inv.id}), until ${when(inv.expires_at)}. Send them this link now: it is not shown again.`, inv.url);
       }),
     );
 
@@ -68,8 +65,7 @@ export function registerMembers(program: Command, io: Io): void {
         s.requireCloud("members", WHY);
         const m = await memberOf(s, ref);
         const updated = await s.api().call("PATCH", `/v1/members/${seg(m.id)}`, Member, { role });
-        if (s.globals.json) return printJson(io, updated);
-        io.stdout.write(`${updated.email} is now ${updated.role}.\n`);
+        printAnswer(s, updated, `${updated.email} is now ${updated.role}.`);
       }),
     );
 
@@ -81,8 +77,7 @@ export function registerMembers(program: Command, io: Io): void {
         s.requireCloud("members", WHY);
         const m = await memberOf(s, ref);
         const r = await s.api().call("DELETE", `/v1/members/${seg(m.id)}`, RemovedMember);
-        if (s.globals.json) return printJson(io, r);
-        io.stdout.write(`Removed ${r.member.email}: ${r.tokens_revoked} token(s) and ${r.credentials_revoked} credential(s) revoked, ${r.connect_sessions_failed} connect session(s) failed.\n`);
+        printAnswer(s, r, `Removed ${r.member.email}: ${r.tokens_revoked} token(s) and ${r.credentials_revoked} credential(s) revoked, ${r.connect_sessions_failed} connect session(s) failed.`);
       }),
     );
 
@@ -95,11 +90,12 @@ export function registerMembers(program: Command, io: Io): void {
       act(io, async (s) => {
         s.requireCloud("invitations", WHY);
         const list = await allPages(s.api(), "/v1/invitations", {}, "invitations", Invitation);
-        if (s.globals.json) return printJson(io, { invitations: list });
-        printTable(
-          io,
+        printList(
+          s,
+          "invitations",
+          list,
           ["ID", "EMAIL", "ROLE", "PROJECTS", "STATUS", "EXPIRES"],
-          list.map((i) => [i.id, i.email, i.role, i.projects.map((p) => `${p.project}:${p.role}`).join(", ") || "-", i.status, when(i.expires_at)]),
+          (i) => [i.id, i.email, i.role, i.projects.map((p) => `${p.project}:${p.role}`).join(", ") || "-", i.status, when(i.expires_at)],
           "No open invitations.",
         );
       }),
@@ -112,8 +108,7 @@ export function registerMembers(program: Command, io: Io): void {
       act(io, async (s, id: string) => {
         s.requireCloud("invitations", WHY);
         const inv = await s.api().call("DELETE", `/v1/invitations/${seg(id)}`, Invitation);
-        if (s.globals.json) return printJson(io, inv);
-        io.stdout.write(`Revoked the invitation ${inv.id} (${inv.email}).\n`);
+        printAnswer(s, inv, `Revoked the invitation ${inv.id} (${inv.email}).`);
       }),
     );
 }

@@ -10,17 +10,13 @@ import { OAuthClientSettings, type PutOAuthClientBody } from "../../lib/schemas/
 import { usageError } from "../errors";
 import { seg } from "../http";
 import { confirm, printJson, type Io } from "../output";
-import { act, collect } from "./common";
+import { act, collect, readStdin } from "./common";
 
 const WHY = "OAuth clients live in the cloud deployment";
 const CONNECTS_WITH = { org: "the org's own client", platform: "the platform's client", none: "no client: connecting is refused until an org owner or admin sets one" } as const;
 
 async function readSecret(io: Io): Promise<string> {
-  if (!io.stdin.isTTY) {
-    let text = "";
-    for await (const chunk of io.stdin) text += String(chunk);
-    return text.trim();
-  }
+  if (!io.stdin.isTTY) return readStdin(io);
   // No echo: readline writes what is typed to a sink, the question goes to stderr.
   io.stderr.write("Client secret (empty keeps the stored one of the same client id): ");
   const sink = new Writable({ write: (_c, _e, done) => done() });

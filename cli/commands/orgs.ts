@@ -7,17 +7,11 @@ import type { Command } from "commander";
 import { CreatedOrg, MyOrgs } from "../../lib/schemas/orgs";
 import { failure, usageError } from "../errors";
 import { Api } from "../http";
-import { printJson, printTable, type Io } from "../output";
-import { act } from "./common";
+import type { Io } from "../output";
+import { act, printList, printSecretOnce, readStdin } from "./common";
 
 const WHY = "orgs live in the cloud deployment";
 const ADMIN_ENV = "KEYSTROKE_PLATFORM_ADMIN_TOKEN";
-
-async function readStdin(io: Io): Promise<string> {
-  let text = "";
-  for await (const chunk of io.stdin) text += String(chunk);
-  return text.trim();
-}
 
 export function registerOrgs(program: Command, io: Io): void {
   const orgs = program.command("orgs").description("The orgs you belong to; the operator creates new ones");
@@ -29,8 +23,7 @@ export function registerOrgs(program: Command, io: Io): void {
       act(io, async (s) => {
         s.requireCloud("orgs", WHY);
         const { orgs: mine } = await s.api().call("GET", "/v1/me/orgs", MyOrgs);
-        if (s.globals.json) return printJson(io, { orgs: mine });
-        printTable(io, ["", "SLUG", "NAME", "ID"], mine.map((o) => [o.current ? "*" : "", o.slug, o.name, o.id]), "No orgs.");
+        printList(s, "orgs", mine, ["", "SLUG", "NAME", "ID"], (o) => [o.current ? "*" : "", o.slug, o.name, o.id], "No orgs.");
       }),
     );
 
@@ -47,9 +40,7 @@ export function registerOrgs(program: Command, io: Io): void {
         if (!token) throw usageError(`orgs create needs the platform admin token: set ${ADMIN_ENV} or pass --admin-token-stdin.`);
         if (/\s/.test(token)) throw failure("The platform admin token has whitespace in it.", { code: "unauthorized" });
         const made = await new Api(s.apiUrl().url, token).call("POST", "/v1/orgs", CreatedOrg, { slug, name: opts.name, owner_email: opts.ownerEmail });
-        if (s.globals.json) return printJson(io, made);
-        io.stderr.write(`Created org ${made.org.slug} (${made.org.name}). The owner invitation for ${made.invitation.email} is shown once:\n`);
-        io.stdout.write(`${made.invitation.url}\n`);
+        printSecretOnce(s, made, `Created org ${made.org.slug} (${made.org.name}). The owner invitation for ${made.invitation.email} is shown once:`, made.invitation.url);
       }),
     );
 }

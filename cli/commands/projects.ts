@@ -5,8 +5,8 @@ import { z } from "zod";
 import { Project } from "../../lib/schemas/identity";
 import { DeletedProject, ProjectMembership } from "../../lib/schemas/projects";
 import { allPages, seg } from "../http";
-import { printJson, printTable, type Io } from "../output";
-import { act } from "./common";
+import type { Io } from "../output";
+import { act, printAnswer, printList } from "./common";
 
 const WHY = "projects belong to the cloud org";
 
@@ -20,11 +20,12 @@ export function registerProjects(program: Command, io: Io): void {
       act(io, async (s) => {
         s.requireCloud("projects", WHY);
         const list = await allPages(s.api(), "/v1/projects", {}, "projects", Project);
-        if (s.globals.json) return printJson(io, { projects: list });
-        printTable(
-          io,
+        printList(
+          s,
+          "projects",
+          list,
           ["SLUG", "NAME", "YOUR ROLE", "MEMBERS"],
-          list.map((p) => [p.slug, p.name, p.role ?? "-", p.members.map((m) => `${m.member} (${m.role})`).join(", ") || "-"]),
+          (p) => [p.slug, p.name, p.role ?? "-", p.members.map((m) => `${m.member} (${m.role})`).join(", ") || "-"],
           "No projects.",
         );
       }),
@@ -38,8 +39,7 @@ export function registerProjects(program: Command, io: Io): void {
       act(io, async (s, slug: string, opts: { name: string }) => {
         s.requireCloud("projects", WHY);
         const p = await s.api().call("POST", "/v1/projects", Project, { slug, name: opts.name });
-        if (s.globals.json) return printJson(io, p);
-        io.stdout.write(`Created project ${p.slug} (${p.name}).\n`);
+        printAnswer(s, p, `Created project ${p.slug} (${p.name}).`);
       }),
     );
 
@@ -51,8 +51,7 @@ export function registerProjects(program: Command, io: Io): void {
       act(io, async (s, slug: string, opts: { name: string }) => {
         s.requireCloud("projects", WHY);
         const p = await s.api().call("PATCH", `/v1/projects/${seg(slug)}`, Project, { name: opts.name });
-        if (s.globals.json) return printJson(io, p);
-        io.stdout.write(`Renamed project ${p.slug} to ${p.name}.\n`);
+        printAnswer(s, p, `Renamed project ${p.slug} to ${p.name}.`);
       }),
     );
 
@@ -64,9 +63,8 @@ export function registerProjects(program: Command, io: Io): void {
       act(io, async (s, slug: string, opts: { force?: boolean }) => {
         s.requireCloud("projects", WHY);
         const d = await s.api().call("DELETE", `/v1/projects/${seg(slug)}${opts.force ? "?force=true" : ""}`, DeletedProject);
-        if (s.globals.json) return printJson(io, d);
         const extra = opts.force ? ` Revoked ${d.revoked_credentials} credential(s), removed ${d.removed_assignments} pin(s) and ${d.removed_channel_bindings} channel binding(s).` : "";
-        io.stdout.write(`Deleted project ${d.slug}.${extra}\n`);
+        printAnswer(s, d, `Deleted project ${d.slug}.${extra}`);
       }),
     );
 
@@ -80,8 +78,7 @@ export function registerProjects(program: Command, io: Io): void {
       act(io, async (s, slug: string, member: string, opts: { role: "builder" | "admin" }) => {
         s.requireCloud("projects", WHY);
         const m = await s.api().call("PUT", `/v1/projects/${seg(slug)}/members/${seg(member)}`, ProjectMembership, { role: opts.role });
-        if (s.globals.json) return printJson(io, m);
-        io.stdout.write(`${member} is now ${m.role} of project ${m.project}.\n`);
+        printAnswer(s, m, `${member} is now ${m.role} of project ${m.project}.`);
       }),
     );
 
@@ -92,8 +89,7 @@ export function registerProjects(program: Command, io: Io): void {
       act(io, async (s, slug: string, member: string) => {
         s.requireCloud("projects", WHY);
         const m = await s.api().call("DELETE", `/v1/projects/${seg(slug)}/members/${seg(member)}`, ProjectMembership);
-        if (s.globals.json) return printJson(io, m);
-        io.stdout.write(`Removed ${member} from project ${m.project}.\n`);
+        printAnswer(s, m, `Removed ${member} from project ${m.project}.`);
       }),
     );
 }

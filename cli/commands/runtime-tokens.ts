@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { CreatedRuntimeToken, RevokedRuntimeToken, RuntimeToken } from "../../lib/schemas/tokens";
 import { allPages, seg } from "../http";
-import { printJson, printTable, when, type Io } from "../output";
-import { act } from "./common";
+import { when, type Io } from "../output";
+import { act, printAnswer, printList, printSecretOnce } from "./common";
 
 const WHY = "runtime tokens belong to the cloud org";
 
@@ -19,9 +19,7 @@ export function registerRuntimeTokens(program: Command, io: Io): void {
       act(io, async (s, opts: { name: string }) => {
         s.requireCloud("runtime-tokens", WHY);
         const t = await s.api().call("POST", "/v1/runtime-tokens", CreatedRuntimeToken, { name: opts.name });
-        if (s.globals.json) return printJson(io, t);
-        io.stderr.write(`Created runtime token ${t.id} (${t.name}). Copy it now: it is not shown again.\n`);
-        io.stdout.write(`${t.token}\n`);
+        printSecretOnce(s, t, `Created runtime token ${t.id} (${t.name}). Copy it now: it is not shown again.`, t.token);
       }),
     );
 
@@ -32,11 +30,12 @@ export function registerRuntimeTokens(program: Command, io: Io): void {
       act(io, async (s) => {
         s.requireCloud("runtime-tokens", WHY);
         const runtime_tokens = await allPages(s.api(), "/v1/runtime-tokens", {}, "runtime_tokens", RuntimeToken);
-        if (s.globals.json) return printJson(io, { runtime_tokens });
-        printTable(
-          io,
+        printList(
+          s,
+          "runtime_tokens",
+          runtime_tokens,
           ["ID", "NAME", "PREVIEW", "CREATED BY", "CREATED", "LAST USED"],
-          runtime_tokens.map((t) => [t.id, t.name, t.preview, t.created_by ?? "-", when(t.created_at), when(t.last_used_at)]),
+          (t) => [t.id, t.name, t.preview, t.created_by ?? "-", when(t.created_at), when(t.last_used_at)],
           "No runtime tokens.",
         );
       }),
@@ -49,8 +48,7 @@ export function registerRuntimeTokens(program: Command, io: Io): void {
       act(io, async (s, id: string) => {
         s.requireCloud("runtime-tokens", WHY);
         const t = await s.api().call("DELETE", `/v1/runtime-tokens/${seg(id)}`, RevokedRuntimeToken);
-        if (s.globals.json) return printJson(io, t);
-        io.stdout.write(`Revoked runtime token ${t.id} (${t.name}).\n`);
+        printAnswer(s, t, `Revoked runtime token ${t.id} (${t.name}).`);
       }),
     );
 }

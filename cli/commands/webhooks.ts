@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { CreatedWebhook, Webhook, WebhookDelivery } from "../../lib/schemas/webhooks";
 import { allPages, seg } from "../http";
-import { printJson, printTable, when, type Io } from "../output";
-import { act, collect } from "./common";
+import { printJson, when, type Io } from "../output";
+import { act, collect, printAnswer, printList, printSecretOnce } from "./common";
 import { CliError, EXIT_FAILURE } from "../errors";
 
 const WHY = "webhooks belong to the cloud org";
@@ -23,9 +23,7 @@ export function registerWebhooks(program: Command, io: Io): void {
       act(io, async (s, opts: { url: string; event: string[] }) => {
         s.requireCloud("webhooks", WHY);
         const w = await s.api().call("POST", "/v1/webhooks", CreatedWebhook, { url: opts.url, ...(opts.event.length ? { events: opts.event } : {}) });
-        if (s.globals.json) return printJson(io, w);
-        io.stderr.write(`Created webhook ${w.id} for ${w.url}. Copy its signing secret now: it is not shown again.\n`);
-        io.stdout.write(`${w.secret}\n`);
+        printSecretOnce(s, w, `Created webhook ${w.id} for ${w.url}. Copy its signing secret now: it is not shown again.`, w.secret);
       }),
     );
 
@@ -36,11 +34,12 @@ export function registerWebhooks(program: Command, io: Io): void {
       act(io, async (s) => {
         s.requireCloud("webhooks", WHY);
         const { webhooks } = await s.api().call("GET", "/v1/webhooks", Webhooks);
-        if (s.globals.json) return printJson(io, { webhooks });
-        printTable(
-          io,
+        printList(
+          s,
+          "webhooks",
+          webhooks,
           ["ID", "URL", "EVENTS", "STATUS", "FAILING SINCE", "CREATED"],
-          webhooks.map((w) => [w.id, w.url, w.events ? w.events.join(",") : "all", w.enabled ? "enabled" : `disabled${w.disabled_reason ? ` (${w.disabled_reason})` : ""}`, when(w.failing_since), when(w.created_at)]),
+          (w) => [w.id, w.url, w.events ? w.events.join(",") : "all", w.enabled ? "enabled" : `disabled${w.disabled_reason ? ` (${w.disabled_reason})` : ""}`, when(w.failing_since), when(w.created_at)],
           "No webhooks.",
         );
       }),
@@ -68,9 +67,7 @@ export function registerWebhooks(program: Command, io: Io): void {
       act(io, async (s, id: string) => {
         s.requireCloud("webhooks", WHY);
         const w = await s.api().call("POST", `/v1/webhooks/${seg(id)}/rotate-secret`, CreatedWebhook);
-        if (s.globals.json) return printJson(io, w);
-        io.stderr.write(`Rotated the secret of ${w.id}; the previous one also signs until ${when(w.previous_secret_until)}. Copy the new one now.\n`);
-        io.stdout.write(`${w.secret}\n`);
+        printSecretOnce(s, w, `Rotated the secret of ${w.id}; the previous one also signs until ${when(w.previous_secret_until)}. Copy the new one now.`, w.secret);
       }),
     );
 
@@ -81,11 +78,12 @@ export function registerWebhooks(program: Command, io: Io): void {
       act(io, async (s, id: string) => {
         s.requireCloud("webhooks", WHY);
         const deliveries = await allPages(s.api(), `/v1/webhooks/${seg(id)}/deliveries`, {}, "deliveries", WebhookDelivery);
-        if (s.globals.json) return printJson(io, { deliveries });
-        printTable(
-          io,
+        printList(
+          s,
+          "deliveries",
+          deliveries,
           ["ID", "EVENT", "STATUS", "ATTEMPTS", "LAST", "CREATED"],
-          deliveries.map((d) => [d.id, d.event_type, d.status, String(d.attempts), d.last_status !== null ? String(d.last_status) : (d.last_error ?? "-"), when(d.created_at)]),
+          (d) => [d.id, d.event_type, d.status, String(d.attempts), d.last_status !== null ? String(d.last_status) : (d.last_error ?? "-"), when(d.created_at)],
           "No deliveries yet.",
         );
       }),
@@ -98,8 +96,7 @@ export function registerWebhooks(program: Command, io: Io): void {
       act(io, async (s, id: string) => {
         s.requireCloud("webhooks", WHY);
         const { deleted } = await s.api().call("DELETE", `/v1/webhooks/${seg(id)}`, Deleted);
-        if (s.globals.json) return printJson(io, { deleted });
-        io.stdout.write(`Deleted webhook ${deleted.id} (${deleted.url}).\n`);
+        printAnswer(s, { deleted }, `Deleted webhook ${deleted.id} (${deleted.url}).`);
       }),
     );
 }
