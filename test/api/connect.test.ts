@@ -356,6 +356,24 @@ const resolveRef = async (ref: string) => {
   expect(r.status, r.text).toBe(200);
   return r.body.results[0];
 };
+describe("the resolution cache and a token that falls due with no write (vault/resolution-cache.ts)", () => {
+  it("a resolve that refreshes hands out the new access token, not the one cached by the resolves before", async () => {
+    const id = await newSession("github");
+    provider.nextAccessTtl = 5 * 60 + 2; // two seconds outside the refresh window
+    const done = await oauth(await toCallback(id, `due-${uid(6)}`));
+    expect(done.status, await done.clone().text()).toBe(303);
+    const cred = (await getSession(id)).credentials[0];
+    const before = (await openSecret(s.org.id, cred.id)).accessToken;
+    // Two resolves while not due: the second answers from the cache.
+    for (let i = 0; i < 2; i++) expect(await resolveRef(cred.ref)).toMatchObject({ ok: true, fields: { accessToken: before } });
+    await sleep(2_200); // due now, and nothing was written meanwhile
+    const after = await resolveRef(cred.ref);
+    const stored = (await openSecret(s.org.id, cred.id)).accessToken;
+    expect(stored).not.toBe(before);
+    expect(after).toMatchObject({ ok: true, fields: { accessToken: stored } });
+  });
+});
+
 /** A completed connection expiring in a minute (inside the 5-minute refresh window). */
 async function expiringConnection(app = "github", login = `slow-${uid(6)}`) {
   const id = await newSession(app);
