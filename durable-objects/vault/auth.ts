@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BoundedMap } from "../../lib/bounded-map";
 import { AppError } from "../../lib/errors";
 import type { Principal } from "../../lib/permissions";
 import { ProjectRole, Role, TokenKind } from "../../lib/schemas/common";
@@ -52,7 +53,8 @@ const MAX_CACHED_TOKENS = 2_000;
  * revoked token is refused on its very next call. Expiry is checked against the clock every call.
  */
 export class TokenCache {
-  #entries = new Map<string, Admitted>();
+  // Bounded: a vault with more live callers than this just reads some of them again.
+  readonly #entries = new BoundedMap<string, Admitted>(MAX_CACHED_TOKENS);
 
   get(hash: string, epoch: number): Admitted | undefined {
     const hit = this.#entries.get(hash);
@@ -62,8 +64,6 @@ export class TokenCache {
   }
 
   set(hash: string, entry: Admitted): void {
-    // Bounded: a vault with more live callers than this just reads some of them again.
-    if (this.#entries.size >= MAX_CACHED_TOKENS) this.#entries.clear();
     this.#entries.set(hash, entry);
   }
 

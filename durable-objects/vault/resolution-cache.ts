@@ -1,3 +1,4 @@
+import { BoundedMap } from "../../lib/bounded-map";
 import type { Assignment, RunContext } from "../../lib/resolve";
 import type { VaultContext } from "./context";
 import type { CredentialRow } from "./credential-rows";
@@ -11,7 +12,7 @@ export interface RequirementRows {
 /** Past this many entries of a kind the cache starts over: an org with more hot consumers reads some again. */
 const MAX_ENTRIES = 2_000;
 /**
- * And past this many cached credential rows in all (each requirement entry holds its own copies):
+ * And past this many cached credential rows in all requirement entries (each holds its own copies):
  * the consumer in a requirement's key is the caller's free text, so entries alone do not bound memory.
  */
 const MAX_ROWS = 10_000;
@@ -30,10 +31,9 @@ const MAX_ROWS = 10_000;
  */
 export class ResolutionCache {
   #epoch: number | null = null;
-  #contexts = new Map<string, RunContext>();
-  #requirements = new Map<string, RequirementRows>();
-  #rows = 0;
-  #fields = new Map<string, Record<string, string>>();
+  readonly #contexts = new BoundedMap<string, RunContext>(MAX_ENTRIES);
+  readonly #requirements = new BoundedMap<string, RequirementRows>(MAX_ENTRIES, MAX_ROWS, (entry) => entry.rows.length);
+  readonly #fields = new BoundedMap<string, Record<string, string>>(MAX_ENTRIES);
 
   /** Reads the epoch and forgets everything read under another one; answers the epoch (null: nothing cached). */
   sync(ctx: VaultContext): number | null {
@@ -41,7 +41,6 @@ export class ResolutionCache {
     if (epoch === null || epoch !== this.#epoch) {
       this.#contexts.clear();
       this.#requirements.clear();
-      this.#rows = 0;
       this.#fields.clear();
       this.#epoch = epoch;
     }
@@ -49,21 +48,11 @@ export class ResolutionCache {
   }
 
   context(key: string, read: () => RunContext): RunContext {
-    return cached(this.#epoch, this.#contexts, key, read);
+    return this.#cached(this.#contexts, key, read);
   }
 
   requirement(key: string, read: () => RequirementRows): RequirementRows {
-    const hit = this.#requirements.get(key);
-    if (hit) return hit;
-    const value = read();
-    if (this.#epoch === null) return value;
-    if (this.#requirements.size >= MAX_ENTRIES || this.#rows + value.rows.length > MAX_ROWS) {
-      this.#requirements.clear();
-      this.#rows = 0;
-    }
-    this.#requirements.set(key, value);
-    this.#rows += value.rows.length;
-    return value;
+    return this.#cached(this.#requirements, key, read);
   }
 
   /**
@@ -77,7 +66,7 @@ export class ResolutionCache {
     const hit = this.#fields.get(credentialId);
     if (hit) return hit;
     const fields = await open();
-    if (epoch !== null && epoch === this.#epoch) remember(this.#fields, credentialId, fields);
+    if (epoch !== null && epoch === this.#epoch) this.#fields.set(credentialId, fields);
     return fields;
   }
 
@@ -87,19 +76,15 @@ export class ResolutionCache {
       for (const row of entry.rows) if (row.id === credentialId) row.last_used_at = at;
     }
   }
-}
 
-function cached<T>(epoch: number | null, map: Map<string, T>, key: string, read: () => T): T {
-  const hit = map.get(key);
-  if (hit) return hit;
-  const value = read();
-  if (epoch !== null) remember(map, key, value);
-  return value;
-}
-
-function remember<T>(map: Map<string, T>, key: string, value: T): void {
-  if (map.size >= MAX_ENTRIES) map.clear();
-  map.set(key, value);
+  /** Read through `map` under the current epoch (nothing is kept without one). */
+  #cached<T>(map: BoundedMap<string, T>, key: string, read: () => T): T {
+    const hit = map.get(key);
+    if (hit) return hit;
+    const value = read();
+    if (this.#epoch !== null) map.set(key, value);
+    return value;
+  }
 }
 
 /** The current resolution epoch; null if its row is missing (then nothing is cached). Migration 18 runs before any call. */

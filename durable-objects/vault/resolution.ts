@@ -158,10 +158,10 @@ export async function runtimeResolve(
   };
   const opened = await Promise.all(chosen.map(async (row, i) => (row && refreshed[i] === null ? open(row) : null)));
   const target = consumerLabel(context.consumer);
-  // The rows are written in the vault's next group commit (vault/group-commit.ts): concurrent
-  // resolves share one commit, and this answer still waits for its own rows to be durable.
   // Credentials whose last_used_at this resolve stamped: the cache learns it once the stamp is committed.
   const stamped: string[] = [];
+  // The rows are written in the vault's next group commit (vault/group-commit.ts): concurrent
+  // resolves share one commit, and this answer still waits for its own rows to be durable.
   const answer = await commitGrouped(ctx, () => {
     const unchanged = epoch !== null && resolutionEpoch(ctx) === epoch;
     const results = decisions.map(({ result }, i): RuntimeResult => {
