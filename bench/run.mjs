@@ -13,6 +13,8 @@ import { slackBench } from "./slack.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+// Back-to-back (round trip, resolve) pairs after the rounds: the headline ratio's spread on this machine.
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 7);
 // Enough connections to saturate the machine: throughput is compared where CPU, not latency, is the limit.
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 
@@ -113,6 +115,7 @@ async function measure(name, request, seconds, background) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ratio = (a, b) => Math.round((a / b) * 100) / 100;
 
 /**
  * Every scenario runs in each of several rounds, in turn, and reports its median round: drift
@@ -136,6 +139,22 @@ async function runAll(scenarios) {
     console.error(`  ${s.name.padEnd(40)} ${String(rows[key].rps).padStart(6)} req/s  p50 ${rows[key].p50_ms} ms  p99 ${rows[key].p99_ms} ms`);
   }
   return rows;
+}
+
+/**
+ * The headline ratio again, from back-to-back pairs (the round trip and the resolve one after the
+ * other, the order alternating): its median and range show how much of a single run's ratio is
+ * this machine's noise (bench/README.md, "Third pass").
+ */
+async function pairedRatios(baseline, subject, pairs) {
+  const ratios = [];
+  for (let i = 0; i < pairs; i++) {
+    const order = i % 2 === 0 ? [baseline, subject] : [subject, baseline];
+    const [a, b] = [await measure(order[0].name, requestOf(order[0]), DURATION), await measure(order[1].name, requestOf(order[1]), DURATION)];
+    const [base, sub] = i % 2 === 0 ? [a, b] : [b, a];
+    ratios.push(sub.rps / base.rps);
+  }
+  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), pairs };
 }
 
 const stack = await startStack();
@@ -171,13 +190,20 @@ try {
     resolveUnderList: { name: "resolve, 10k org, while a member lists", ...resolve(large.runtime_token, ["exa"]), background: () => listLoad(stack.base, large.owner_token) },
   });
 
+  const paired = await pairedRatios(
+    { name: "one vault round trip (GET /v1/ping)", url: `${stack.base}/v1/ping`, token: small.runtime_token },
+    { name: "resolve, 1 requirement", ...resolve(small.runtime_token, ["exa"]) },
+    PAIRS,
+  );
+  const range = (x) => `${ratio(x.median, 1)} (${ratio(x.min, 1)}-${ratio(x.max, 1)} over ${x.pairs} pairs)`;
+  console.error(`  resolve / round trip in back-to-back pairs: ${range(paired)}`);
+
   // Slack: acknowledgement latency while the agent takes 10 s per answer, beside the same worker's health route.
   const slack = await slackBench(stack.base, { events: 200, agentDelayMs: 10_000, concurrency: CONNECTIONS });
   rows.slackAck = slack.ack;
   rows.slackHealth = slack.health;
   console.error(`  ${slack.ack.name}: p50 ${slack.ack.p50_ms} ms, p99 ${slack.ack.p99_ms} ms (health p50 ${slack.health.p50_ms}, p99 ${slack.health.p99_ms}); replies out at ack end: ${slack.repliesAtAck}`);
 
-  const ratio = (a, b) => Math.round((a / b) * 100) / 100;
   const checks = [
     { name: "resolve (1 req) / vault round trip, throughput", value: ratio(rows.resolve1.rps, rows.vault.rps), target: ">= 0.9", pass: rows.resolve1.rps / rows.vault.rps >= 0.9 },
     { name: "10-cred org / 10k-cred org, throughput", value: ratio(rows.resolve1.rps, rows.resolveLarge.rps), target: "<= 1.2", pass: rows.resolve1.rps / rows.resolveLarge.rps <= 1.2 },
@@ -186,6 +212,7 @@ try {
     // A scenario where no request finished within a round (the unpaged 10k list) counts as missed.
     { name: "resolve p99 while a member lists / resolve p99 alone (10k org)", value: ratio(rows.resolveUnderList.p99_ms, rows.resolveLarge.p99_ms), target: "<= 1.5", pass: rows.resolveUnderList.requests > 0 && rows.resolveUnderList.p99_ms / rows.resolveLarge.p99_ms <= 1.5 },
     { name: "resolve with audit / explain without, throughput", value: ratio(rows.resolve1.rps, rows.explain1.rps), target: ">= 0.5", pass: rows.resolve1.rps / rows.explain1.rps >= 0.5 },
+    { name: "resolve (1 req) / vault round trip, back-to-back pairs: median (range)", value: range(paired), target: "(info)", pass: true },
     { name: "resolve (1 req) / POST round trip with its body, throughput", value: ratio(rows.resolve1.rps, rows.vaultPost.rps), target: "(info)", pass: true },
     { name: "POST round trip / GET round trip, throughput", value: ratio(rows.vaultPost.rps, rows.vault.rps), target: "(info)", pass: true },
     { name: "resolve 3 reqs / resolve 1 req, throughput", value: ratio(rows.resolve3.rps, rows.resolve1.rps), target: "(info)", pass: true },
@@ -197,7 +224,7 @@ try {
   const results = {
     date: new Date().toISOString(),
     machine: { cpu: cpu[0]?.model ?? "unknown", cores: cpu.length, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
-    settings: { seconds_per_round: DURATION, rounds: ROUNDS, connections: CONNECTIONS, dev_tracing: process.env.BENCH_DEV_TRACING === "1" },
+    settings: { seconds_per_round: DURATION, rounds: ROUNDS, pairs: PAIRS, connections: CONNECTIONS, dev_tracing: process.env.BENCH_DEV_TRACING === "1" },
     rows: Object.values(rows),
     ratios: checks,
     seconds_total: Math.round((Date.now() - started) / 1000),
