@@ -51,6 +51,17 @@ describe("web sessions", () => {
     expect(r.location).toBe(`/signin?next=${encodeURIComponent("/apps?app=exa")}`);
   });
 
+  it("shows a banner only for a ?done= it knows: prototype names (__proto__, constructor) answer the page without one, never a 500", async () => {
+    const known = await page("GET", "/members?done=removed", { token: s.alice });
+    expect(known.status).toBe(200);
+    expect(known.html).toContain("The member is removed");
+    for (const path of ["/apps?done=__proto__&ref=x", "/apps?done=constructor&ref=x", "/members?done=__proto__", "/members?done=constructor", "/projects?done=__proto__", "/channels?done=constructor", "/apps/github/oauth-client?done=__proto__"]) {
+      const r = await page("GET", path, { token: s.alice });
+      expect(r.status, path).toBe(200);
+      expect(r.html, path).not.toMatch(/\[object Object\]|function Object|class="banner ok"/);
+    }
+  });
+
   it("renews the session cookie on every page view: HttpOnly, SameSite=Lax; Secure and __Host- only over https", async () => {
     const r = await page("GET", "/apps", { token: s.alice });
     expect(r.status).toBe(200);

@@ -9,7 +9,7 @@ import { publicUrl, type ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
 import { PostButton } from "./row-action";
 import type { Member } from "../../../../lib/schemas/identity";
-import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, webError, type WebSession } from "./pages";
+import { act, doneBanner, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, webError, type WebSession } from "./pages";
 
 /**
  * The Apps page (SPEC section 7): one row per credential instance, filters by app, scope and
@@ -145,6 +145,7 @@ appsPages.get("/apps", async (c) => {
   const session = page.session;
   const done = c.req.query("done");
   const doneRef = c.req.query("ref") ?? "";
+  const okBanner = doneBanner(DONE, done);
   const apps = page.apps;
   const rows = query.success ? filtered.value?.credentials ?? [] : [];
   // One page at a time (the API's page size); Next carries the filters and the cursor.
@@ -164,7 +165,7 @@ appsPages.get("/apps", async (c) => {
         <ErrorBanner error={{ message: `The provider refused the key of ${(session.value.credentials ?? []).filter((x) => x.status === "invalid").map((x) => x.ref).join(", ")}: it is stored as invalid and never handed out.`, fix: "Rotate it with a working key." }} />
       ) : null}
       {session?.ok && session.value.status === "failed" ? <ErrorBanner error={{ message: session.value.error ?? "The connection failed.", fix: "Start it again from Connect an app." }} /> : null}
-      {done && DONE[done] && /^[\w./:-]{1,300}$/.test(doneRef) ? <OkBanner message={DONE[done]!(doneRef)} /> : null}
+      {okBanner && /^[\w./:-]{1,300}$/.test(doneRef) ? <OkBanner message={okBanner(doneRef)} /> : null}
       {done === "rotated_refused" && /^[\w./:-]{1,300}$/.test(doneRef) ? <ErrorBanner error={{ message: `Rotated ${doneRef}, but the provider refused the new key: it is stored as invalid and never handed out.`, fix: "Rotate it again with a working key." }} /> : null}
       <form method="get" action="/apps" class="card filters" role="search" aria-label="Filter credentials">
         <div>

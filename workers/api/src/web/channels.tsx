@@ -6,7 +6,7 @@ import { BindChannelBody, ChannelRef, ListenMode, type AvailableChannel, type Ch
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page } from "../../../shared/layout";
 import type { ChannelsPage } from "../../../../durable-objects/vault/pages";
-import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, webError, type WebSession } from "./pages";
+import { act, doneBanner, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, webError, type WebSession } from "./pages";
 
 /**
  * The agent channels panel (SPEC sections 7 and 9): the Slack channels bound to an agent, binding
@@ -206,8 +206,7 @@ function agentOf(raw: string | undefined): { agent: string; error: ErrorBody | n
 
 channelPages.get("/channels", async (c) => {
   const { agent, error } = agentOf(c.req.query("agent"));
-  const done = c.req.query("done");
-  return render(c, agent, { ok: done ? DONE[done] ?? null : null, error }, error ? 400 : 200);
+  return render(c, agent, { ok: doneBanner(DONE, c.req.query("done")), error }, error ? 400 : 200);
 });
 
 channelPages.post("/channels/bind", async (c) => {

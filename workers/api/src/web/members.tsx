@@ -11,7 +11,7 @@ import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout"
 import { PostButton } from "./row-action";
 import { SecretCard } from "./secret-card";
 import { publicUrl, type ApiEnv } from "../http/vault";
-import { act, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, texts, webError, type WebSession } from "./pages";
+import { act, doneBanner, FORM_EXPIRED, formOf, loadPage, navOf, pageValue, statusOf, text, texts, webError, type WebSession } from "./pages";
 
 /**
  * Members and invitations (SPEC section 12). Everyone sees the members; owners and admins invite
@@ -142,7 +142,7 @@ async function again(c: Context<ApiEnv>, opts: Opts, status: number, confirmId?:
   return render(c, loaded.s, loaded.page, { ...opts, confirm }, status);
 }
 
-memberPages.get("/members", (c) => again(c, { ok: DONE[c.req.query("done") ?? ""] ?? null }, 200));
+memberPages.get("/members", (c) => again(c, { ok: doneBanner(DONE, c.req.query("done")) }, 200));
 
 memberPages.post("/members/invite", async (c) => {
   const form = await formOf(c);

@@ -6,7 +6,7 @@ import type { VaultResult } from "../../../../lib/rpc";
 import type { ApiEnv } from "../http/vault";
 import { publicUrl } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page, When } from "../../../shared/layout";
-import { act, FORM_EXPIRED, formOf, loadPage, navOf, statusOf, text, webError, type WebSession } from "./pages";
+import { act, doneBanner, FORM_EXPIRED, formOf, loadPage, navOf, statusOf, text, webError, type WebSession } from "./pages";
 
 /**
  * An app's OAuth client settings (SPEC section 13), for org owners and admins: the redirect URI
@@ -127,7 +127,7 @@ async function action(c: Context<ApiEnv>, done: string, run: Parameters<typeof a
   return c.redirect(`/apps/${encodeURIComponent(c.req.param("slug") ?? "")}/oauth-client?done=${done}`, 303);
 }
 
-oauthClientPages.get("/apps/:slug/oauth-client", (c) => again(c, { ok: DONE[c.req.query("done") ?? ""] ?? null }, 200));
+oauthClientPages.get("/apps/:slug/oauth-client", (c) => again(c, { ok: doneBanner(DONE, c.req.query("done")) }, 200));
 
 oauthClientPages.post("/apps/:slug/oauth-client", async (c) => {
   const form = await formOf(c);

@@ -93,6 +93,11 @@ export async function act<T>(c: Context<ApiEnv>, call: (vault: WebSession["vault
 }
 
 /** The nav props of a signed-in page. */
+/** The banner a `?done=` names, if it names one: an own key only (`__proto__` or `constructor` are none). */
+export function doneBanner<T>(table: Readonly<Record<string, T>>, done: string | undefined): T | null {
+  return done !== undefined && Object.hasOwn(table, done) ? table[done]! : null;
+}
+
 export const navOf = (s: Pick<WebSession, "email" | "role" | "csrf">, current?: string) => ({ member: s.email, role: s.role, csrf: s.csrf, current });
 
 /** A vault answer for a page: the value, or the error to show in the page (never a stack trace). */

@@ -6,7 +6,7 @@ import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, OkBanner, Page } from "../../../shared/layout";
 import { PostButton } from "./row-action";
 import type { ProjectsPage } from "../../../../durable-objects/vault/pages";
-import { act, FORM_EXPIRED, formOf, loadPage, navOf, statusOf, text, webError, type WebSession } from "./pages";
+import { act, doneBanner, FORM_EXPIRED, formOf, loadPage, navOf, statusOf, text, webError, type WebSession } from "./pages";
 import type { VaultResult } from "../../../../lib/rpc";
 
 /**
@@ -109,7 +109,7 @@ async function action(c: Context<ApiEnv>, done: string, run: Parameters<typeof a
 
 const bad = (error: Parameters<typeof fromZodError>[0], input: Record<string, string>) => fromZodError(error, { input }).toBody();
 
-projectPages.get("/projects", (c) => again(c, { ok: DONE[c.req.query("done") ?? ""] ?? null }, 200));
+projectPages.get("/projects", (c) => again(c, { ok: doneBanner(DONE, c.req.query("done")) }, 200));
 
 projectPages.post("/projects", async (c) => {
   const form = await formOf(c);
