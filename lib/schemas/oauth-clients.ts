@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { safeText, Slug, Timestamp } from "./common";
+// The one scope rule (RFC 6749 scope-token, no commas): an org client's and a custom app's scopes are connect scopes.
+import { ScopeName } from "./connection";
 
 /**
  * An org's own OAuth client for an app (SPEC section 13) and org-local custom OAuth apps. The
@@ -9,9 +11,8 @@ import { safeText, Slug, Timestamp } from "./common";
 
 /** Client ids and secrets are opaque printable ASCII at every provider: no spaces, no control characters. */
 const Opaque = (max: number) => z.string().min(1, "must not be empty").max(max, `must be at most ${max} characters`).regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
-const Url = z.string().min(1, "must not be empty").max(2000, "must be at most 2000 characters");
-/** One scope: no whitespace or commas inside (those separate scopes on the wire). */
-export const ScopeName = z.string().min(1, "must not be empty").max(200, "must be at most 200 characters").regex(/^[^\s,]+$/, "one scope per entry, without spaces or commas");
+/** Shown on every member's connect form and the CLI: no control or bidi characters, like any label. */
+const Url = safeText(z.string().min(1, "must not be empty").max(2000, "must be at most 2000 characters"));
 
 export const OAuthEndpoints = z.strictObject({
   authorize_url: Url.optional(),
