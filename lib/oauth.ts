@@ -3,6 +3,7 @@ import type { OAuthApp, ProviderOverrides } from "./catalog";
 import { withProviderOverrides } from "./catalog";
 import { AppError } from "./errors";
 import type { Account } from "./schemas/credentials";
+import { outsideText } from "./schemas/common";
 
 /**
  * Pure OAuth helpers shared by the oauth worker (code exchange) and the vault (refresh, revoke):
@@ -106,9 +107,15 @@ export function tokenSet(data: unknown, now: number, separator: " " | ",", reque
     accessToken: t.access_token,
     refreshToken: t.refresh_token ?? null,
     expiresAt: t.expires_in ? now + t.expires_in * 1000 : null,
-    scopes: t.scope !== undefined ? t.scope.split(/[ ,]+/).filter(Boolean) : requested,
+    scopes: t.scope !== undefined ? grantedScopes(t.scope.split(/[ ,]+/)) : requested,
   };
 }
+
+/** The scopes a provider says it granted, as shown and stored: at most 100, each made safe to show. */
+export function grantedScopes(scopes: readonly string[]): string[] {
+  return scopes.filter(Boolean).slice(0, MAX_GRANTED).map((x) => outsideText(x, 200));
+}
+const MAX_GRANTED = 100;
 
 export function readPath(doc: unknown, path: string): unknown {
   let cur: unknown = doc;
@@ -123,13 +130,15 @@ const asText = (v: unknown): string | undefined => (typeof v === "string" && v ?
 
 /** The connected account, read where the provider keeps it. */
 export function accountFrom(identity: ProviderConfig["identity"], doc: unknown): Account {
-  const id = asText(readPath(doc, identity.idPath));
-  if (!id) throw new AppError("upstream_error", "The provider did not say which account was connected.");
-  const account: Account = { id };
+  const raw = asText(readPath(doc, identity.idPath));
+  if (!raw) throw new AppError("upstream_error", "The provider did not say which account was connected.");
+  // The provider's text becomes the credential's name and shows on pages and in the CLI: made safe
+  // here, the same way every time, so the id still tells one account from another.
+  const account: Account = { id: outsideText(raw, 256) };
   const email = identity.emailPath ? asText(readPath(doc, identity.emailPath)) : undefined;
   const name = identity.namePath ? asText(readPath(doc, identity.namePath)) : undefined;
-  if (email) account.email = email;
-  if (name) account.name = name;
+  if (email) account.email = outsideText(email, 320);
+  if (name) account.name = outsideText(name, 200);
   return account;
 }
 

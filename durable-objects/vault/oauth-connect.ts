@@ -16,6 +16,7 @@ import { clientFor } from "./oauth-clients";
 import { outbound } from "./outbound";
 import { installSlack, type RouteEnv } from "./slack/install";
 import { slackInstallSpec } from "./slack/oauth-install";
+import { outsideText } from "../../lib/schemas/common";
 
 /**
  * The OAuth connect flow, start to finish inside the vault (DESIGN.md section 2): the oauth worker
@@ -88,7 +89,8 @@ export async function finishConnect(context: () => VaultContext, env: ConnectEnv
   try {
     const cfg = connectConfig(await providerConfigFor(ctx, env, st.session.app, clientRef), st);
     if (cb.error) {
-      const reason = cb.error === "access_denied" ? `You declined access at ${cfg.app}; nothing was stored.` : `${cfg.app} answered: ${cb.error}. Nothing was stored.`;
+      // The callback's `error` is whatever the address bar held: it is kept in the session and the audit row, and shown.
+      const reason = cb.error === "access_denied" ? `You declined access at ${cfg.app}; nothing was stored.` : `${cfg.app} answered: ${outsideText(cb.error, 200)}. Nothing was stored.`;
       failSession(ctx, actor, session, reason);
       throw new AppError("upstream_error", reason, { fix: "Start the connection again to retry.", status: 400 });
     }

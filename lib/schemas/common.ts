@@ -26,6 +26,16 @@ export function escapeUnsafeChars(s: string, keep = ""): string {
 }
 
 /**
+ * Text chosen outside, kept for display (a provider's account name, a granted scope, Slack's team
+ * name): it cannot be refused, so its unsafe characters are written out as `\uXXXX` and it is cut to
+ * `max` characters (code points; an ellipsis marks the cut).
+ */
+export function outsideText(s: string, max: number): string {
+  const chars = Array.from(escapeUnsafeChars(s));
+  return chars.length <= max ? chars.join("") : `${chars.slice(0, max - 1).join("")}…`;
+}
+
+/**
  * The shared refinement for untrusted display text (names, labels): refuses what `unsafeCharIn` finds.
  * Wrap a string schema: `safeText(z.string().min(1))`. The schema keeps its type (zod 4 checks).
  */

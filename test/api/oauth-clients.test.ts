@@ -5,6 +5,7 @@ import oauthWorker from "../../workers/oauth/src/index";
 import { sandboxOAuth } from "../../workers/dev/src/sandbox/oauth";
 import { addMember, call, expectError, providerLink, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
 import { sessionCsrf } from "../../workers/shared/session";
+import { unsafeCharIn } from "../../lib/schemas/common";
 
 /**
  * Org OAuth clients (issue 14 items 1-2, SPEC section 13): who may manage them, bad input, the
@@ -157,6 +158,11 @@ describe("bad input: a 400 naming the field, nothing written", () => {
       ["gitlab", { ...ok, endpoints: { authorize_url: "https://gitlab.acme.example/oauth/authorize" } }, "endpoints.token_url"],
       ["oauth2", ok, "endpoints.authorize_url"],
       ["github", { ...ok, scopes: ["repo read:user"] }, "scopes[0]"],
+      // Control and bidi characters reach every member's connect form and the CLI: refused like in any label.
+      ["github", { ...ok, scopes: ["repo", "read\u001b[31m"] }, "scopes[1]"],
+      ["github", { ...ok, scopes: ["repo\u202e"] }, "scopes[0]"],
+      ["gitlab", { ...ok, endpoints: { authorize_url: "https://gitlab.acme.example/oauth/authorize", token_url: "https://gitlab.acme.example/oauth/token\nclient_secret x", userinfo_url: "https://gitlab.acme.example/api/v4/user" } }, "endpoints.token_url"],
+      ["gitlab", { ...ok, endpoints: { authorize_url: "https://gitlab.acme.example/oauth/\u202eauthorize", token_url: "https://gitlab.acme.example/oauth/token", userinfo_url: "https://gitlab.acme.example/api/v4/user" } }, "endpoints.authorize_url"],
       ["github", { client_id: "acme" }, "client_secret"],
       ["github", { ...ok, client_id: "has space" }, "client_id"],
       ["github", { ...ok, extra: true }, "extra"],
@@ -308,6 +314,27 @@ describe("a self-hosted GitLab and a custom OAuth app", () => {
     // PATCH of fields means nothing for it; delete is refused while its credential is live.
     expectError(await call("PATCH", `/v1/apps/${slug}`, { token: s.bob, body: { fields: ["apiKey"] } }), 400, "invalid_request", "fields");
     expectError(await call("DELETE", `/v1/apps/${slug}`, { token: s.bob }), 409, "conflict");
+  });
+});
+
+describe("what a provider says of the account", () => {
+  it("is made safe before it names the credential: no control or bidi character, at most 200 characters", async () => {
+    const hostile = `evil\u001b]0;owned\u0007\u202e\n${"a".repeat(5000)}`;
+    const sandbox = vi.mocked(globalThis.fetch).getMockImplementation()!;
+    vi.mocked(globalThis.fetch).mockImplementation(async (input, init) => {
+      // The URL only: a Request made from `input` would take its body from the sandbox's handler.
+      const url = input instanceof Request ? input.url : String(input);
+      if (url === "https://api.github.com/user") return Response.json({ id: 4242, login: hostile, email: `bob\u202e@acme.test` });
+      return sandbox(input, init);
+    });
+    const { id } = await connect("github", await newProject());
+    const [row] = await vaultSql(s.org.id, `SELECT name, account FROM credentials WHERE id = ?`, id);
+    const account = JSON.parse(String(row!.account)) as { id: string; name: string; email: string };
+    for (const text of [String(row!.name), account.name, account.email]) {
+      expect(unsafeCharIn(text), text.slice(0, 40)).toBeNull();
+      expect(Array.from(text).length).toBeLessThanOrEqual(200);
+    }
+    expect(String(row!.name).startsWith("evil\\u001b]0;owned")).toBe(true);
   });
 });
 

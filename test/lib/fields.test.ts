@@ -3,7 +3,8 @@ import { z } from "zod";
 import { getApp } from "../../lib/catalog";
 import { AppError } from "../../lib/errors";
 import { appSummary, checkFields, previewOf, slugify } from "../../lib/fields";
-import { escapeUnsafeChars, safeText, unsafeCharIn } from "../../lib/schemas/common";
+import { escapeUnsafeChars, outsideText, safeText, unsafeCharIn } from "../../lib/schemas/common";
+import { accountFrom, grantedScopes } from "../../lib/oauth";
 import { Name } from "../../lib/schemas/credentials";
 
 const exa = getApp("exa")!;
@@ -106,5 +107,30 @@ describe("safeText: names, labels and refs refuse control, bidi and lone-surroga
     const text = escapeUnsafeChars(JSON.stringify(value), "\n");
     expect(unsafeCharIn(text)).toBeNull();
     expect(JSON.parse(text)).toEqual(value);
+  });
+});
+
+describe("a provider's text (account names, granted scopes): made safe to show, never refused", () => {
+  const hostile = "evil\u001b]0;owned\u0007\u202e\nname";
+  it("outsideText writes unsafe characters out and cuts to the limit on a code point, with an ellipsis", () => {
+    expect(outsideText(hostile, 200)).toBe("evil\\u001b]0;owned\\u0007\\u202e\\u000aname");
+    expect(unsafeCharIn(outsideText(hostile, 200))).toBeNull();
+    const cut = outsideText("😀".repeat(300), 200);
+    expect(Array.from(cut)).toHaveLength(200);
+    expect(cut.endsWith("😀…")).toBe(true);
+    expect(unsafeCharIn(cut)).toBeNull();
+    expect(outsideText("Ada Lovelace", 200)).toBe("Ada Lovelace");
+  });
+
+  it("accountFrom and grantedScopes keep what a provider says within the name rules, the same way every time", () => {
+    const identity = { source: "userinfo" as const, idPath: "sub", emailPath: "email", namePath: "name" };
+    const account = accountFrom(identity, { sub: `id\u0000${"x".repeat(1000)}`, email: "bob\u202e@acme.test", name: `${hostile}${"a".repeat(5000)}` });
+    for (const text of [account.id, account.email!, account.name!]) expect(unsafeCharIn(text)).toBeNull();
+    expect(Array.from(account.name!).length).toBeLessThanOrEqual(200);
+    expect(Array.from(account.id).length).toBeLessThanOrEqual(256);
+    expect(accountFrom(identity, { sub: `id\u0000${"x".repeat(1000)}` }).id).toBe(account.id);
+    const scopes = grantedScopes(["repo", "read\u001b[31m", "", ...Array.from({ length: 200 }, (_, i) => `s${i}`)]);
+    expect(scopes.slice(0, 2)).toEqual(["repo", "read\\u001b[31m"]);
+    expect(scopes).toHaveLength(100);
   });
 });

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { AppError } from "../../../lib/errors";
 import type { InstallSlackSpec } from "../../../lib/schemas/slack";
+import { outsideText } from "../../../lib/schemas/common";
+import { grantedScopes } from "../../../lib/oauth";
 
 /** What `oauth.v2.access` answers for a bot install (checked `ok` already by the provider client). */
 const OAuthV2Access = z.object({
@@ -25,9 +27,10 @@ export function slackInstallSpec(data: unknown, member: string): InstallSlackSpe
   return {
     appId: d.app_id,
     teamId: d.team?.id ?? null,
-    teamName: d.team?.name ?? null,
+    // Names the workspace's admin chose: the credential's name and account, shown on pages.
+    teamName: d.team?.name ? outsideText(d.team.name, 200) : null,
     enterpriseId: d.enterprise?.id ?? null,
-    enterpriseName: d.enterprise?.name ?? null,
+    enterpriseName: d.enterprise?.name ? outsideText(d.enterprise.name, 200) : null,
     isEnterpriseInstall: d.is_enterprise_install ?? false,
     botUserId: d.bot_user_id,
     botId: "",
@@ -35,7 +38,7 @@ export function slackInstallSpec(data: unknown, member: string): InstallSlackSpe
     botRefreshToken: d.refresh_token ?? null,
     botTokenExpiresAt: d.expires_in ? Date.now() + d.expires_in * 1000 : null,
     // Slack separates scopes with commas.
-    scopes: d.scope.split(",").filter(Boolean),
+    scopes: grantedScopes(d.scope.split(",")),
     installerUserId: d.authed_user?.id ?? null,
     installedBy: member,
   };
