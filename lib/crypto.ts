@@ -173,7 +173,7 @@ export async function reseal(ring: Keyring, orgId: string, sealed: string, aad: 
 
 // ---- base64 ----------------------------------------------------------------------------------
 
-function encodeBase64(bytes: Uint8Array<ArrayBuffer>): string {
+export function encodeBase64(bytes: Uint8Array): string {
   let bin = "";
   // Chunked: spreading a large array into fromCharCode overflows the stack.
   for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));

@@ -4,6 +4,7 @@
  * leads to. The vault (durable-objects/vault/health.ts) does the I/O and the writes.
  */
 import type { Probe } from "./catalog/schema";
+import { encodeBase64 } from "./crypto";
 import type { CredentialStatus, HealthErrorCode, StatusReason } from "./schemas/credentials";
 
 /** A probe's answer, as the vault records it. The message is ours, never the provider's body. */
@@ -59,7 +60,8 @@ export function probeRequest(probe: Probe, fields: Record<string, string>): Prob
     const user = fill(probe.basic.user, fields);
     const password = fill(probe.basic.password, fields);
     if (user === null || password === null) return { ok: false, message: "A field the probe needs is empty." };
-    headers.authorization = `Basic ${btoa(`${user}:${password}`)}`;
+    // UTF-8, as RFC 7617 says: btoa alone throws on any character past U+00FF, and fields may hold any.
+    headers.authorization = `Basic ${encodeBase64(new TextEncoder().encode(`${user}:${password}`))}`;
   }
   if (probe.body !== undefined) headers["content-type"] = "application/json";
   return { ok: true, url: url.toString(), init: { method: probe.method, headers, ...(probe.body !== undefined ? { body: probe.body } : {}) } };

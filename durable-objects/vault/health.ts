@@ -47,8 +47,9 @@ export async function runProbe(ctx: Pick<VaultContext, "sql">, env: HealthEnv, a
     return judgeProbe(probe, res.status, text);
   } catch (e) {
     if (isTimeout(e)) return { result: "unknown", code: "timeout", message: `The ${app} API did not answer in time; the key was not judged.` };
-    if (e instanceof AppError) return { result: "unknown", code: "unreachable", message: `The ${app} API could not be reached; the key was not judged.` };
-    throw e;
+    // A refused connection, or an answer cut off while its body was read (a TypeError, not an AppError): unreachable, never a 500.
+    if (!(e instanceof AppError)) console.error("credential probe failed", e instanceof Error ? e.name : typeof e);
+    return { result: "unknown", code: "unreachable", message: `The ${app} API could not be reached; the key was not judged.` };
   }
 }
 

@@ -111,6 +111,21 @@ describe("probes on set and rotate (SPEC section 14)", () => {
     expect(recovered[0]!.detail).toMatchObject({ from: "invalid", to: "active", reason: "probe_unauthorized" });
   });
 
+  it("a key outside Latin-1 in a Basic-auth probe, or an answer cut off mid-body, is judged or 'unknown', never a 500", async () => {
+    // RFC 7617 Basic is UTF-8: the provider sees the key and refuses it.
+    fail = (url) => (url.includes("/twilio/") ? new Response("{}", { status: 401 }) : null);
+    const twilio = await setCred(s.alice, { app: "twilio", slug: `tw-${uid(6)}`, fields: { accountSid: "AC1", authToken: "tok€n-☃" } });
+    expect(twilio.status, twilio.text).toBe(200);
+    expect(twilio.body.credentials[0]).toMatchObject({ status: "invalid", status_reason: "probe_unauthorized" });
+    expect(hits.some((h) => h.includes("/twilio/"))).toBe(true);
+    // The connection resets while the answer's body is read.
+    fail = () => new Response(new ReadableStream({ start: (c) => c.error(new TypeError("connection reset")) }), { status: 200 });
+    const cut = await setCred(s.alice, { slug: `cut-${uid(6)}`, fields: { apiKey: `exa-good-${uid(8)}` } });
+    expect(cut.status, cut.text).toBe(200);
+    expect(cut.body.credentials[0]).toMatchObject({ status: "active", last_error: { code: "unreachable" } });
+    expect(cut.body.checks[0].result).toBe("unknown");
+  });
+
   it("verify: false stores the key unchecked; a probe of a 200-with-error-body app refuses it (serpapi)", async () => {
     const unchecked = await setCred(s.alice, { slug: `nv-${uid(6)}`, fields: { apiKey: `exa-invalid-${uid(8)}` }, verify: false } as never);
     expect(unchecked.status, unchecked.text).toBe(200);
