@@ -54,6 +54,21 @@ export class Directory extends DurableObject<VaultEnv> {
     return { id, slug, name, created: true };
   }
 
+  /**
+   * Gives back the slug of an org whose creation failed before it was usable (org-creation.ts):
+   * its row and whatever was linked to it. Only a just-claimed org is released: one with a Slack
+   * route is left alone.
+   */
+  async releaseOrg(id: string): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    if (sql.exec(`SELECT 1 FROM slack_routes WHERE org_id = ?`, id).toArray().length > 0) return;
+    this.ctx.storage.transactionSync(() => {
+      sql.exec(`DELETE FROM invitations WHERE org_id = ?`, id);
+      sql.exec(`DELETE FROM users WHERE org_id = ?`, id);
+      sql.exec(`DELETE FROM orgs WHERE id = ?`, id);
+    });
+  }
+
   async orgBySlug(slug: string): Promise<DirectoryOrg | null> {
     const row = this.ctx.storage.sql.exec(`SELECT id, slug, name FROM orgs WHERE slug = ?`, slug).toArray()[0];
     return row ? OrgRow.parse(row) : null;

@@ -43,7 +43,7 @@ import { availableChannels, bindChannel, listChannels, listSessions, unbindChann
 import { runDelivery } from "./vault/slack/delivery";
 import { parseHandoff, receiveSlackEvent } from "./vault/slack/inbox";
 import { releaseRoute } from "./vault/slack/install";
-import { acceptInvitation, changeMemberRole, inviteMember, listInvitations, removeMember, revokeInvitation } from "./vault/members";
+import { acceptInvitation, changeMemberRole, invitationEmail, inviteMember, listInvitations, liveMember, removeMember, revokeInvitation } from "./vault/members";
 import type { CreateInvitationBody } from "../lib/schemas/members";
 import type { Role } from "../lib/schemas/common";
 import { createRuntimeToken, listMemberTokens, listRuntimeTokens, revokeMemberToken, revokeRuntimeToken } from "./vault/runtime-tokens";
@@ -265,9 +265,17 @@ export class OrgVault extends DurableObject<VaultEnv> {
   }
   #accept(by: { secret: string } | { id: string }, emails: string[], name: string | null) {
     return this.#unauthenticated(async (ctx) => {
-      const accepted = await acceptInvitation(ctx, by, emails, name);
-      await this.env.DIRECTORY.getByName("global").addUser(accepted.member.email, ctx.orgId);
-      await this.env.DIRECTORY.getByName("global").dropInvitations(ctx.orgId, { email: accepted.member.email }).catch(() => undefined);
+      const directory = this.env.DIRECTORY.getByName("global");
+      // Linked in the Directory (how sign-in finds the org) before the invitation is spent: if the
+      // Directory fails, nothing here is written and the same link works again. An acceptance that
+      // fails after the link takes it back, unless the person is a member anyway.
+      const email = await invitationEmail(ctx, by, emails);
+      await directory.addUser(email, ctx.orgId);
+      const accepted = await acceptInvitation(ctx, by, emails, name).catch(async (e: unknown) => {
+        if (!liveMember(ctx, "email", email)) await directory.removeUser(email, ctx.orgId).catch(() => undefined);
+        throw e;
+      });
+      await directory.dropInvitations(ctx.orgId, { email: accepted.member.email }).catch(() => undefined);
       const session = await mintMemberToken({ ...ctx, now: Date.now() }, accepted.member.id, `${WEB_SESSION_TOKEN_NAME} (github)`, WEB_SESSION_TTL_MS);
       return { ...accepted, session };
     });

@@ -35,7 +35,7 @@ const InvitationRow = z.object({
 });
 type InvitationRow = z.infer<typeof InvitationRow>;
 
-function liveMember(ctx: VaultContext, where: "id" | "email", value: string): Member | null {
+export function liveMember(ctx: VaultContext, where: "id" | "email", value: string): Member | null {
   const raw = ctx.sql.exec(`SELECT id, email, name, role FROM members WHERE ${where} = ? AND removed_at IS NULL`, value).toArray()[0];
   return raw ? MemberRow.parse(raw) : null;
 }
@@ -111,14 +111,19 @@ export function revokeInvitation(ctx: VaultContext, actor: Actor, p: Principal, 
  * gives (a new member's name; unusable or null: their email). Any refusal writes nothing, so the
  * rightful person can still use the link. Single use: the claim is an UPDATE that only a pending row passes.
  */
-export async function acceptInvitation(ctx: VaultContext, by: { secret: string } | { id: string }, emails: readonly string[], name: string | null = null): Promise<AcceptedInvitation> {
-  // By id: /orgs's Accept, for a pending invitation of the person's verified emails. The email
-  // check below is what authorizes either way; the secret only finds the row.
+type InvitationKey = { secret: string } | { id: string };
+
+/**
+ * The invitation `by` names, if these verified emails may accept it now; else the refusal. Reads
+ * only. By id: /orgs's Accept, for a pending invitation of the person's verified emails. The email
+ * check is what authorizes either way; the secret only finds the row.
+ */
+async function acceptable(ctx: VaultContext, by: InvitationKey, emails: readonly string[]): Promise<() => InvitationRow> {
   const field = "id" in by ? "id" : "token";
   const secretHash = "secret" in by ? await hashToken(by.secret) : null;
   const verified = new Set(emails.map((e) => e.toLowerCase()));
-  const displayName = MemberName.safeParse(name ?? "");
-  return ctx.storage.transactionSync(() => {
+  // Synchronous from here: the caller runs it inside its transaction, with nothing awaited between.
+  return () => {
     const raw = secretHash
       ? ctx.sql.exec(`SELECT * FROM invitations WHERE secret_hash = ?`, secretHash).toArray()[0]
       : ctx.sql.exec(`SELECT * FROM invitations WHERE id = ?`, (by as { id: string }).id).toArray()[0];
@@ -134,6 +139,20 @@ export async function acceptInvitation(ctx: VaultContext, by: { secret: string }
       });
     }
     if (liveMember(ctx, "email", inv.email)) throw new AppError("conflict", `${inv.email} is already a member of this organization.`, { details: { field: "email" } });
+    return inv;
+  };
+}
+
+/** The email an acceptance would add, refused exactly as accepting would be; nothing is written. */
+export async function invitationEmail(ctx: VaultContext, by: InvitationKey, emails: readonly string[]): Promise<string> {
+  return (await acceptable(ctx, by, emails))().email;
+}
+
+export async function acceptInvitation(ctx: VaultContext, by: InvitationKey, emails: readonly string[], name: string | null = null): Promise<AcceptedInvitation> {
+  const check = await acceptable(ctx, by, emails);
+  const displayName = MemberName.safeParse(name ?? "");
+  return ctx.storage.transactionSync(() => {
+    const inv = check();
     const former = ctx.sql.exec(`SELECT id FROM members WHERE email = ?`, inv.email).toArray()[0];
     const memberId = former ? String(former.id) : newId("mem");
     if (former) ctx.sql.exec(`UPDATE members SET role = ?, removed_at = NULL WHERE id = ?`, inv.role, memberId);

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { call, expectError, memberIds, seed, setCred, uid, vaultOf, vaultSql, type Seed } from "./helpers";
 import { hashToken, newId, newToken, tokenPreview } from "../../lib/tokens";
@@ -101,6 +102,29 @@ describe("invitations", () => {
     const again = await accept(secret, [email]);
     expect(again.ok || again.error).toMatchObject({ code: "conflict", details: { field: "token" } });
     expect(await memberCount()).toBe(members + 1);
+  });
+
+  it("a Directory that fails while accepting spends nothing: the same link works once it is back", async () => {
+    const { email, res } = await invite(s.alice, "builder");
+    const secret = secretOf(res.body.url);
+    const members = await memberCount();
+    const setDirectory = (directory: unknown) =>
+      runInDurableObject(vaultOf(s.org.id), (instance) => {
+        const vault = instance as unknown as { env: Record<string, unknown> };
+        vault.env = { ...vault.env, DIRECTORY: directory };
+      });
+    await setDirectory({ getByName: () => ({ addUser: () => Promise.reject(new Error("the Directory is overloaded")), removeUser: async () => {}, dropInvitations: async () => {} }) });
+    try {
+      const failed = await accept(secret, [email]);
+      expect(failed.ok).toBe(false);
+    } finally {
+      await setDirectory(env.DIRECTORY);
+    }
+    expect(await memberCount()).toBe(members);
+    expect(await vaultSql(s.org.id, `SELECT accepted_at FROM invitations WHERE id = ?`, res.body.id)).toEqual([{ accepted_at: null }]);
+    const ok = await accept(secret, [email]);
+    expect(ok.ok || ok.error).toBe(true);
+    expect((await env.DIRECTORY.getByName("global").orgsOfUser(email)).map((o) => o.id)).toContain(s.org.id);
   });
 
   it("the accepting person's name (their GitHub login) names the member; an unusable one falls back to the email", async () => {

@@ -68,6 +68,18 @@ describe("POST /v1/orgs (operator)", () => {
     expect((await env.DIRECTORY.getByName("global").orgBySlug(slug))?.name).toBe("A");
   });
 
+  it("a creation that fails after the slug is claimed gives the slug back: the same request then succeeds", async () => {
+    const slug = `o-${uid()}`;
+    const body = { slug, name: "Retry", owner_email: "r@r.test" };
+    const down = { idFromName: (name: string) => name, get: () => ({ provisionNewOrg: () => Promise.reject(new Error("the vault is unavailable")) }) };
+    const failed = await post(body, `Bearer ${ADMIN}`, { ...adminEnv, VAULT: down });
+    expect(failed.status, failed.text).toBe(500);
+    expect(await slugTaken(slug)).toBe(false);
+    const again = await post(body, `Bearer ${ADMIN}`);
+    expect(again.status, again.text).toBe(201);
+    expect(await vaultSql(again.body.org.id, `SELECT email FROM invitations`)).toEqual([{ email: "r@r.test" }]);
+  });
+
   it.each([
     ["slug", { slug: "Not A Slug", name: "X", owner_email: "x@x.test" }],
     ["slug", { name: "X", owner_email: "x@x.test" }],
