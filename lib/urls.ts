@@ -65,20 +65,47 @@ function privateV4([a, b]: number[]): boolean {
   );
 }
 
-/** A literal IPv4 or bracketed IPv6 address that is loopback, private, link-local or unspecified. */
+/** The eight 16-bit groups of an IPv6 literal (as the URL parser writes it, or with a dotted tail), or null. */
+function ipv6Groups(v6: string): number[] | null {
+  let text = v6;
+  const tail: number[] = [];
+  const dotted = /^(.*:)(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text);
+  if (dotted) {
+    const q = ipv4(dotted[2]!);
+    if (!q) return null;
+    tail.push((q[0]! << 8) | q[1]!, (q[2]! << 8) | q[3]!);
+    text = dotted[1]!.endsWith("::") ? dotted[1]! : dotted[1]!.slice(0, -1);
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return null;
+  const parse = (part: string) => (part === "" ? [] : part.split(":").map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN)));
+  const head = parse(halves[0]!);
+  const rest = [...(halves.length === 2 ? parse(halves[1]!) : []), ...tail];
+  if ([...head, ...rest].some(Number.isNaN)) return null;
+  if (halves.length === 1) return head.length + rest.length === 8 ? [...head, ...rest] : null;
+  const gap = 8 - head.length - rest.length;
+  return gap >= 1 ? [...head, ...new Array<number>(gap).fill(0), ...rest] : null;
+}
+
+/**
+ * A literal IPv4 or bracketed IPv6 address that is loopback, private, link-local or unspecified,
+ * also when an IPv6 form carries an IPv4 address inside: mapped (::ffff:a.b.c.d), compatible
+ * (::a.b.c.d, which the parser writes as ::7f00:1), NAT64 (64:ff9b::/96; 64:ff9b:1::/48 is
+ * local-use) and 6to4 (2002::/16). An IPv6 literal that cannot be read is refused too.
+ */
 export function isPrivateAddress(host: string): boolean {
   const v4 = ipv4(host);
   if (v4) return privateV4(v4);
   if (!host.startsWith("[")) return false;
-  const v6 = host.slice(1, -1);
-  if (v6 === "::" || v6 === "::1") return true;
-  // IPv4-mapped (::ffff:a.b.c.d, which URL writes as ::ffff:xxxx:xxxx): judge the IPv4 inside.
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
-  if (mapped) {
-    const hi = parseInt(mapped[1]!, 16);
-    const lo = parseInt(mapped[2]!, 16);
-    return privateV4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
-  }
-  const first = parseInt(v6.split(":")[0] || "0", 16);
-  return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || (first & 0xff00) === 0xff00; // unique local, link-local, multicast
+  const g = ipv6Groups(host.slice(1, -1));
+  if (!g) return true;
+  const inner = (hi: number, lo: number) => privateV4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
+  const zeroUpTo = (n: number) => g.slice(0, n).every((x) => x === 0);
+  // ::, ::1 (0.0.0.x, "this network") and every compatible or mapped address: the IPv4 inside.
+  if (zeroUpTo(5) && (g[5] === 0 || g[5] === 0xffff)) return inner(g[6]!, g[7]!);
+  if (g[0] === 0x64 && g[1] === 0xff9b) return g[2] === 1 || (g.slice(2, 6).every((x) => x === 0) ? inner(g[6]!, g[7]!) : false);
+  if (g[0] === 0x2002) return inner(g[1]!, g[2]!);
+  const first = g[0]!;
+  // Unique local, link-local, the old site-local, multicast.
+  return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || (first & 0xffc0) === 0xfec0 || (first & 0xff00) === 0xff00;
 }

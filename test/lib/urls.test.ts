@@ -8,6 +8,8 @@ describe("endpoint URLs (SPEC section 13, used by webhooks and OAuth client endp
     "https://example.com:8443/x?y=1",
     "https://8.8.8.8/hook",
     "https://[2606:4700::1111]/hook",
+    "https://[64:ff9b::808:808]/hook", // NAT64 of a public address
+    "https://[2002:808:808::1]/hook", // 6to4 of a public address
     "https://172.32.0.1/",
   ])("accepts %s", (u) => expect(endpointUrlProblem(u, false)).toBeNull());
 
@@ -33,6 +35,14 @@ describe("endpoint URLs (SPEC section 13, used by webhooks and OAuth client endp
     ["https://[fe80::1]/", "link-local"],
     ["https://[::ffff:127.0.0.1]/", "loopback"],
     ["https://[::ffff:10.0.0.1]/", "private"],
+    // IPv4 inside other IPv6 forms: compatible (written [::7f00:1]), NAT64 of the metadata address, 6to4, local-use NAT64.
+    ["https://[::127.0.0.1]/", "loopback"],
+    ["https://[64:ff9b::a9fe:a9fe]/", "link-local"],
+    ["https://[64:ff9b::169.254.169.254]/", "link-local"],
+    ["https://[2002:7f00:1::]/", "loopback"],
+    ["https://[2002:c0a8:101::1]/", "private"],
+    ["https://[64:ff9b:1::1]/", "private"],
+    ["https://[fec0::1]/", "private"],
   ])("refuses %s", (u, word) => expect(endpointUrlProblem(u, false)).toContain(word));
 
   it("dev mode allows http and loopback, still not other private addresses", () => {
