@@ -43,7 +43,7 @@ import { availableChannels, bindChannel, listChannels, listSessions, unbindChann
 import { runDelivery } from "./vault/slack/delivery";
 import { parseHandoff, receiveSlackEvent } from "./vault/slack/inbox";
 import { releaseRoute } from "./vault/slack/install";
-import { acceptInvitation, changeMemberRole, invitationEmail, inviteMember, listInvitations, liveMember, removeMember, revokeInvitation } from "./vault/members";
+import { acceptInvitation, changeMemberRole, invitationEmail, inviteMember, listInvitations, liveMember, memberDisplayName, removeMember, revokeInvitation } from "./vault/members";
 import type { CreateInvitationBody } from "../lib/schemas/members";
 import type { Role } from "../lib/schemas/common";
 import { createRuntimeToken, listMemberTokens, listRuntimeTokens, revokeMemberToken, revokeRuntimeToken } from "./vault/runtime-tokens";
@@ -185,7 +185,8 @@ export class OrgVault extends DurableObject<VaultEnv> {
     if (this.#provisioned && Number(this.ctx.storage.sql.exec(`SELECT COUNT(*) AS n FROM members`).one().n) > 0) {
       return { ok: false, error: { code: "conflict", message: "This organization already exists.", details: { field: "slug" } }, status: 409 };
     }
-    await this.provision({ org, members: owner ? [{ ...owner, role: "owner" }] : [], projects: [], tokens: [] });
+    // The owner is named as an accepting member is: their GitHub login, or their email if it is unusable.
+    await this.provision({ org, members: owner ? [{ email: owner.email, name: memberDisplayName(owner.name, owner.email), role: "owner" }] : [], projects: [], tokens: [] });
     return this.#unauthenticated(async (ctx) => {
       writeAudit(ctx, null, { action: "org.created", target: org.slug, detail: { by: owner ? "signup" : "operator" } });
       const invitation = inviteEmail ? await writeInvitation(ctx, null, { email: inviteEmail, role: "owner", projects: [] }, publicUrl) : null;

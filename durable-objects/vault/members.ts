@@ -143,6 +143,15 @@ async function acceptable(ctx: VaultContext, by: InvitationKey, emails: readonly
   };
 }
 
+/**
+ * A new member's display name: what their GitHub account calls them (the login), unless it breaks
+ * the name rule (MemberName: control or bidi characters, too long, blank), then their email.
+ */
+export function memberDisplayName(name: string | null, email: string): string {
+  const parsed = MemberName.safeParse(name ?? "");
+  return parsed.success ? parsed.data : email;
+}
+
 /** The email an acceptance would add, refused exactly as accepting would be; nothing is written. */
 export async function invitationEmail(ctx: VaultContext, by: InvitationKey, emails: readonly string[]): Promise<string> {
   return (await acceptable(ctx, by, emails))().email;
@@ -150,13 +159,12 @@ export async function invitationEmail(ctx: VaultContext, by: InvitationKey, emai
 
 export async function acceptInvitation(ctx: VaultContext, by: InvitationKey, emails: readonly string[], name: string | null = null): Promise<AcceptedInvitation> {
   const check = await acceptable(ctx, by, emails);
-  const displayName = MemberName.safeParse(name ?? "");
   return ctx.storage.transactionSync(() => {
     const inv = check();
     const former = ctx.sql.exec(`SELECT id FROM members WHERE email = ?`, inv.email).toArray()[0];
     const memberId = former ? String(former.id) : newId("mem");
     if (former) ctx.sql.exec(`UPDATE members SET role = ?, removed_at = NULL WHERE id = ?`, inv.role, memberId);
-    else ctx.sql.exec(`INSERT INTO members (id, email, name, role, created_at) VALUES (?, ?, ?, ?, ?)`, memberId, inv.email, displayName.success ? displayName.data : inv.email, inv.role, ctx.now);
+    else ctx.sql.exec(`INSERT INTO members (id, email, name, role, created_at) VALUES (?, ?, ?, ?, ?)`, memberId, inv.email, memberDisplayName(name, inv.email), inv.role, ctx.now);
     for (const pr of InvitationProjects.parse(JSON.parse(inv.projects))) {
       // A project deleted since the invitation is skipped, not an error.
       ctx.sql.exec(`INSERT OR REPLACE INTO project_members (project, member_id, role) SELECT slug, ?, ? FROM projects WHERE slug = ?`, memberId, ProjectRole.parse(pr.role), pr.project);

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import app from "../../workers/api/src/index";
 import { parseSignup, signupEmail } from "../../lib/signup";
 import { call, expectError, seed, uid, vaultSql, type CallResult } from "./helpers";
+import { createOrg } from "../../durable-objects/org-creation";
 
 /** The operator's `POST /v1/orgs` (SPEC section 12), with PLATFORM_ADMIN_TOKEN set for these calls. */
 const ADMIN = "platform-admin-token-for-tests-0123456789";
@@ -78,6 +79,13 @@ describe("POST /v1/orgs (operator)", () => {
     const again = await post(body, `Bearer ${ADMIN}`);
     expect(again.status, again.text).toBe(201);
     expect(await vaultSql(again.body.org.id, `SELECT email FROM invitations`)).toEqual([{ email: "r@r.test" }]);
+  });
+
+  it("an owner from /orgs/new is named by their GitHub login under the member name rule; an unusable one gives their email", async () => {
+    for (const [login, expected] of [["Ada", "Ada"], ["evil\u202ename", "owner@o.test"], ["x".repeat(101), "owner@o.test"]] as const) {
+      const { org } = await createOrg(env, { slug: `o-${uid()}`, name: "Named" }, { email: "owner@o.test", name: login }, null, "http://localhost");
+      expect(await vaultSql(org.id, `SELECT name FROM members`)).toEqual([{ name: expected }]);
+    }
   });
 
   it.each([
