@@ -143,9 +143,16 @@ export function openSession(ctx: VaultContext, p: Principal, id: string): Sessio
   return row;
 }
 
+/** The session's app; a custom app deleted since the session began is a conflict, not a crash. */
+function sessionApp(ctx: VaultContext, row: SessionRow): App {
+  const app = appOf(ctx, row.app);
+  if (!app) throw new AppError("conflict", `The app ${row.app} was deleted after this connect session began.`, { fix: "Ask an org admin to add the app again, then start a new connection." });
+  return app;
+}
+
 export function connectOptions(ctx: VaultContext, p: Principal, id: string, publicUrl: string): ConnectOptions {
   const row = settleExpiry(ctx, sessionOf(ctx, p, id));
-  const app = appOf(ctx, row.app)!;
+  const app = sessionApp(ctx, row);
   const projects = ctx.sql.exec(`SELECT slug FROM projects ORDER BY slug`).toArray().map((r) => String(r.slug)).filter((slug) => can(p, "manage", { type: "project", project: slug }));
   const fixed = row.reconnect_id ? selectCredentials(ctx, "id = ?", row.reconnect_id)[0] : undefined;
   return {
@@ -180,12 +187,9 @@ export async function completeWithFields(ctx: VaultContext, actor: Actor, p: Pri
   const row = openSession(ctx, p, id);
   const name = choice.name ?? row.name ?? undefined;
   // Checked like `credentials set` (SPEC section 14): a refused key is stored as invalid, and the Apps page says so.
-  const created = await setCredentials(ctx, actor, p, { app: row.app, fields, targets: choice.targets, slug: name ? slugify(name) ?? "default" : undefined, name }, probe);
-  ctx.storage.transactionSync(() => {
-    const again = openSession(ctx, p, id);
-    finish(ctx, actor, again, { ids: created.map((c) => c.id) });
-  });
-  return created;
+  // The session ends in the credentials' own transaction: a second submit of the same form (the
+  // probe awaits) finds it completed and writes nothing.
+  return setCredentials(ctx, actor, p, { app: row.app, fields, targets: choice.targets, slug: name ? slugify(name) ?? "default" : undefined, name }, probe, (ids) => finish(ctx, actor, openSession(ctx, p, id), { ids }));
 }
 
 export function failSession(ctx: VaultContext, actor: Actor | null, id: string, reason: string): void {
@@ -216,7 +220,7 @@ const stateAad = (orgId: string, stateHash: string) => `${orgId}|oauth_state|${s
 /** Records the state (hashed) and the PKCE verifier (sealed) before the browser leaves for the provider (oauth-connect.ts). */
 export async function saveState(ctx: VaultContext, actor: Actor, p: Principal, id: string, choice: ConnectChoice, state: { hash: string; verifier: string | null; redirectUri: string }): Promise<SessionRow & AskedAtConnect> {
   const row = openSession(ctx, p, id);
-  const app = appOf(ctx, row.app)!;
+  const app = sessionApp(ctx, row);
   if (app.kind !== "oauth") throw invalidField("app", `${app.name} takes secret fields, not an OAuth connection.`);
   let scopes: Scope[];
   if (row.reconnect_id) {

@@ -83,8 +83,9 @@ export type Prober = (app: string, fields: Record<string, string>) => Promise<Ve
 const UNCHECKED: Verdict = { result: "skipped", message: "Not checked (verify: false)." };
 
 /** Set: one credential per target, all-or-nothing, idempotent per app + slug + target. */
-export async function setCredentials(ctx: VaultContext, actor: Actor, p: Principal, body: SetCredentialsBody, probe?: Prober): Promise<Credential[]> {
-  return (await setCredentialsChecked(ctx, actor, p, body, probe)).credentials;
+/** `within` runs in the write's own transaction, with the ids written: if it throws, nothing is written. */
+export async function setCredentials(ctx: VaultContext, actor: Actor, p: Principal, body: SetCredentialsBody, probe?: Prober, within?: (ids: string[]) => void): Promise<Credential[]> {
+  return (await setCredentialsChecked(ctx, actor, p, body, probe, within)).credentials;
 }
 
 /**
@@ -92,7 +93,7 @@ export async function setCredentials(ctx: VaultContext, actor: Actor, p: Princip
  * nobody) and before the write, so the rows are stored with their health in one transaction and
  * an invalid key is never, even for a moment, handed out.
  */
-export async function setCredentialsChecked(ctx: VaultContext, actor: Actor, p: Principal, body: SetCredentialsBody, probe?: Prober): Promise<{ credentials: Credential[]; checks: CheckResult[] }> {
+export async function setCredentialsChecked(ctx: VaultContext, actor: Actor, p: Principal, body: SetCredentialsBody, probe?: Prober, within?: (ids: string[]) => void): Promise<{ credentials: Credential[]; checks: CheckResult[] }> {
   refuseVerifyWithoutProbe(body.app, body.verify);
   const def = appDefinition(ctx, p, body.app, Object.keys(body.fields));
   const { app, createOrg: isNew } = def;
@@ -107,7 +108,7 @@ export async function setCredentialsChecked(ctx: VaultContext, actor: Actor, p: 
   // the row meanwhile, plan again with the id it now has. Each attempt is cheap; a few always settle.
   for (let attempt = 0; ; attempt++) {
     try {
-      const ids = await writeSet(ctx, actor, p, app, isNew, scopes, slug, body, verdict, connection);
+      const ids = await writeSet(ctx, actor, p, app, isNew, scopes, slug, body, verdict, connection, within);
       const rows = ids.map((id) => selectCredentials(ctx, "id = ?", id)[0]!);
       return { credentials: rows.map((row) => toCredential(row, { showPreview: true })), checks: rows.map((row) => checkResult(row, verdict)) };
     } catch (e) {
@@ -129,7 +130,7 @@ function withFieldConnection(app: App, body: { fields: Record<string, string> })
   return connection;
 }
 
-async function writeSet(ctx: VaultContext, actor: Actor, p: Principal, app: App, isNew: boolean, scopes: Scope[], slug: string, body: SetCredentialsBody, verdict: Verdict, connection: Connection): Promise<string[]> {
+async function writeSet(ctx: VaultContext, actor: Actor, p: Principal, app: App, isNew: boolean, scopes: Scope[], slug: string, body: SetCredentialsBody, verdict: Verdict, connection: Connection, within?: (ids: string[]) => void): Promise<string[]> {
   const preview = previewOf(app, body.fields);
   const plan = scopes.map((scope) => ({ scope, existing: liveRow(ctx, app.slug, scope, slug) }));
   const sealed = await Promise.all(plan.map(async (t) => {
@@ -173,6 +174,7 @@ async function writeSet(ctx: VaultContext, actor: Actor, p: Principal, app: App,
       const before = current ?? selectCredentials(ctx, "id = ?", t.id)[0]!;
       applyHealth(ctx, actor, before, verdictChange(before, verdict, true));
     }
+    within?.(sealed.map((t) => t.id));
     return sealed.map((t) => t.id);
   });
 }

@@ -2,7 +2,7 @@ import { runClaimed } from "./claim-loop";
 import { credentialAad, seal } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
 import { needsRefresh, REFRESH_WINDOW_MS, tokenSet, type ProviderConfig, type TokenSet } from "../../lib/oauth";
-import { isAdmin, type Principal } from "../../lib/permissions";
+import { can, isAdmin, type Principal } from "../../lib/permissions";
 import type { Account, StatusReason } from "../../lib/schemas/credentials";
 import { slugify } from "../../lib/fields";
 import { newId } from "../../lib/tokens";
@@ -13,7 +13,7 @@ import { connectionOf, rowScope, scopeKey, scopeLabel, selectCredentials, type C
 import { withConnectionEndpoints } from "../../lib/connection";
 import type { Connection } from "../../lib/schemas/connection";
 import { openFields } from "./credentials";
-import { finishSession, type ConsumedState } from "./connect";
+import { finishSession, openSession, type ConsumedState } from "./connect";
 import type { OutboundEnv } from "./outbound";
 import { clientFor, credentialClient } from "./oauth-clients";
 import { isTimeout, timeoutFor, withDeadline } from "../../providers/outbound-fetch";
@@ -69,6 +69,21 @@ const liveAt = (ctx: VaultContext, app: string, scope: ConsumedState["scopes"][n
   return selectCredentials(ctx, "app = ? AND scope_type = ? AND scope_id = ? AND status != 'revoked'", app, k.type, k.id);
 };
 
+/** The live OAuth credential of this account at a target: a second connect updates it. */
+const sameAccountAt = (ctx: VaultContext, app: string, scope: ConsumedState["scopes"][number], account: Account) =>
+  liveAt(ctx, app, scope).find((r) => r.kind === "oauth" && r.account !== null && JSON.parse(r.account).id === account.id);
+
+/**
+ * A reconnect writes into its credential only while that is still there, not revoked (revoke is
+ * final: its assignments would hand it out again) and still the member's to manage.
+ */
+function reconnectable(row: CredentialRow | undefined, p: Principal): void {
+  if (!row || row.status === "revoked") {
+    throw new AppError("conflict", `The credential${row ? ` ${row.slug}` : ""} was revoked while you were signing in; nothing was stored.`, { fix: "Connect the app again as a new credential." });
+  }
+  if (!can(p, "manage", rowScope(row))) throw new AppError("forbidden", `You can no longer manage the credential ${row.slug}; nothing was stored.`, { fix: "Ask an org admin to reconnect it." });
+}
+
 /**
  * Stores a completed OAuth connection at each chosen target, or into the reconnected credential
  * (same id, default flag and assignments; the same account unless an admin allowed a change).
@@ -77,12 +92,11 @@ const liveAt = (ctx: VaultContext, app: string, scope: ConsumedState["scopes"][n
 export async function storeConnection(ctx: VaultContext, actor: Actor, p: Principal, st: ConsumedState, tokens: TokenSet, account: Account, clientRef: string | null = null, connection: Connection = {}): Promise<string[]> {
   const app = st.session.app;
   const plan = st.scopes.map((scope) => {
-    const existing = st.session.reconnect_id
-      ? selectCredentials(ctx, "id = ?", st.session.reconnect_id)[0]
-      : liveAt(ctx, app, scope).find((r) => r.kind === "oauth" && r.account !== null && JSON.parse(r.account).id === account.id);
+    const existing = st.session.reconnect_id ? selectCredentials(ctx, "id = ?", st.session.reconnect_id)[0] : sameAccountAt(ctx, app, scope, account);
     return { scope, existing, id: existing?.id ?? newId("cred") };
   });
   for (const t of plan) {
+    if (st.session.reconnect_id) reconnectable(t.existing, p);
     if (st.session.reconnect_id && t.existing?.account) {
       const before = JSON.parse(t.existing.account) as Account;
       if (before.id !== account.id && !(st.session.allow_account_change === 1 && isAdmin(p))) {
@@ -98,6 +112,16 @@ export async function storeConnection(ctx: VaultContext, actor: Actor, p: Princi
   if (gone && gone.type === "project") throw new AppError("not_found", `The project ${gone.project} was deleted while you were signing in.`, { fix: "Connect again and pick another target." });
   const sealed = await Promise.all(plan.map((t) => sealTokens(ctx, t.id, tokens)));
   return ctx.storage.transactionSync(() => {
+    // Checked again where it is written, since the sealing awaited: another callback of this
+    // session, a revoke of the reconnected credential or another connection of this account may
+    // have landed meanwhile. Any of them: nothing is written, and finishConnect fails the session.
+    openSession(ctx, p, st.session.id);
+    for (const t of plan) {
+      if (st.session.reconnect_id) reconnectable(selectCredentials(ctx, "id = ?", t.id)[0], p);
+      else if ((sameAccountAt(ctx, app, t.scope, account)?.id ?? null) !== (t.existing?.id ?? null)) {
+        throw new AppError("conflict", `Another connection of this ${app} account at ${scopeLabel(t.scope)} finished at the same moment; this one stored nothing.`, { fix: "Check the Apps page: the account is connected there." });
+      }
+    }
     const ids = plan.map((t, i) => {
       const k = scopeKey(t.scope);
       // Chosen here, not before the sealing await: a slug taken meanwhile is skipped (the AAD binds the id, not the slug).
@@ -180,7 +204,8 @@ async function refresh(ctx: VaultContext, env: OAuthEnv, row: CredentialRow): Pr
   const generation = tokenGeneration(ctx, row.id);
   const fields = await openFields(ctx, row.id);
   if (!fields.refreshToken) {
-    markNeedsReauth(ctx, row, "refresh_failed", "The access token expired and the provider gave no refresh token.");
+    // Unless a reconnect landed during the read above: its new tokens are not the expired ones.
+    if (tokenGeneration(ctx, row.id) === generation) markNeedsReauth(ctx, row, "refresh_failed", "The access token expired and the provider gave no refresh token.");
     return;
   }
   // Only the client the credential was made with may refresh it; one removed or replaced since is a reconnect, never another client.

@@ -6,6 +6,9 @@ import { provider, sandboxOAuth } from "../../workers/dev/src/sandbox/oauth";
 import { call, openSecret, providerLink, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
 import { sessionCsrf } from "../../workers/shared/session";
 import { open, parseKeyring } from "../../lib/crypto";
+import { loadPrincipal } from "../../durable-objects/vault/auth";
+import { completeWithFields, consumeState } from "../../durable-objects/vault/connect";
+import { storeConnection } from "../../durable-objects/vault/oauth-credentials";
 import { Webhook } from "standardwebhooks";
 import { hookUrl, RECEIVER, settleWebhooks, type Received } from "./webhook-receiver";
 
@@ -545,6 +548,77 @@ describe("connect names and failures after the state is spent (issue 11 item 9)"
     expect(provider.stats.revoked).toBe(revokedBefore + 1);
     expect((await audit()).find((e) => e.target === known)).toMatchObject({ outcome: "failed", detail: { skipped: "account_in_use" } });
     expect((await getSession(known)).status).toBe("failed");
+  });
+});
+
+describe("a connect that finishes after the world changed (audit, 2026-12-01)", () => {
+  it("a reconnect whose credential was revoked meanwhile stores nothing: the session fails and the credential stays revoked", async () => {
+    const login = `rv-${uid(6)}`;
+    const first = await newSession("github");
+    expect((await oauth(await toCallback(first, login))).status).toBe(303);
+    const cred = (await getSession(first)).credentials[0];
+    const again = await newSession("github", { reconnect: cred.ref });
+    const callback = await toCallback(again, login);
+    const revoked = await call("POST", `/v1/credentials/${encodeURIComponent(cred.ref)}/revoke`, { token: s.alice });
+    expect(revoked.status, revoked.text).toBe(200);
+    const res = await oauth(callback);
+    expect(res.status).toBe(409);
+    expect(await getSession(again)).toMatchObject({ status: "failed" });
+    expect(await vaultSql(s.org.id, `SELECT status FROM credentials WHERE id = ?`, cred.id)).toEqual([{ status: "revoked" }]);
+    expect(await resolveRef(cred.ref)).toMatchObject({ ok: false, error: { code: "credential_unavailable", details: { status: "revoked" } } });
+  });
+
+  it("two callbacks of one session storing at once (two tabs) store one credential, named in the session", async () => {
+    const id = await newSession("github");
+    await toCallback(id, `tabs-${uid(6)}`); // the state the callbacks consume
+    const account = { id: `sbx-tabs-${uid(6)}`, name: "Tabs" };
+    const outcomes = await runInDurableObject(vaultOf(s.org.id), async (_i, state) => {
+      const ctx = { storage: state.storage, sql: state.storage.sql, orgId: s.org.id, ring: parseKeyring(env.VAULT_KEYS), now: Date.now() };
+      const p = loadPrincipal(ctx, String(state.storage.sql.exec(`SELECT member_id FROM connect_sessions WHERE id = ?`, id).one().member_id));
+      const actor = { kind: "user" as const, tokenId: "test", principal: p };
+      const stateHash = String(state.storage.sql.exec(`SELECT state_hash FROM oauth_states WHERE session_id = ?`, id).one().state_hash);
+      const st = await consumeState(ctx, p, stateHash);
+      const tokens = { accessToken: `at-${uid(8)}`, refreshToken: null, expiresAt: null, scopes: [] };
+      // Both plan before either writes: each seals its tokens (an await) before its transaction.
+      return Promise.allSettled([storeConnection(ctx, actor, p, st, tokens, account), storeConnection(ctx, actor, p, { ...st }, tokens, account)]);
+    });
+    expect(outcomes.map((o) => o.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const live = await vaultSql(s.org.id, `SELECT id FROM credentials WHERE app = 'github' AND status != 'revoked' AND json_extract(account, '$.id') = ?`, account.id);
+    expect(live).toHaveLength(1);
+    expect(await getSession(id)).toMatchObject({ status: "completed", credentials: [{ id: live[0]!.id }] });
+  });
+
+  it("an API-key connect form submitted twice at once stores the winner's key only; the other is refused and writes nothing", async () => {
+    const id = await newSession("exa");
+    const choice = { targets: [{ type: "project" as const, project: "support" }], name: `twice-${uid(6)}` };
+    const keys = [`exa-one-${uid(12)}`, `exa-two-${uid(12)}`];
+    // Both submits pass the session check before either writes (sealing awaits in between).
+    const answers = await runInDurableObject(vaultOf(s.org.id), async (_i, state) => {
+      const ctx = { storage: state.storage, sql: state.storage.sql, orgId: s.org.id, ring: parseKeyring(env.VAULT_KEYS), now: Date.now() };
+      const p = loadPrincipal(ctx, String(state.storage.sql.exec(`SELECT member_id FROM connect_sessions WHERE id = ?`, id).one().member_id));
+      const actor = { kind: "user" as const, tokenId: "test", principal: p };
+      const settled = await Promise.allSettled(keys.map((apiKey) => completeWithFields(ctx, actor, p, id, choice, { apiKey })));
+      return settled.map((o) => (o.status === "fulfilled" ? { ok: true as const } : { ok: false as const, code: (o.reason as { code?: string }).code }));
+    });
+    expect(answers.map((a) => a.ok).sort()).toEqual([false, true]);
+    const won = answers.findIndex((a) => a.ok);
+    expect(answers[1 - won]).toMatchObject({ ok: false, code: "conflict" });
+    const session = await getSession(id);
+    expect(session).toMatchObject({ status: "completed", credentials: [{ id: expect.any(String) }] });
+    expect((await openSecret(s.org.id, session.credentials[0].id)).apiKey).toBe(keys[won]);
+    expect(await vaultSql(s.org.id, `SELECT action FROM audit WHERE credential_id = ? AND action LIKE 'credential.%'`, session.credentials[0].id)).toEqual([{ action: "credential.create" }]);
+  });
+
+  it("a resolve whose own refresh finds the grant revoked gives the reconnect fix, not 'run it again'", async () => {
+    const id = await newSession("github");
+    provider.nextAccessTtl = 60; // inside the refresh window: the resolve refreshes
+    const done = await oauth(await toCallback(id, `ig-${uid(6)}`));
+    expect(done.status).toBe(303);
+    const cred = (await getSession(id)).credentials[0];
+    fail = (p) => (p.endsWith("/token") ? Response.json({ error: "bad_refresh_token", error_description: "revoked" }) : null);
+    const refused = await resolveRef(cred.ref);
+    expect(refused).toMatchObject({ ok: false, error: { code: "credential_unavailable", details: { id: cred.id, status: "needs_reauth", status_reason: "invalid_grant" } } });
+    expect(refused.error.fix).toContain(`--reconnect ${cred.ref}`);
   });
 });
 
