@@ -109,7 +109,7 @@ function fail(code: ResolveRefusalCode, message: string, fix: string, details: R
 }
 
 /** needs_reauth or revoked -> credential_unavailable saying which credential, why it was chosen, and the fix. */
-function unavailable(c: CandidateCredential, why: string): ResolveFailure | undefined {
+export function unavailable(c: CandidateCredential, why: string): ResolveFailure | undefined {
   // `expiring` is still handed out; needs_reauth, invalid and revoked never are (SPEC sections 4, 14).
   if (c.status === "active" || c.status === "expiring") return undefined;
   const ref = formatRef(c);

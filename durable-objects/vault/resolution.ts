@@ -1,6 +1,6 @@
 import { AppError, invalidField } from "../../lib/errors";
 import { canSeePreview, canSeeProject, isAdmin, type Principal } from "../../lib/permissions";
-import { resolve, type Assignment, type ResolveResult, type RunContext } from "../../lib/resolve";
+import { resolve, unavailable, type Assignment, type ResolveResult, type RunContext } from "../../lib/resolve";
 import type { ExplainBody, ExplainResult, RuntimeResolveBody, RuntimeResult } from "../../lib/schemas/resolution";
 import { writeAudit } from "./audit";
 import { commitGrouped, type Actor, type VaultContext } from "./context";
@@ -115,11 +115,6 @@ export function explain(ctx: VaultContext, p: Principal, body: ExplainBody, conn
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-function statusOf(ctx: VaultContext, id: string): CredentialRow["status"] {
-  // The stored status only: `needs_reauth` covers invalid too, so one column still says "not handed out".
-  return CredentialRow.shape.status.parse(ctx.sql.exec(`SELECT status FROM credentials WHERE id = ?`, id).one().status);
-}
-
 /** What a run gets of an OAuth credential: the access token, never the refresh token. */
 function handedOut(row: CredentialRow, fields: Record<string, string>): Record<string, string> {
   return row.kind === "oauth" ? { accessToken: fields.accessToken ?? "" } : fields;
@@ -172,18 +167,21 @@ export async function runtimeResolve(
         return { ok: false, app, error: result.error };
       }
       // The secrets were opened outside this transaction: a revoke or a refresh that landed meanwhile
-      // counts. Nothing did if the resolution epoch is still the decision's; else OAuth rows are read
-      // again (a refresh moved expires_at) and API keys need only their status.
+      // counts. Nothing did if the resolution epoch is still the decision's; else the row is read
+      // again (a refresh moved expires_at, or this resolve's own refresh found the grant revoked).
       const decided = chosen[i]!;
-      const row = unchanged ? decided : decided.kind === "oauth" ? selectCredentials(ctx, "id = ?", decided.id)[0]! : { ...decided, status: statusOf(ctx, decided.id) };
+      const row = unchanged ? decided : selectCredentials(ctx, "id = ?", decided.id)[0]!;
       const upstream = refreshed[i];
       if (upstream) {
         const error = { code: "upstream_error" as const, message: upstream, fix: "Try again shortly; if it persists, reconnect the credential.", details: { app, id: row.id } };
         writeAudit(ctx, actor, { action: "credential.resolve", outcome: "failed", credentialId: row.id, target, detail: { app, code: error.code, consumer: target } });
         return { ok: false, app, error };
       }
-      if (row.status !== "active") {
-        const error = { code: "credential_unavailable" as const, message: `The credential ${result.credential.slug} was ${row.status === "revoked" ? "revoked" : "marked as needing reauthorization"} while it was being resolved.`, fix: "Run the action again.", details: { app, id: row.id, status: row.status } };
+      // Changed while it was resolved: refused the way the rules refuse it (the reconnect, the
+      // rotation or the new credential it needs), never "run it again", which cannot help.
+      const changed = unavailable(toCandidate(row), "changed while it was being resolved");
+      if (changed) {
+        const { error } = changed;
         writeAudit(ctx, actor, { action: "credential.resolve", outcome: "failed", credentialId: row.id, target, detail: { app, code: error.code, consumer: target } });
         return { ok: false, app, error };
       }
