@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { addMember, call, credentialState, expectError, seed, uid, vaultSql, type Seed } from "./helpers";
+import { addMember, call, credentialState, expectError, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
 
 /**
  * Custom apps (issue 11 item 12; README "Decisions"): only org owners and admins create org
@@ -104,5 +104,20 @@ describe("PATCH and DELETE /v1/apps/{slug}", () => {
     expect(await appsOf(s.alice, app)).toEqual([]);
     expectError(await call("DELETE", `/v1/apps/${app}`, { token: s.bob }), 404, "not_found");
     expectError(await call("DELETE", "/v1/apps/exa", { token: s.bob }), 400, "invalid_request", "path.slug");
+  });
+
+  it("a connect session of a custom app deleted since it began answers a conflict, never a 500", async () => {
+    const app = key();
+    const made = await set(s.alice, app, { apiKey: `a-${uid(20)}` }, [{ type: "org" }]);
+    expect(made.status, made.text).toBe(200);
+    expect((await call("POST", `/v1/credentials/${made.body.credentials[0].id}/revoke`, { token: s.alice })).status).toBe(200);
+    const session = await call("POST", "/v1/connect-sessions", { token: s.alice, body: { app } });
+    expect(session.status, session.text).toBe(201);
+    expect((await call("DELETE", `/v1/apps/${app}`, { token: s.bob })).status).toBe(200);
+    const options = await vaultOf(s.org.id).getConnectOptions(s.alice, session.body.id, "http://localhost");
+    expect(options.ok || options.error).toMatchObject({ code: "conflict" });
+    const begun = await vaultOf(s.org.id).beginConnect(s.alice, session.body.id, { targets: [{ type: "org" }] }, "http://localhost/oauth/callback");
+    // /oauth/start's vault call: a 4xx saying the app is gone (the provider config is looked up first).
+    expect(begun.ok || begun.error).toMatchObject({ code: "not_found", message: expect.stringContaining(app) });
   });
 });
