@@ -387,7 +387,14 @@ export async function revokeCredential(
   authorize(ctx, actor, p, "revoke", "credential.revoke", scope, row.id);
   if (row.status !== "revoked") {
     // OAuth tokens are read before they are destroyed, to revoke them at the provider afterwards.
-    const tokens = row.kind === "oauth" && upstream ? await openFields(ctx, row.id) : null;
+    // Opening awaits: a refresh that rotated them meanwhile (token_generation moved) is read again,
+    // so the provider is told the newest refresh token, not one it already retired.
+    let tokens: Record<string, string> | null = null;
+    for (let read = 0; row.kind === "oauth" && upstream && read < 3; read++) {
+      const generation = tokenGenerationOf(ctx, row.id);
+      tokens = await openFields(ctx, row.id);
+      if (tokenGenerationOf(ctx, row.id) === generation) break;
+    }
     ctx.storage.transactionSync(() => {
       ctx.sql.exec(`DELETE FROM secret_fields WHERE credential_id = ?`, row.id);
       ctx.sql.exec(`UPDATE credentials SET status = 'revoked', health = NULL, status_reason = 'revoked_by_member', is_default = 0, preview = NULL, revoked_at = ?, updated_at = ? WHERE id = ?`, ctx.now, ctx.now, row.id);
@@ -400,6 +407,8 @@ export async function revokeCredential(
   }
   return toCredential(selectCredentials(ctx, "id = ?", row.id)[0]!, { showPreview: canSeePreview(p, scope) });
 }
+
+const tokenGenerationOf = (ctx: VaultContext, id: string): number => Number(ctx.sql.exec(`SELECT token_generation FROM credentials WHERE id = ?`, id).one().token_generation);
 
 /** Opens a credential's sealed fields. Only the runtime resolve path may hand these out. */
 export async function openFields(ctx: VaultContext, credentialId: string): Promise<Record<string, string>> {

@@ -5,7 +5,8 @@ import oauthWorker from "../../workers/oauth/src/index";
 import { provider, sandboxOAuth } from "../../workers/dev/src/sandbox/oauth";
 import { call, openSecret, providerLink, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
 import { sessionCsrf } from "../../workers/shared/session";
-import { open, parseKeyring } from "../../lib/crypto";
+import { credentialAad, open, parseKeyring, seal } from "../../lib/crypto";
+import { revokeCredential } from "../../durable-objects/vault/credentials";
 import { loadPrincipal } from "../../durable-objects/vault/auth";
 import { completeWithFields, consumeState } from "../../durable-objects/vault/connect";
 import { storeConnection } from "../../durable-objects/vault/oauth-credentials";
@@ -607,6 +608,27 @@ describe("a connect that finishes after the world changed (audit, 2026-12-01)", 
     expect(session).toMatchObject({ status: "completed", credentials: [{ id: expect.any(String) }] });
     expect((await openSecret(s.org.id, session.credentials[0].id)).apiKey).toBe(keys[won]);
     expect(await vaultSql(s.org.id, `SELECT action FROM audit WHERE credential_id = ? AND action LIKE 'credential.%'`, session.credentials[0].id)).toEqual([{ action: "credential.create" }]);
+  });
+
+  it("a revoke tells the provider the newest refresh token when a refresh rotated it while the old one was being read", async () => {
+    const id = await newSession("github");
+    expect((await oauth(await toCallback(id, `rot-${uid(6)}`))).status).toBe(303);
+    const cred = (await getSession(id)).credentials[0];
+    expect((await openSecret(s.org.id, cred.id)).refreshToken).toBeTruthy();
+    const newest = `rt-newest-${uid(8)}`;
+    const told = await runInDurableObject(vaultOf(s.org.id), async (_i, state) => {
+      const ctx = { storage: state.storage, sql: state.storage.sql, orgId: s.org.id, ring: parseKeyring(env.VAULT_KEYS), now: Date.now() };
+      const p = loadPrincipal(ctx, String(state.storage.sql.exec(`SELECT member_id FROM connect_sessions WHERE id = ?`, id).one().member_id));
+      const sealed = await seal(ctx.ring, s.org.id, newest, credentialAad(s.org.id, cred.id, "refreshToken"));
+      let seen: Record<string, string> | null = null;
+      const revoking = revokeCredential(ctx, { kind: "user", tokenId: "test", principal: p }, p, cred.ref, async (_app, tokens) => ((seen = tokens), true));
+      // A rotating refresh commits while the revoke is still opening the old tokens.
+      state.storage.sql.exec(`UPDATE secret_fields SET sealed = ? WHERE credential_id = ? AND field = 'refreshToken'`, sealed, cred.id);
+      state.storage.sql.exec(`UPDATE credentials SET token_generation = token_generation + 1 WHERE id = ?`, cred.id);
+      await revoking;
+      return seen as Record<string, string> | null;
+    });
+    expect(told?.refreshToken).toBe(newest);
   });
 
   it("a resolve whose own refresh finds the grant revoked gives the reconnect fix, not 'run it again'", async () => {
