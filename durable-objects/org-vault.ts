@@ -594,7 +594,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
     return this.#member(token, (ctx, actor, p) => listDeliveries(ctx, actor, p, id, q));
   }
   #webhookDeps() {
-    return { context: () => this.#context(), env: this.env };
+    return { context: () => this.#context(), env: this.env, dev: this.#dev };
   }
   /** The alarm's webhook part: due deliveries; answers when it needs the alarm again. */
   async #webhookAlarmWork(): Promise<number | null> {

@@ -124,6 +124,41 @@ describe("signatures: every delivery verifies with standardwebhooks", () => {
     const [ep] = await vaultSql(s.org.id, `SELECT failing_since FROM webhook_endpoints WHERE id = ?`, made.body.id);
     expect(ep!.failing_since).toBeNull();
   });
+
+  it("a webhook deleted while its test is being sent answers 404, not 500", async () => {
+    const url = hookUrl();
+    const made = await create(s.bob, { url });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const receiver = vi.mocked(globalThis.fetch).getMockImplementation()!;
+    vi.mocked(globalThis.fetch).mockImplementation(async (input, init) => {
+      if ((input instanceof Request ? input.url : String(input)) === url) await gate;
+      return receiver(input, init);
+    });
+    const testing = call("POST", `/v1/webhooks/${made.body.id}/test`, { token: s.bob });
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await call("DELETE", `/v1/webhooks/${made.body.id}`, { token: s.bob })).status).toBe(200);
+    release();
+    expectError(await testing, 404, "not_found", "path.id");
+  });
+
+  it("a disabled endpoint gets no test send either (409, nothing sent); an endpoint stored with a URL the rule now refuses is never called", async () => {
+    const url = hookUrl();
+    const made = await create(s.bob, { url });
+    expect((await call("PATCH", `/v1/webhooks/${made.body.id}`, { token: s.bob, body: { enabled: false } })).status).toBe(200);
+    expectError(await call("POST", `/v1/webhooks/${made.body.id}/test`, { token: s.bob }), 409, "conflict", "path.id");
+    expect(forPath(url)).toHaveLength(0);
+    // Saved before the IPv6 rule tightened (written here by hand): refused at send, failed at once, no retry.
+    const old = await create(s.bob, { url: hookUrl() });
+    await vaultSql(s.org.id, `UPDATE webhook_endpoints SET url = ? WHERE id = ?`, "https://[::7f00:1]/hook", old.body.id);
+    const tested = await call("POST", `/v1/webhooks/${old.body.id}/test`, { token: s.bob });
+    expect(tested.body).toMatchObject({ status: "failed", last_error: "url_refused" });
+    expect((await setCred(s.alice, { slug: `refused-${uid(5)}` })).status).toBe(200);
+    await settle();
+    await retryNow();
+    // url_refused is only ever written before the fetch: the endpoint was never called.
+    expect((await deliveries(old.body.id)).filter((d) => d.event_type !== "webhook.test").map((d) => [d.status, d.last_error])).toEqual([["failed", "url_refused"]]);
+  });
 });
 
 describe("the deliveries log", () => {

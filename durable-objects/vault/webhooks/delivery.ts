@@ -7,6 +7,7 @@ import { DISABLE_AFTER_MS, nextAttemptAt, retryAfterMs, RETRY_WINDOW_MS } from "
 import { newId } from "../../../lib/tokens";
 import { outboundFetch, timeoutFor, type TimeoutEnv } from "../../../providers/outbound-fetch";
 import { signedHeaders } from "../../../providers/webhook-sign";
+import { endpointUrlProblem } from "../../../lib/urls";
 import { writeAudit } from "../audit";
 import { iso, type Actor, type VaultContext } from "../context";
 import { endpointRow, findEndpoint, hostOf, requireWebhookAdmin, signingSecrets, toDelivery, type EndpointRow } from "./endpoints";
@@ -22,6 +23,8 @@ export interface WebhookDeps {
   /** A fresh context (and clock) for each step: time passes across fetches. */
   context(): VaultContext;
   env: TimeoutEnv;
+  /** Dev mode: the endpoint URL rule allows http and loopback (lib/urls.ts), as when it was saved. */
+  dev: boolean;
   random?: () => number;
 }
 
@@ -32,7 +35,7 @@ const LEASE_MS = 2 * 60_000;
 const RUN_BUDGET_MS = 30_000;
 const RETENTION_MS = 7 * 24 * 60 * 60_000;
 
-type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string; retryAfter: number | null };
+type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string; retryAfter: number | null; final?: boolean };
 
 interface Claimed {
   id: string;
@@ -103,12 +106,18 @@ async function deliverOne(deps: WebhookDeps, row: Claimed): Promise<void> {
     ctx.sql.exec(`UPDATE webhook_deliveries SET status = 'failed', last_error = 'endpoint_deleted', lease_until = NULL, updated_at = ? WHERE id = ?`, ctx.now, row.id);
     return;
   }
-  const outcome = await send(ctx, deps.env, endpoint, row);
+  const outcome = await send(ctx, deps, endpoint, row);
   settle(deps.context(), row, outcome, deps);
 }
 
-/** One signed POST. The endpoint's answer body is never read or kept. Redirects are not followed. */
-async function send(ctx: VaultContext, env: TimeoutEnv, endpoint: EndpointRow, row: Claimed): Promise<Outcome> {
+/**
+ * One signed POST. The endpoint's answer body is never read or kept. Redirects are not followed.
+ * The URL rule is applied again at every send: a row saved before a rule tightened (or written by
+ * hand) is never called; such a delivery fails at once as `url_refused`, without a retry.
+ */
+async function send(ctx: VaultContext, deps: Pick<WebhookDeps, "env" | "dev">, endpoint: EndpointRow, row: Claimed): Promise<Outcome> {
+  if (endpointUrlProblem(endpoint.url, deps.dev) !== null) return { ok: false, status: null, error: "url_refused", retryAfter: null, final: true };
+  const env = deps.env;
   const secrets = await signingSecrets(ctx, endpoint);
   const at = new Date();
   const headers = { "content-type": "application/json", "user-agent": "Keystroke-Webhooks/1", ...signedHeaders(secrets, row.id, at, row.payload) };
@@ -136,7 +145,7 @@ function settle(ctx: VaultContext, row: Claimed, o: Outcome, deps: WebhookDeps):
     return;
   }
   // A test send is tried once and says so; it never counts against the endpoint.
-  const at = row.is_test ? null : nextAttemptAt(ctx.now, row.created_at, row.attempts, o.retryAfter, (deps.random ?? Math.random)());
+  const at = row.is_test || o.final ? null : nextAttemptAt(ctx.now, row.created_at, row.attempts, o.retryAfter, (deps.random ?? Math.random)());
   ctx.storage.transactionSync(() => {
     ctx.sql.exec(
       `UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, last_status = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ? AND status = 'sending'`,
@@ -164,6 +173,8 @@ export async function testWebhook(deps: WebhookDeps, actor: Actor, p: Principal,
   const ctx = deps.context();
   requireWebhookAdmin(ctx, actor, p, "webhook.test", id);
   const endpoint = findEndpoint(ctx, id);
+  // A disabled endpoint gets nothing, a test either: enable it first (PATCH `enabled: true`).
+  if (endpoint.enabled !== 1) throw new AppError("conflict", `The webhook \`${id}\` is disabled.`, { fix: "Enable it first (`PATCH /v1/webhooks/{id}` with `enabled: true`), then test it.", details: { field: "path.id" } });
   const msgId = newId("msg");
   const payload = JSON.stringify({ type: TEST_EVENT, timestamp: new Date(ctx.now).toISOString(), data: { webhook: id, message: "A test delivery from Keystroke." } });
   ctx.storage.transactionSync(() => {
@@ -175,6 +186,9 @@ export async function testWebhook(deps: WebhookDeps, actor: Actor, p: Principal,
     writeAudit(ctx, actor, { action: "webhook.test", target: id });
   });
   const row: Claimed = { id: msgId, endpoint_id: id, payload, attempts: 1, created_at: ctx.now, is_test: 1 };
-  settle(deps.context(), row, await send(ctx, deps.env, endpoint, row), deps);
-  return toDelivery(deps.context().sql.exec(`SELECT * FROM webhook_deliveries WHERE id = ?`, msgId).one());
+  settle(deps.context(), row, await send(ctx, deps, endpoint, row), deps);
+  // The send opened the input gate: a DELETE of the webhook meanwhile took its deliveries with it.
+  const after = deps.context().sql.exec(`SELECT * FROM webhook_deliveries WHERE id = ?`, msgId).toArray()[0];
+  if (!after) throw new AppError("not_found", `The webhook \`${id}\` was deleted while its test was sent.`, { details: { field: "path.id" } });
+  return toDelivery(after);
 }
