@@ -128,6 +128,9 @@ describe("MCP over streamable HTTP", () => {
     const unknown = await client.callTool({ name: "connect_app", arguments: { app: "no-such-app" } });
     expect(unknown.isError).toBe(true);
     expect(text(unknown)).toContain("There is no app `no-such-app`");
+    // The SPEC section 10 envelope: its code leads the text, and the whole of it is in _meta.
+    expect(text(unknown)).toMatch(/^invalid_request \(field `app`\): There is no app/);
+    expect(unknown._meta).toMatchObject({ error: { code: "invalid_request", details: { field: "app" }, message: expect.stringContaining("no-such-app"), fix: expect.stringContaining("list_apps") } });
     // An MCP caller is told the tool to call, never a CLI command.
     expect(text(unknown)).toContain("Call list_apps");
     expect(text(unknown)).not.toContain("keystroke ");

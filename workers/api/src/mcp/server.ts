@@ -40,7 +40,14 @@ const MaskedCredential = z.object({ id: z.string(), ref: z.string(), app: z.stri
 function toolError(e: unknown): CallToolResult {
   const body: ErrorBody = e instanceof AppError ? e.toBody() : { code: "internal", message: "The tool failed." };
   const fix = fixForMcp(body);
-  return { isError: true, content: [{ type: "text", text: `${body.message}${fix ? ` Fix: ${fix}` : ""}` }] };
+  // The envelope's code and field lead the text (SPEC section 10), so a client can tell `forbidden`
+  // from `rate_limited` and see which argument was wrong; the whole envelope rides in _meta.
+  const field = typeof body.details?.field === "string" ? ` (field \`${body.details.field}\`)` : "";
+  return {
+    isError: true,
+    content: [{ type: "text", text: `${body.code}${field}: ${body.message}${fix ? ` Fix: ${fix}` : ""}` }],
+    _meta: { error: { ...body, ...(fix ? { fix } : {}) } },
+  };
 }
 
 /** An error answered before MCP is spoken (no token, a bad one): the same envelope, the fix worded for an MCP client. */
