@@ -154,6 +154,9 @@ describe("listen modes and filters", () => {
     await drain(s.org.id);
     expect(out.agentCalls()).toMatchObject([{ agent: "dm-agent", text: "hi in a DM" }]);
     expect((await posted())[0]).toMatchObject({ channel: "D0AB9DIRECT" });
+    // Its session is found under `dm`, as the binding is.
+    const sessions = await vault.listSlackSessions(s.alice, { channel: "dm" });
+    expect(sessions.ok && sessions.value.sessions).toMatchObject([{ agent: "dm-agent", channel: "D0AB9DIRECT", messages: 1 }]);
   });
 });
 

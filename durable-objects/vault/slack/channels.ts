@@ -131,8 +131,11 @@ export function listSessions(ctx: VaultContext, p: Principal, q: SessionsQuery):
   const where: string[] = [];
   const args: (string | number)[] = [];
   if (q.agent) { where.push("agent = ?"); args.push(q.agent); }
-  if (q.channel) {
-    const { channel } = resolveChannel(ctx, q.channel, "query.channel", q.channel === DM_CHANNEL ? "channels" : "bindings");
+  if (q.channel === DM_CHANNEL) {
+    // A DM's session is stored under its own conversation id; Slack's DM ids start with D.
+    where.push("substr(channel_id, 1, 1) = 'D'");
+  } else if (q.channel) {
+    const { channel } = resolveChannel(ctx, q.channel, "query.channel", "bindings");
     where.push("channel_id = ?");
     args.push(channel);
   }
