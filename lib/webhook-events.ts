@@ -34,6 +34,8 @@ const ACTION_EVENTS: Readonly<Record<string, WebhookEvent>> = {
   "credential.rename": "credential.updated",
   "credential.rotate": "credential.rotated",
   "credential.revoke": "credential.revoked",
+  // Slack removed the app (app_uninstalled, tokens_revoked): its credential is revoked with it.
+  "slack.uninstall": "credential.revoked",
   "credential.set_default": "credential.default_changed",
   "credential.unset_default": "credential.default_changed",
   "credential.needs_reauth": "credential.needs_reauth",

@@ -19,6 +19,8 @@ export const StatusReason = z.enum([
   "member_offboarded",
   "installation_removed",
   "project_deleted",
+  // The provider refused the token when it was used (Slack: invalid_auth, token_revoked, account_inactive).
+  "token_refused",
 ]);
 export type StatusReason = z.infer<typeof StatusReason>;
 /** What the last failed check or refresh met; composed here, never a provider's body. */

@@ -26,6 +26,9 @@ describe("webhook retries (SPEC section 14)", () => {
     expect(eventForAudit("credential.needs_reauth", "failed")).toBe("credential.needs_reauth");
     expect(eventForAudit("credential.resolve", "ok")).toBeNull();
     expect(eventForAudit("toString", "ok")).toBeNull();
+    // Slack removing the app revokes its credential: the same event as a member's revoke.
+    expect(eventForAudit("slack.uninstall", "ok")).toBe("credential.revoked");
+    expect(eventForAudit("channel.pause", "ok")).toBe("channel_binding.changed");
     for (const a of ["credential.rotate", "credential.revoke", "credential.set_default", "assignment.set", "channel.bind", "connect.complete", "connect.fail", "invitation.accept", "member.remove"]) {
       expect(WEBHOOK_EVENTS).toContain(eventForAudit(a, "ok"));
     }

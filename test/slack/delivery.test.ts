@@ -101,11 +101,17 @@ describe("Slack's {ok:false} errors become state", () => {
       await drain(s.org.id);
       expect(await vaultSql(s.org.id, `SELECT status, disabled_reason FROM slack_installations`)).toEqual([{ status: "disabled", disabled_reason: error }]);
       expect(await vaultSql(s.org.id, `SELECT status, paused_reason FROM slack_bindings`)).toEqual([{ status: "paused", paused_reason: "installation_disabled" }]);
-      expect(await vaultSql(s.org.id, `SELECT status FROM credentials WHERE app = 'slack'`)).toEqual([{ status: "needs_reauth" }]);
+      expect(await vaultSql(s.org.id, `SELECT status, status_reason, last_error_code FROM credentials WHERE app = 'slack'`)).toEqual([{ status: "needs_reauth", status_reason: "token_refused", last_error_code: "unauthorized" }]);
+      // Each change is an audit row, so a webhook event: the credential's health and the binding's pause.
+      const trail = async () => (await vaultSql(s.org.id, `SELECT action, target FROM audit WHERE action IN ('credential.needs_reauth', 'channel.pause', 'channel.resume') ORDER BY seq`)).map((r) => [r.action, r.target]);
+      const marked = await trail();
+      expect(marked.map((r) => r[0])).toEqual(["credential.needs_reauth", "channel.pause"]);
+      expect(marked[1]).toEqual(["channel.pause", "channel:C0AB6CHAN1"]);
       // Reconnecting (a reinstall) brings the installation and its bindings back.
       await seed();
       expect(await vaultSql(s.org.id, `SELECT status FROM slack_installations`)).toEqual([{ status: "active" }]);
       expect(await vaultSql(s.org.id, `SELECT status, paused_reason FROM slack_bindings`)).toEqual([{ status: "active", paused_reason: null }]);
+      expect((await trail()).at(-1)).toEqual(["channel.resume", "channel:C0AB6CHAN1"]);
     });
   }
 });

@@ -131,6 +131,9 @@ describe("fixtures/slack README table", () => {
     // The token is destroyed; the credential stays as revoked for the audit trail.
     expect(await vaultSql(s.org.id, `SELECT status FROM credentials WHERE id = ?`, String(inst!.credential_id))).toEqual([{ status: "revoked" }]);
     expect(await vaultSql(s.org.id, `SELECT * FROM secret_fields WHERE credential_id = ?`, String(inst!.credential_id))).toEqual([]);
+    // Audit rows, so webhook events: the credential revoked with the app (slack.uninstall) and each binding's pause.
+    expect(await vaultSql(s.org.id, `SELECT action, target FROM audit WHERE action IN ('slack.uninstall', 'channel.pause') AND (credential_id = ? OR target = 'channel:C0AB6CHAN1') ORDER BY seq DESC LIMIT 2`, String(inst!.credential_id)))
+      .toEqual([{ action: "slack.uninstall", target: "team:T0AB1CD2EF" }, { action: "channel.pause", target: "channel:C0AB6CHAN1" }]);
     // The route is gone from the Directory and from KV.
     expect(await env.DIRECTORY.getByName("global").slackRoute("team:T0AB1CD2EF")).toBeNull();
     expect(await env.ROUTES.get(routeKvKey("team:T0AB1CD2EF"))).toBeNull();

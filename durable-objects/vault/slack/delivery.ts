@@ -3,7 +3,7 @@ import { MAX_ATTEMPTS, nextAttemptAt, slackErrorEffect } from "../../../lib/slac
 import type { VaultContext } from "../context";
 import { openFields } from "../credentials";
 import { outbound, type OutboundEnv } from "../outbound";
-import { disableInstallation } from "./install";
+import { bindingsChanged, disableInstallation } from "./install";
 import { bindingOf, inboxRow, installationByRoute, InboxRow } from "./rows";
 import { callAgent, postMessage, type CallResult } from "./web-api";
 
@@ -157,10 +157,11 @@ async function deliverOne(deps: DeliveryDeps, row: InboxRow): Promise<void> {
       const effect = slackErrorEffect(posted.error);
       if (effect === "retry") return settle(ctx, row.id, { kind: "retry", reason: posted.error, retryAfter: null, rateLimited: posted.error === "ratelimited" }, deps);
       if (effect === "pause_binding") {
-        ctx.sql.exec(
-          `UPDATE slack_bindings SET status = 'paused', paused_reason = ?, updated_at = ? WHERE route_key = ? AND channel_id = ? AND status = 'active'`,
+        const paused = ctx.sql.exec(
+          `UPDATE slack_bindings SET status = 'paused', paused_reason = ?, updated_at = ? WHERE route_key = ? AND channel_id = ? AND status = 'active' RETURNING channel_id`,
           posted.error, ctx.now, row.route_key, row.binding_channel,
-        );
+        ).toArray().map((r) => String(r.channel_id));
+        bindingsChanged(ctx, "channel.pause", row.route_key, paused, posted.error);
       }
       if (effect === "disable_installation") disableInstallation(ctx, row.route_key, live.credential_id, posted.error);
       return finish(ctx, row.id, "failed", posted.error);

@@ -7,6 +7,7 @@ import type { VaultEnv } from "../../env";
 import { writeAudit } from "../audit";
 import type { VaultContext } from "../context";
 import { selectCredentials } from "../credential-rows";
+import { applyHealth } from "../health";
 import { installationByRoute, toInstallationView } from "./rows";
 
 /** The Directory only: it owns routes and their KV cache, so the vault never writes KV. */
@@ -96,10 +97,12 @@ export async function installSlack(context: () => VaultContext, env: RouteEnv, i
       newId("slk"), route, spec.appId, spec.teamId, spec.teamName ?? null, spec.enterpriseId, spec.enterpriseName ?? null, spec.isEnterpriseInstall ? 1 : 0,
       spec.botUserId, spec.botId, credentialId, JSON.stringify(spec.scopes), spec.installerUserId ?? null, installedBy, ctx.now, ctx.now,
     );
-    const resumed = ctx.sql.exec(
+    const resumedChannels = ctx.sql.exec(
       `UPDATE slack_bindings SET status = 'active', paused_reason = NULL, updated_at = ? WHERE route_key = ? AND status = 'paused' AND paused_reason IN (?, ?, ?) RETURNING channel_id`,
       ctx.now, route, ...INSTALL_PAUSES,
-    ).toArray().length;
+    ).toArray().map((r) => String(r.channel_id));
+    const resumed = resumedChannels.length;
+    bindingsChanged(ctx, "channel.resume", route, resumedChannels, "reinstalled");
     writeAudit(ctx, null, {
       action: before ? "slack.reinstall" : "slack.install",
       credentialId,
@@ -125,10 +128,12 @@ export function removeInstallation(ctx: VaultContext, route: string, reason: "un
     `UPDATE credentials SET status = 'revoked', health = NULL, status_reason = 'installation_removed', is_default = 0, preview = NULL, revoked_at = ?, updated_at = ? WHERE id = ? AND status != 'revoked'`,
     ctx.now, ctx.now, inst.credential_id,
   );
-  const paused = ctx.sql.exec(
+  const pausedChannels = ctx.sql.exec(
     `UPDATE slack_bindings SET status = 'paused', paused_reason = ?, updated_at = ? WHERE route_key = ? AND status = 'active' RETURNING channel_id`,
     reason, ctx.now, route,
-  ).toArray().length;
+  ).toArray().map((r) => String(r.channel_id));
+  const paused = pausedChannels.length;
+  bindingsChanged(ctx, "channel.pause", route, pausedChannels, reason);
   ctx.sql.exec(`UPDATE slack_channels SET is_member = 0, updated_at = ? WHERE route_key = ?`, ctx.now, route);
   const dropped = ctx.sql.exec(
     `UPDATE slack_inbox SET status = 'dropped', last_error = ?, lease_until = NULL, updated_at = ? WHERE route_key = ? AND status IN ('pending', 'running') RETURNING id`,
@@ -136,6 +141,15 @@ export function removeInstallation(ctx: VaultContext, route: string, reason: "un
   ).toArray().length;
   writeAudit(ctx, null, { action: "slack.uninstall", credentialId: inst.credential_id, target: route, detail: { reason, bindings_paused: paused, messages_dropped: dropped } });
   return true;
+}
+
+/**
+ * One `channel.pause` or `channel.resume` row per binding a change paused or resumed in bulk (an
+ * uninstall, a disabled installation, a reinstall, a reply Slack refused): each is a
+ * `channel_binding.changed` event, as a binding paused on its own is.
+ */
+export function bindingsChanged(ctx: VaultContext, action: "channel.pause" | "channel.resume", route: string, channels: readonly string[], reason: string): void {
+  for (const channel of channels) writeAudit(ctx, null, { action, target: `channel:${channel}`, detail: { route, reason } });
 }
 
 /** After removal: the route goes from the Directory (only if still ours), which updates its KV cache. */
@@ -155,11 +169,18 @@ export function disableInstallation(ctx: VaultContext, route: string, credential
       error, ctx.now, route, credentialId,
     ).toArray().length;
     if (changed === 0) return;
-    ctx.sql.exec(`UPDATE credentials SET status = 'needs_reauth', updated_at = ? WHERE id = ? AND status = 'active'`, ctx.now, credentialId);
-    const paused = ctx.sql.exec(
+    // Through the one health writer: status_reason, last_error, its credential.needs_reauth row and event.
+    const before = selectCredentials(ctx, "id = ?", credentialId)[0];
+    if (before && before.status === "active") {
+      ctx.sql.exec(`UPDATE credentials SET updated_at = ? WHERE id = ?`, ctx.now, credentialId);
+      applyHealth(ctx, null, before, { to: "needs_reauth", reason: "token_refused", error: { code: "unauthorized", message: `Slack refused the bot token (${error}); reinstall the app.` }, checked: false });
+    }
+    const pausedChannels = ctx.sql.exec(
       `UPDATE slack_bindings SET status = 'paused', paused_reason = 'installation_disabled', updated_at = ? WHERE route_key = ? AND status = 'active' RETURNING channel_id`,
       ctx.now, route,
-    ).toArray().length;
+    ).toArray().map((r) => String(r.channel_id));
+    const paused = pausedChannels.length;
+    bindingsChanged(ctx, "channel.pause", route, pausedChannels, "installation_disabled");
     writeAudit(ctx, null, { action: "slack.installation_disabled", credentialId, target: route, detail: { error, bindings_paused: paused } });
   });
 }

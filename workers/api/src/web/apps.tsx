@@ -41,6 +41,7 @@ const REASON_TEXT: Record<NonNullable<Credential["status_reason"]>, string> = {
   member_offboarded: "its member was offboarded",
   installation_removed: "the app was uninstalled",
   project_deleted: "its project was deleted",
+  token_refused: "the provider refused the token when it was used",
 };
 
 export const StatusBadge = ({ status, reason }: { status: Credential["status"]; reason?: Credential["status_reason"] }) => (
