@@ -42,7 +42,7 @@ import type { BindChannelBody, HandoffAnswer, SessionsQuery } from "../lib/schem
 import { availableChannels, bindChannel, listChannels, listSessions, unbindChannel } from "./vault/slack/channels";
 import { runDelivery } from "./vault/slack/delivery";
 import { parseHandoff, receiveSlackEvent } from "./vault/slack/inbox";
-import { releaseRoute } from "./vault/slack/install";
+import { releaseRouteOrLater, retryRouteReleases, slackWorkQueued } from "./vault/slack/install";
 import { acceptInvitation, changeMemberRole, invitationEmail, inviteMember, listInvitations, liveMember, memberDisplayName, removeMember, revokeInvitation } from "./vault/members";
 import type { CreateInvitationBody } from "../lib/schemas/members";
 import type { Role } from "../lib/schemas/common";
@@ -102,8 +102,9 @@ export class OrgVault extends DurableObject<VaultEnv> {
       if (this.#provisioned && this.#staleSealedCount() > 0 && (await ctx.storage.getAlarm()) === null) {
         await ctx.storage.setAlarm(Date.now());
       }
-      // Webhook deliveries committed with their change but never woken for (a crash in between) go out now.
-      if (this.#provisioned && deliveriesQueued(ctx.storage) && (await ctx.storage.getAlarm()) === null) {
+      // Webhook deliveries and Slack work (replies, owed route releases) committed but never woken
+      // for (a crash in between) go out now.
+      if (this.#provisioned && (deliveriesQueued(ctx.storage) || slackWorkQueued(ctx.storage)) && (await ctx.storage.getAlarm()) === null) {
         await ctx.storage.setAlarm(Date.now());
       }
     });
@@ -535,7 +536,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
       const handoff = parseHandoff(input);
       const r = receiveSlackEvent(ctx, handoff);
       if (r.wake) await this.#wakeAt(ctx.now);
-      if (r.released) await releaseRoute(this.env, handoff.route, ctx.orgId);
+      if (r.released) await this.#wakeAt(await releaseRouteOrLater(ctx, this.env, handoff.route));
       return r.answer;
     });
   }
@@ -559,7 +560,9 @@ export class OrgVault extends DurableObject<VaultEnv> {
   /** The alarm's Slack part: deliver due inbox messages; answers when it needs the alarm again. */
   async #slackAlarmWork(): Promise<number | null> {
     try {
-      return await runDelivery({ context: () => this.#context(), env: this.env, fresh: (id) => ensureFresh(this.#context(), this.env, id, this.#refreshing) });
+      const releaseAt = await retryRouteReleases(this.#context(), this.env);
+      const deliverAt = await runDelivery({ context: () => this.#context(), env: this.env, fresh: (id) => ensureFresh(this.#context(), this.env, id, this.#refreshing) });
+      return releaseAt === null ? deliverAt : Math.min(releaseAt, deliverAt ?? releaseAt);
     } catch (e) {
       // Never let delivery use up the shared alarm's retries; try again shortly.
       console.error("slack alarm work failed", e instanceof Error ? e.name : typeof e);

@@ -182,6 +182,33 @@ describe("lifecycle", () => {
     expect(out.urls).toEqual([]);
   });
 
+  it("an uninstall whose route release fails is still acknowledged; the alarm gives the route back later", async () => {
+    mockOutbound();
+    const s = await seed();
+    const real = env.DIRECTORY;
+    let failures = 1;
+    const flaky = { getByName: (name: string) => {
+      const d = real.getByName(name);
+      return new Proxy(d, { get: (t, k) => (k === "releaseSlackRoute" && failures-- > 0 ? () => Promise.reject(new Error("the Directory is overloaded")) : Reflect.get(t, k)) });
+    } };
+    const setDirectory = (directory: unknown) => runInDurableObject(vaultOf(s.org.id), (instance) => {
+      const vault = instance as unknown as { env: Record<string, unknown> };
+      vault.env = { ...vault.env, DIRECTORY: directory };
+    });
+    await setDirectory(flaky);
+    try {
+      expectAck(await postEvent(fixture("app_uninstalled.json")));
+      expect(await vaultSql(s.org.id, `SELECT * FROM slack_installations`)).toEqual([]);
+      expect(await real.getByName("global").slackRoute("team:T0AB1CD2EF")).not.toBeNull();
+      expect(await vaultSql(s.org.id, `SELECT value FROM settings WHERE key LIKE 'slack_route_release:%'`)).toEqual([{ value: "team:T0AB1CD2EF" }]);
+      await runDurableObjectAlarm(vaultOf(s.org.id));
+      expect(await real.getByName("global").slackRoute("team:T0AB1CD2EF")).toBeNull();
+      expect(await vaultSql(s.org.id, `SELECT value FROM settings WHERE key LIKE 'slack_route_release:%'`)).toEqual([]);
+    } finally {
+      await setDirectory(real);
+    }
+  });
+
   it("unarchive resumes, delete removes the binding, the bot leaving pauses it", async () => {
     mockOutbound();
     const s = await seed();

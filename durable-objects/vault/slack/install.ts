@@ -157,6 +157,54 @@ export async function releaseRoute(env: RouteEnv, route: RouteKey, orgId: string
   await env.DIRECTORY.getByName("global").releaseSlackRoute(route, orgId);
 }
 
+const PENDING_RELEASE = "slack_route_release:";
+
+/**
+ * The release after an uninstall the vault already committed. Slack will not send that event
+ * again (its retry is a duplicate now), so a Directory that fails here must not fail the hand-off:
+ * the release is kept in `settings` and the alarm tries it again (`retryRouteReleases`). Answers
+ * when the alarm should run for it (null: released now).
+ */
+export async function releaseRouteOrLater(ctx: VaultContext, env: RouteEnv, route: RouteKey): Promise<number | null> {
+  try {
+    await releaseRoute(env, route, ctx.orgId);
+    return null;
+  } catch (e) {
+    console.error("slack route release failed; the alarm tries again", e instanceof Error ? e.name : typeof e);
+    ctx.sql.exec(`INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET updated_at = excluded.updated_at`, PENDING_RELEASE + route, route, ctx.now);
+    return Date.now() + 30_000;
+  }
+}
+
+/** Whether the alarm owes Slack work: a queued or running reply, or a route release (the vault's start-up check). */
+export function slackWorkQueued(ctx: Pick<VaultContext, "sql">): boolean {
+  return ctx.sql.exec(
+    `SELECT 1 FROM slack_inbox WHERE status IN ('pending', 'running') UNION ALL SELECT 1 FROM settings WHERE substr(key, 1, ?) = ? LIMIT 1`,
+    PENDING_RELEASE.length, PENDING_RELEASE,
+  ).toArray().length > 0;
+}
+
+/** The alarm's share: the route releases still owed; answers when to look again (null: none left). */
+export async function retryRouteReleases(ctx: VaultContext, env: RouteEnv): Promise<number | null> {
+  const owed = ctx.sql.exec(`SELECT key, value FROM settings WHERE substr(key, 1, ?) = ?`, PENDING_RELEASE.length, PENDING_RELEASE).toArray();
+  let again: number | null = null;
+  for (const row of owed) {
+    const route = String(row.value) as RouteKey;
+    // Reinstalled meanwhile: the route is this org's again, nothing to give back.
+    if (installationByRoute(ctx, route)) {
+      ctx.sql.exec(`DELETE FROM settings WHERE key = ?`, String(row.key));
+      continue;
+    }
+    try {
+      await releaseRoute(env, route, ctx.orgId);
+      ctx.sql.exec(`DELETE FROM settings WHERE key = ?`, String(row.key));
+    } catch {
+      again = Date.now() + 60_000;
+    }
+  }
+  return again;
+}
+
 /**
  * Slack refused the bot token (invalid_auth, token_revoked, account_inactive): the installation is
  * disabled and its bindings pause until someone reconnects. Conditional updates only, so a
