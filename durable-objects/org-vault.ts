@@ -14,7 +14,7 @@ import { createCustomOAuthApp, deleteCustomApp, listApps, updateCustomApp } from
 import { deleteOAuthClient, getOAuthClient, putOAuthClient, resealClientSecrets, staleClientSecrets } from "./vault/oauth-clients";
 import type { CreateCustomAppBody, PutOAuthClientBody } from "../lib/schemas/oauth-clients";
 import type { UpdateCustomAppBody } from "../lib/schemas/apps";
-import { completeWithFields, connectOptions, createSession, getSession } from "./vault/connect";
+import { completeWithFields, connectOptions, createSession, getSession, settleExpiredSessions } from "./vault/connect";
 import { beginConnect, finishConnect, type ConnectBegun, type ConnectCallback } from "./vault/oauth-connect";
 import { ensureFresh, nextRefreshAt, refreshDue, revokeUpstream, type InFlight } from "./vault/oauth-credentials";
 import { DevTools } from "./vault/dev-tools";
@@ -410,7 +410,12 @@ export class OrgVault extends DurableObject<VaultEnv> {
   // ---- connect (SPEC section 6) ----
 
   createConnectSession(token: string, body: CreateConnectSessionBody, publicUrl: string) {
-    return this.#member(token, (ctx, actor, p) => createSession(ctx, actor, p, body, publicUrl));
+    return this.#member(token, async (ctx, actor, p) => {
+      const session = createSession(ctx, actor, p, body, publicUrl);
+      // Woken at its expiry, so a session nobody finishes still ends with its connect_session.failed event.
+      await this.#wakeAt(Date.parse(session.expires_at));
+      return session;
+    });
   }
   getConnectSession(token: string, id: string, publicUrl: string) {
     return this.#member(token, (ctx, _a, p) => getSession(ctx, p, id, publicUrl));
@@ -792,6 +797,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
       console.error("credential probe sweep failed", e instanceof Error ? e.name : typeof e);
       return Date.now() + 5 * 60_000;
     });
+    next.push(settleExpiredSessions(this.#context()));
     next.push(...(await Promise.all([refreshAt, this.#slackAlarmWork(), this.#webhookAlarmWork(), probeAt])));
     // Events written by this run (a refresh refused, a disabled endpoint) are delivered next.
     if (this.#outboxWritten) {

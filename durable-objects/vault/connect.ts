@@ -77,11 +77,31 @@ export function sessionOf(ctx: VaultContext, p: Principal, id: string): SessionR
   return row;
 }
 
-/** Pending sessions past their time end as failed, once, when next looked at. */
+const EXPIRED = "The connect session expired.";
+
+/**
+ * Pending sessions past their time end as failed, once: when next looked at, or by the alarm at
+ * their expiry (`settleExpiredSessions`). Either way with the `connect.fail` row, so the
+ * `connect_session.failed` event goes out.
+ */
 function settleExpiry(ctx: VaultContext, row: SessionRow): SessionRow {
   if (row.status !== "pending" || row.expires_at > ctx.now) return row;
-  ctx.sql.exec(`UPDATE connect_sessions SET status = 'failed', error = ?, finished_at = ? WHERE id = ? AND status = 'pending'`, "The connect session expired.", ctx.now, row.id);
-  return { ...row, status: "failed", error: "The connect session expired.", finished_at: ctx.now };
+  expire(ctx, `id = ?`, row.id);
+  return { ...row, status: "failed", error: EXPIRED, finished_at: ctx.now };
+}
+
+function expire(ctx: VaultContext, where: string, ...args: (string | number)[]): void {
+  ctx.storage.transactionSync(() => {
+    const ended = ctx.sql.exec(`UPDATE connect_sessions SET status = 'failed', error = ?, finished_at = ? WHERE status = 'pending' AND ${where} RETURNING id, app`, EXPIRED, ctx.now, ...args).toArray();
+    for (const r of ended) writeAudit(ctx, null, { action: "connect.fail", outcome: "failed", target: String(r.id), detail: { app: String(r.app), reason: EXPIRED } });
+  });
+}
+
+/** The alarm's share: every pending session past its time ends now; answers the next expiry (null: none pending). */
+export function settleExpiredSessions(ctx: VaultContext): number | null {
+  expire(ctx, `expires_at <= ?`, ctx.now);
+  const next = ctx.sql.exec(`SELECT MIN(expires_at) AS t FROM connect_sessions WHERE status = 'pending'`).one().t;
+  return next === null ? null : Number(next);
 }
 
 export function sessionView(ctx: VaultContext, p: Principal, row: SessionRow, publicUrl: string): ConnectSession {

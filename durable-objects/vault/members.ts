@@ -241,9 +241,12 @@ export async function removeMember(ctx: VaultContext, actor: Actor, p: Principal
       ctx.sql.exec(`UPDATE credentials SET status = 'revoked', health = NULL, status_reason = 'member_offboarded', is_default = 0, preview = NULL, revoked_at = ?, updated_at = ? WHERE id = ?`, ctx.now, ctx.now, c.id);
       writeAudit(ctx, actor, { action: "credential.revoke", credentialId: String(c.id), target: `user:${id}`, detail: { app: String(c.app), slug: String(c.slug), reason: "member_removed" } });
     }
-    const sessions = ctx.sql
-      .exec(`UPDATE connect_sessions SET status = 'failed', error = ?, finished_at = ? WHERE member_id = ? AND status = 'pending' RETURNING id`, "The member was removed from the organization.", ctx.now, id)
-      .toArray().length;
+    const ended = ctx.sql
+      .exec(`UPDATE connect_sessions SET status = 'failed', error = ?, finished_at = ? WHERE member_id = ? AND status = 'pending' RETURNING id, app`, "The member was removed from the organization.", ctx.now, id)
+      .toArray();
+    // Each one a connect_session.failed event, as any failed session is.
+    for (const r of ended) writeAudit(ctx, actor, { action: "connect.fail", outcome: "failed", target: String(r.id), detail: { app: String(r.app), reason: "The member was removed from the organization." } });
+    const sessions = ended.length;
     ctx.sql.exec(`UPDATE oauth_states SET consumed_at = ? WHERE consumed_at IS NULL AND session_id IN (SELECT id FROM connect_sessions WHERE member_id = ?)`, ctx.now, id);
     ctx.sql.exec(`DELETE FROM cli_logins WHERE member_id = ?`, id);
     ctx.sql.exec(`DELETE FROM project_members WHERE member_id = ?`, id);

@@ -244,6 +244,8 @@ describe("members: offboarding", () => {
     expect(await status(org.body.credentials[0].id)).toBe("active");
     expect(await status(proj.body.credentials[0].id)).toBe("active");
     expect((await vaultSql(s.org.id, `SELECT status FROM connect_sessions WHERE id = ?`, session.body.id))[0]!.status).toBe("failed");
+    // With its connect.fail row: the connect_session.failed event.
+    expect(await vaultSql(s.org.id, `SELECT outcome FROM audit WHERE target = ? AND action = 'connect.fail'`, session.body.id)).toEqual([{ outcome: "failed" }]);
     expect((await memberIds(s.alice))[m.email]).toBeUndefined();
     expect((await env.DIRECTORY.getByName("global").orgsOfUser(m.email)).map((o) => o.id)).not.toContain(s.org.id);
     const audit = await vaultSql(s.org.id, `SELECT action FROM audit WHERE target = ? AND action = 'member.remove'`, m.id);

@@ -237,6 +237,26 @@ describe("retries", () => {
   });
 });
 
+describe("a connect session nobody finishes", () => {
+  it("ends at its expiry, woken by the alarm, with one connect_session.failed event", async () => {
+    const url = hookUrl();
+    const hook = await create(s.alice, { url, events: ["connect_session.failed"] });
+    expect(hook.status, hook.text).toBe(201);
+    const session = await call("POST", "/v1/connect-sessions", { token: s.alice, body: { app: "github" } });
+    expect(session.status, session.text).toBe(201);
+    // The vault is woken at the session's expiry; here that moment has come.
+    await vaultSql(s.org.id, `UPDATE connect_sessions SET expires_at = ? WHERE id = ?`, Date.now() - 1, session.body.id);
+    await settle();
+    const events = forPath(url).map((d) => new Webhook(hook.body.secret).verify(d.body, d.headers) as { type: string; data: { target: string } });
+    expect(events.map((e) => [e.type, e.data.target])).toEqual([["connect_session.failed", session.body.id]]);
+    expect(await vaultSql(s.org.id, `SELECT status, error FROM connect_sessions WHERE id = ?`, session.body.id)).toEqual([{ status: "failed", error: "The connect session expired." }]);
+    // Looking at it afterwards writes nothing more.
+    expect((await call("GET", `/v1/connect-sessions/${session.body.id}`, { token: s.alice })).body.status).toBe("failed");
+    await settle();
+    expect(forPath(url)).toHaveLength(1);
+  });
+});
+
 describe("the outbox is written in the change's transaction", () => {
   it("a change that throws after its audit row leaves neither the audit row nor the outbox row", async () => {
     const made = await create(s.alice, { url: hookUrl() });
