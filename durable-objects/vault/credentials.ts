@@ -24,6 +24,7 @@ import { remedy } from "../../lib/fixes";
 import type { Verdict } from "../../lib/health";
 import type { CheckResult } from "../../lib/schemas/credentials";
 import { applyHealth, checkResult, refuseVerifyWithoutProbe, verdictChange } from "./health";
+import { loadPrincipal } from "./auth";
 
 function deny(ctx: VaultContext, actor: Actor, action: string, what: string, scope: Scope, credentialId?: string): never {
   // The denied attempt is audited; the error itself is thrown to the caller.
@@ -35,6 +36,20 @@ function deny(ctx: VaultContext, actor: Actor, action: string, what: string, sco
 
 function authorize(ctx: VaultContext, actor: Actor, p: Principal, action: CredentialAction, auditAction: string, scope: Scope, credentialId?: string): void {
   if (!can(p, action, scope)) deny(ctx, actor, auditAction, action === "view" ? "see" : action, scope, credentialId);
+}
+
+/**
+ * The caller may still manage these scopes, by the member's role as stored now: checked again
+ * inside a write's transaction when an await (a probe, sealing, a provider call) separated it from
+ * the first check, so a demotion or a project removal meanwhile stops the write.
+ */
+export function stillManages(ctx: VaultContext, p: Principal, scopes: readonly Scope[]): void {
+  const now = loadPrincipal(ctx, p.member);
+  for (const scope of scopes) {
+    if (!can(now, "manage", scope)) {
+      throw new AppError("forbidden", `You can no longer manage ${scopeLabel(scope)}: your role changed while this was being written. Nothing was written.`, { fix: "Ask an org admin.", details: { target: scopeLabel(scope) } });
+    }
+  }
 }
 
 
@@ -139,6 +154,7 @@ async function writeSet(ctx: VaultContext, actor: Actor, p: Principal, app: App,
   }));
 
   return ctx.storage.transactionSync(() => {
+    stillManages(ctx, p, scopes);
     if (isNew) {
       ctx.sql.exec(`INSERT OR IGNORE INTO custom_apps (slug, fields, created_by, created_at) VALUES (?, ?, ?, ?)`, app.slug, JSON.stringify(Object.keys(body.fields)), p.member, ctx.now);
     }
@@ -363,6 +379,7 @@ export async function rotateCredential(ctx: VaultContext, actor: Actor, p: Princ
   ctx.storage.transactionSync(() => {
     const current = selectCredentials(ctx, "id = ?", row.id)[0]!;
     requireLive(current);
+    stillManages(ctx, p, [scope]);
     for (const [field, value] of sealed) {
       ctx.sql.exec(`INSERT INTO secret_fields (credential_id, field, sealed) VALUES (?, ?, ?) ON CONFLICT(credential_id, field) DO UPDATE SET sealed = excluded.sealed`, row.id, field, value);
     }

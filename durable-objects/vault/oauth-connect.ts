@@ -17,6 +17,7 @@ import { outbound } from "./outbound";
 import { installSlack, type RouteEnv } from "./slack/install";
 import { slackInstallSpec } from "./slack/oauth-install";
 import { outsideText } from "../../lib/schemas/common";
+import { stillManages } from "./credentials";
 
 /**
  * The OAuth connect flow, start to finish inside the vault (DESIGN.md section 2): the oauth worker
@@ -158,6 +159,8 @@ async function installFromSlack(context: () => VaultContext, env: ConnectEnv, ac
   const ctx = context();
   const st = consumedState(ctx, p, stateHash);
   const spec = slackInstallSpec(data, p.member);
+  // A Slack install is org-wide: only someone who may still manage the org (the role may have changed at the provider's page).
+  stillManages(ctx, p, [{ type: "org" }]);
   const out = outbound(ctx, env);
   spec.botId = (await slackAuthTest(out.slackApiUrl, spec.botToken, out.timeouts.slack)).botId;
   const r = await installSlack(context, env, spec);

@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import oauthWorker from "../../workers/oauth/src/index";
 import { provider, sandboxOAuth } from "../../workers/dev/src/sandbox/oauth";
-import { call, openSecret, providerLink, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
+import { addMember, call, openSecret, providerLink, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
 import { sessionCsrf } from "../../workers/shared/session";
 import { credentialAad, open, parseKeyring, seal } from "../../lib/crypto";
 import { revokeCredential } from "../../durable-objects/vault/credentials";
@@ -567,6 +567,25 @@ describe("a connect that finishes after the world changed (audit, 2026-12-01)", 
     expect(await getSession(again)).toMatchObject({ status: "failed" });
     expect(await vaultSql(s.org.id, `SELECT status FROM credentials WHERE id = ?`, cred.id)).toEqual([{ status: "revoked" }]);
     expect(await resolveRef(cred.ref)).toMatchObject({ ok: false, error: { code: "credential_unavailable", details: { status: "revoked" } } });
+  });
+
+  it("a member demoted while at the provider's consent page gets no org credential from the callback (403, session failed)", async () => {
+    const dan = await addMember(s.org.id, `dan-${uid(6)}@acme.test`, "admin");
+    const csrf = await sessionCsrf(dan.token);
+    const asDan = { cookie: `ks_session=${dan.token}; ks_csrf=${csrf}` };
+    const made = await call("POST", "/v1/connect-sessions", { token: dan.token, body: { app: "github" } });
+    expect(made.status, made.text).toBe(201);
+    const started = await oauth("/oauth/start", { ...form({ csrf, session: made.body.id, target: "org" }), headers: { ...form({}).headers, ...asDan } });
+    expect(started.status, await started.clone().text()).toBe(200);
+    const authorize = new URL(providerLink(await started.text()));
+    const login = `dem-${uid(6)}`;
+    const consent = await sandboxOAuth.fetch(new Request("http://sandbox.test/github/authorize", form({ ...Object.fromEntries(authorize.searchParams), decision: "approve", login })));
+    const back = new URL(consent.headers.get("location")!);
+    expect((await call("PATCH", `/v1/members/${dan.id}`, { token: s.alice, body: { role: "builder" } })).status).toBe(200);
+    const res = await oauth(back.pathname + back.search, { headers: asDan });
+    expect(res.status).toBe(403);
+    expect(await vaultSql(s.org.id, `SELECT id FROM credentials WHERE json_extract(account, '$.id') = ?`, `sbx-${login}`)).toEqual([]);
+    expect((await call("GET", `/v1/connect-sessions/${made.body.id}`, { token: dan.token })).body).toMatchObject({ status: "failed" });
   });
 
   it("two callbacks of one session storing at once (two tabs) store one credential, named in the session", async () => {

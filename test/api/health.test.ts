@@ -126,6 +126,25 @@ describe("probes on set and rotate (SPEC section 14)", () => {
     expect(cut.body.checks[0].result).toBe("unknown");
   });
 
+  it("a member removed from the project while the probe runs writes nothing: set and rotate check the role again at the write", async () => {
+    const pa = await addMember(s.org.id, `pa-${uid(6)}@acme.test`, "builder", { growth: "admin" });
+    const made = await setCred(pa.token, { slug: `pa-${uid(6)}`, targets: [{ type: "project", project: "growth" }], fields: { apiKey: `exa-good-${uid(8)}` } });
+    expect(made.status, made.text).toBe(200);
+    const ref = made.body.credentials[0].ref as string;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    fail = async () => (await gate, null);
+    const setting = setCred(pa.token, { slug: `pa2-${uid(6)}`, targets: [{ type: "project", project: "growth" }], fields: { apiKey: `exa-good-${uid(8)}` } });
+    const rotating = call("POST", `/v1/credentials/${enc(ref)}/rotate`, { token: pa.token, body: { fields: { apiKey: `exa-good-${uid(8)}` } } });
+    await new Promise((r) => setTimeout(r, 50));
+    await vaultSql(s.org.id, `DELETE FROM project_members WHERE member_id = ? AND project = 'growth'`, pa.id);
+    release();
+    expectError(await setting, 403, "forbidden");
+    expectError(await rotating, 403, "forbidden");
+    expect(await vaultSql(s.org.id, `SELECT COUNT(*) AS n FROM credentials WHERE created_by = ?`, pa.id)).toEqual([{ n: 1 }]);
+    expect(await vaultSql(s.org.id, `SELECT rotated_at FROM credentials WHERE id = ?`, made.body.credentials[0].id)).toEqual([{ rotated_at: null }]);
+  });
+
   it("verify: false stores the key unchecked; a probe of a 200-with-error-body app refuses it (serpapi)", async () => {
     const unchecked = await setCred(s.alice, { slug: `nv-${uid(6)}`, fields: { apiKey: `exa-invalid-${uid(8)}` }, verify: false } as never);
     expect(unchecked.status, unchecked.text).toBe(200);
