@@ -64,7 +64,7 @@ function liveRow(ctx: VaultContext, app: string, scope: Scope, slug: string): Cr
   return selectCredentials(ctx, "app = ? AND scope_type = ? AND scope_id = ? AND slug = ? AND status != 'revoked'", app, k.type, k.id, slug)[0];
 }
 
-function projectExists(ctx: VaultContext, slug: string): boolean {
+export function projectExists(ctx: VaultContext, slug: string): boolean {
   return ctx.sql.exec(`SELECT 1 FROM projects WHERE slug = ?`, slug).toArray().length > 0;
 }
 
@@ -155,6 +155,10 @@ async function writeSet(ctx: VaultContext, actor: Actor, p: Principal, app: App,
 
   return ctx.storage.transactionSync(() => {
     stillManages(ctx, p, scopes);
+    // A project deleted while the probe ran gets no credential (a project made again later must not inherit it).
+    scopes.forEach((scope, i) => {
+      if (scope.type === "project" && !projectExists(ctx, scope.project)) throw invalidField(`targets[${i}].project`, `The project ${scope.project} was deleted while the credential was being written.`, "Pick another target.");
+    });
     if (isNew) {
       ctx.sql.exec(`INSERT OR IGNORE INTO custom_apps (slug, fields, created_by, created_at) VALUES (?, ?, ?, ?)`, app.slug, JSON.stringify(Object.keys(body.fields)), p.member, ctx.now);
     }
@@ -202,8 +206,9 @@ async function writeSet(ctx: VaultContext, actor: Actor, p: Principal, app: App,
 function visibleWhere(p: Principal): { sql: string; args: string[] } {
   if (isAdmin(p)) return { sql: "", args: [] };
   const projects = Object.keys(p.projects);
-  const inProjects = projects.length ? ` OR (scope_type = 'project' AND scope_id IN (${projects.map(() => "?").join(", ")}))` : "";
-  return { sql: `(scope_type = 'org' OR (scope_type = 'user' AND scope_id = ?)${inProjects})`, args: [p.member, ...projects] };
+  // One bound value for all of them (a JSON list): a statement takes at most 100, and a member may be in more projects.
+  const inProjects = projects.length ? ` OR (scope_type = 'project' AND scope_id IN (SELECT value FROM json_each(?)))` : "";
+  return { sql: `(scope_type = 'org' OR (scope_type = 'user' AND scope_id = ?)${inProjects})`, args: [p.member, ...(projects.length ? [JSON.stringify(projects)] : [])] };
 }
 
 const LIST = "credentials";

@@ -12,7 +12,7 @@ import type { Actor, VaultContext } from "./context";
 import { connectionOf, rowScope, scopeKey, scopeLabel, selectCredentials, type CredentialRow } from "./credential-rows";
 import { withConnectionEndpoints } from "../../lib/connection";
 import type { Connection } from "../../lib/schemas/connection";
-import { openFields, stillManages } from "./credentials";
+import { openFields, projectExists, stillManages } from "./credentials";
 import { finishSession, openSession, type ConsumedState } from "./connect";
 import type { OutboundEnv } from "./outbound";
 import { clientFor, credentialClient } from "./oauth-clients";
@@ -116,8 +116,11 @@ export async function storeConnection(ctx: VaultContext, actor: Actor, p: Princi
     // session, a revoke of the reconnected credential or another connection of this account may
     // have landed meanwhile. Any of them: nothing is written, and finishConnect fails the session.
     openSession(ctx, p, st.session.id);
-    // The targets were authorized at /oauth/start; the member's role may have changed since.
+    // The targets were authorized at /oauth/start; the member's role may have changed since, and a
+    // project may have been deleted while the tokens were sealed.
     stillManages(ctx, p, plan.map((t) => t.scope));
+    const deleted = plan.find((t) => t.scope.type === "project" && !projectExists(ctx, t.scope.project));
+    if (deleted && deleted.scope.type === "project") throw new AppError("not_found", `The project ${deleted.scope.project} was deleted while you were signing in.`, { fix: "Connect again and pick another target." });
     for (const t of plan) {
       if (st.session.reconnect_id) reconnectable(selectCredentials(ctx, "id = ?", t.id)[0], p);
       else if ((sameAccountAt(ctx, app, t.scope, account)?.id ?? null) !== (t.existing?.id ?? null)) {

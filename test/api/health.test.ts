@@ -145,6 +145,20 @@ describe("probes on set and rotate (SPEC section 14)", () => {
     expect(await vaultSql(s.org.id, `SELECT rotated_at FROM credentials WHERE id = ?`, made.body.credentials[0].id)).toEqual([{ rotated_at: null }]);
   });
 
+  it("a project deleted while the probe runs gets no credential (a project made again later inherits nothing)", async () => {
+    const slug = `gone-${uid(6)}`;
+    expect((await call("POST", "/v1/projects", { token: s.alice, body: { slug, name: "Gone" } })).status).toBe(201);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    fail = async () => (await gate, null);
+    const setting = setCred(s.alice, { slug: `g-${uid(6)}`, targets: [{ type: "project", project: slug }], fields: { apiKey: `exa-good-${uid(8)}` } });
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await call("DELETE", `/v1/projects/${slug}?force=true`, { token: s.alice })).status).toBe(200);
+    release();
+    expectError(await setting, 400, "invalid_request", "targets[0].project");
+    expect(await vaultSql(s.org.id, `SELECT id FROM credentials WHERE scope_type = 'project' AND scope_id = ?`, slug)).toEqual([]);
+  });
+
   it("verify: false stores the key unchecked; a probe of a 200-with-error-body app refuses it (serpapi)", async () => {
     const unchecked = await setCred(s.alice, { slug: `nv-${uid(6)}`, fields: { apiKey: `exa-invalid-${uid(8)}` }, verify: false } as never);
     expect(unchecked.status, unchecked.text).toBe(200);

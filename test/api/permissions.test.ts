@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { hashToken, newId, newToken, tokenPreview } from "../../lib/tokens";
-import { call, credentialState, expectError, memberIds, setCred, uid, vaultOf, vaultSql, type Seed } from "./helpers";
+import { addMember, call, credentialState, expectError, memberIds, setCred, uid, vaultOf, vaultSql, type Seed } from "./helpers";
 import { seed } from "./helpers";
 
 /**
@@ -192,6 +192,24 @@ describe("project admins manage their project's credentials", () => {
     expectError(await call("PATCH", `/v1/credentials/${org.id}`, { token: dave, body: { name: "x" } }), 403, "forbidden");
     const sup = await fixture("alice", "support");
     expectError(await call("GET", `/v1/credentials/${sup.id}`, { token: dave }), 404, "not_found");
+  });
+});
+
+describe("a member of many projects", () => {
+  it("in 120 projects still lists and reads credentials (one bound value for the projects, not one each: a statement takes at most 100)", async () => {
+    const prefix = `mp${uid(4)}`;
+    const projects = Array.from({ length: 120 }, (_, i) => `${prefix}-${i}`);
+    for (const slug of projects) await vaultSql(s.org.id, `INSERT INTO projects (slug, name, created_at) VALUES (?, ?, ?)`, slug, slug, Date.now());
+    const many = await addMember(s.org.id, `many-${uid(6)}@acme.test`, "builder", Object.fromEntries(projects.map((p) => [p, "builder" as const])));
+    const last = await setCred(s.alice, { slug: `mp-${uid(5)}`, targets: [{ type: "project", project: projects.at(-1)! }] });
+    expect(last.status, last.text).toBe(200);
+    const listed = await call("GET", `/v1/credentials?app=exa&limit=100`, { token: many.token });
+    expect(listed.status, listed.text).toBe(200);
+    const ref = last.body.credentials[0].ref as string;
+    const got = await call("GET", `/v1/credentials/${encodeURIComponent(ref)}`, { token: many.token });
+    expect(got.status, got.text).toBe(200);
+    const sessions = await call("GET", "/v1/channels/sessions", { token: many.token });
+    expect(sessions.status, sessions.text).toBe(200);
   });
 });
 

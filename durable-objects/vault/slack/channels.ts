@@ -141,8 +141,9 @@ export function listSessions(ctx: VaultContext, p: Principal, q: SessionsQuery):
   }
   if (!isAdmin(p)) {
     const visible = Object.keys(p.projects).filter((proj) => canSeeProject(p, proj));
-    where.push(`(project IS NULL${visible.length ? ` OR project IN (${visible.map(() => "?").join(", ")})` : ""})`);
-    args.push(...visible);
+    // One bound value (a JSON list): a statement takes at most 100, and a member may be in more projects.
+    where.push(`(project IS NULL${visible.length ? ` OR project IN (SELECT value FROM json_each(?))` : ""})`);
+    if (visible.length) args.push(JSON.stringify(visible));
   }
   const rows = ctx.sql
     .exec(`SELECT * FROM slack_sessions ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY last_message_at DESC, id LIMIT ?`, ...args, q.limit ?? 50)
