@@ -207,5 +207,6 @@ export async function githubAccount(cfg: PlatformGitHub, code: string): Promise<
   const p = await profile;
   const id = typeof p.id === "number" || typeof p.id === "string" ? String(p.id).slice(0, 40) : "";
   const login = typeof p.login === "string" ? p.login.slice(0, 100) : "";
-  return { id, login, emails: [...new Set(emails)] };
+  // The platform-user cookie keeps at most 20 (lib/platform-user.ts): the primary first, then the rest in GitHub's order.
+  return { id, login, emails: [...new Set(emails)].filter((e) => e.length <= 254).slice(0, 20) };
 }

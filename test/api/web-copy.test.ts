@@ -102,6 +102,13 @@ describe("/oauth/start errors are product pages", () => {
     expect(unreadable.status).toBe(400);
     expect(unreadable.type).toContain("text/html");
     expect(unreadable.html).toContain('role="alert"');
+    // The same unreadable body on the API worker's form posts: a 4xx page too.
+    for (const path of [`/connect/${id}`, "/signout", "/signin"]) {
+      const res = await exports.default.fetch(new Request(`http://localhost${path}`, { method: "POST", headers: { cookie: `ks_session=${s.alice}`, "content-type": "multipart/form-data; boundary=nothing-here", accept: "text/html" }, body: "--x\r\ngarbage" }));
+      expect(res.status, path).toBeGreaterThanOrEqual(400);
+      expect(res.status, path).toBeLessThan(500);
+      expect(res.headers.get("content-type"), path).toContain("text/html");
+    }
     const missing = await oauth("/oauth/nowhere", s.alice, { method: "GET" });
     expect(missing.status).toBe(404);
     expect(missing.type).toContain("text/html");

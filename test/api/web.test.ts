@@ -278,6 +278,19 @@ describe("Sign in with GitHub", () => {
     expect(Date.parse(me.body.token.expires_at)).toBeLessThan(Date.now() + 8.1 * 3600_000);
   });
 
+  it("an account with more verified emails than the platform-user cookie keeps (20) still signs in by its primary one", async () => {
+    mockGitHub([
+      ...Array.from({ length: 30 }, (_, i) => ({ email: `extra-${i}@elsewhere.test`, verified: true, primary: false })),
+      { email: "Bob@Acme.test", verified: true, primary: true },
+    ]);
+    const { state, cookie } = await start("/apps");
+    const r = await run(`/signin/github/callback?code=gh-code&state=${state}`, cookie);
+    expect(r.status, r.html.slice(0, 200)).toBe(303);
+    const session = r.cookies.find((c) => c.startsWith("ks_session="))!;
+    const token = decodeURIComponent(session.split(";")[0]!.slice("ks_session=".length));
+    expect((await call("GET", "/v1/me", { token })).body.member.email).toBe("bob@acme.test");
+  });
+
   it("refuses a callback whose state is not this browser's, without calling GitHub", async () => {
     const spy = mockGitHub([]);
     const { cookie } = await start();

@@ -120,7 +120,8 @@ function checkConnectForm(c: Context<ApiEnv>, form: Record<string, string | File
 /** API-key apps complete here (one vault call; a refusal loads the form again to show it); OAuth apps post to /oauth/start. */
 connectPages.post("/connect/:id", async (c) => {
   const id = c.req.param("id");
-  const form = await c.req.parseBody({ all: true });
+  // An unreadable body is an expired form (no CSRF value can be read from it), never a 500.
+  const form = await c.req.parseBody({ all: true }).catch(() => ({}));
   let problem = checkConnectForm(c, form);
   if (!("error" in problem)) {
     const { choice, fields } = problem;

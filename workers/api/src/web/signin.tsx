@@ -101,7 +101,8 @@ signin.get("/signin", async (c) => {
 });
 
 signin.post("/signin", async (c) => {
-  const form = await c.req.parseBody();
+  // An unreadable body has no CSRF value: the form-expired page, never a 500.
+  const form: Record<string, unknown> = await c.req.parseBody().catch(() => ({}));
   if (!csrfValid(c, form.csrf)) return c.html(<Failed error={{ message: "The form expired.", fix: "Reload the sign-in page and try again." }} />, 403);
   if (c.env.DEV_MODE !== "true") return c.html(<Failed error={{ message: "Dev sign-in is off.", fix: "Sign in with GitHub." }} />, 403);
   const email = String(form.email ?? "").toLowerCase();
@@ -117,7 +118,8 @@ signin.post("/signin", async (c) => {
 });
 
 signin.post("/signout", async (c) => {
-  const form = await c.req.parseBody();
+  // An unreadable body has no CSRF value: the form-expired page, never a 500.
+  const form: Record<string, unknown> = await c.req.parseBody().catch(() => ({}));
   const token = sessionToken(c);
   if (!csrfValid(c, form.csrf)) return c.html(<Failed title="Sign out" error={{ message: "The form expired.", fix: "Reload the page and try again." }} />, 403);
   if (token) await vaultOfSession(c.env, token).signOut(token);
