@@ -10,8 +10,8 @@ import { invalidField } from "./errors";
 export const DEFAULT_PAGE_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 500;
 
-/** The query fields of every paged list; merged into each list's query schema. */
-export const PageQuery = z.object({
+/** The query fields of every paged list; merged into each list's query schema. Strict: `?limt=5` is a 400 naming it, not a silent 100. */
+export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).optional().describe(`page size, 1-${MAX_PAGE_LIMIT} (default ${DEFAULT_PAGE_LIMIT})`),
   cursor: z.string().min(1).max(1000).regex(/^[A-Za-z0-9_-]+$/, "must be a cursor from a previous page").optional().describe("`next_cursor` of the previous page"),
 });

@@ -79,6 +79,7 @@ const CASES: Case[] = [
   { name: "list status=x", method: "GET", path: "/v1/credentials?status=x", opts: () => ({}), status: 400, code: "invalid_request", field: "query.status" },
   { name: "list app=UPPER", method: "GET", path: "/v1/credentials?app=EXA", opts: () => ({}), status: 400, code: "invalid_request", field: "query.app" },
   { name: "list unknown query parameter", method: "GET", path: "/v1/credentials?colour=red", opts: () => ({}), status: 400, code: "invalid_request", field: "query.colour" },
+  ...["/v1/members", "/v1/projects", "/v1/me/tokens", "/v1/api-keys", "/v1/invitations", "/v1/runtime-tokens"].map((path): Case => ({ name: `${path} misspelt limit`, method: "GET", path: `${path}?limt=5`, opts: () => ({}), status: 400, code: "invalid_request", field: "query.limt" })),
   { name: "audit limit=0", method: "GET", path: "/v1/audit?limit=0", opts: () => ({}), status: 400, code: "invalid_request", field: "query.limit" },
   { name: "audit limit=201", method: "GET", path: "/v1/audit?limit=201", opts: () => ({}), status: 400, code: "invalid_request", field: "query.limit" },
   { name: "audit limit=abc", method: "GET", path: "/v1/audit?limit=abc", opts: () => ({}), status: 400, code: "invalid_request", field: "query.limit" },
