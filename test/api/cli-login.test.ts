@@ -79,6 +79,13 @@ describe("the approval asks the member to type the code", () => {
     expect(wrong.status).toBe(400);
     expect(wrong.html).toContain("4 tries left");
     expect(wrong.html).not.toContain(l.code);
+    // A lifetime that is not a whole number of seconds in range is named, and the login stays pending.
+    for (const bad of ["86400.5", "59", "soon"]) {
+      const refused = await browse("POST", `/cli-login/${l.id}`, jar, { csrf: wrong.csrf, decision: "approve", code: l.code, token_ttl_seconds: bad });
+      expect(refused.status, bad).toBe(400);
+      expect(refused.html, bad).toContain("The token lifetime must be a whole number of seconds");
+      expect((await l.poll()).body, bad).toMatchObject({ status: "pending" });
+    }
     const right = await browse("POST", `/cli-login/${l.id}`, jar, { csrf: wrong.csrf, decision: "approve", code: l.code.toLowerCase().replace("-", " "), token_ttl_seconds: String(7 * DAY) });
     expect(right.status, right.html).toBe(200);
     expect(right.html).toContain("signed in for 7 days");

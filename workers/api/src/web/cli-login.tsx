@@ -107,8 +107,9 @@ cliLoginPage.post("/cli-login/:id", async (c) => {
   const form = await formOf(c);
   const id = CliLoginId.safeParse(c.req.param("id"));
   const decision = form ? text(form, "decision") : "";
-  const ttl = form ? Number(text(form, "token_ttl_seconds") || Number.NaN) : Number.NaN;
-  const body = DecideCliLoginBody.safeParse({ code: form ? text(form, "code") : "", ...(Number.isInteger(ttl) ? { token_ttl_seconds: ttl } : {}) });
+  // A lifetime that is given is checked (a bad one is named, never dropped for the longest).
+  const ttl = form ? text(form, "token_ttl_seconds") : "";
+  const body = DecideCliLoginBody.safeParse({ code: form ? text(form, "code") : "", ...(ttl !== "" ? { token_ttl_seconds: Number(ttl) } : {}) });
   const complete = form && id.success && (decision === "approve" || decision === "deny");
   // One vault call whatever the outcome: the decision (with the login again after a refusal), or only the page.
   if (!complete || (decision === "approve" && !body.success)) {
@@ -118,7 +119,10 @@ cliLoginPage.post("/cli-login/:id", async (c) => {
     if (!form) return c.html(<Done s={s} title="Sign in the CLI" error={FORM_EXPIRED} />, 403);
     if (!complete) return c.html(<Done s={s} title="Sign in the CLI" error={{ message: "The form is incomplete.", fix: "Reload the page and try again." }} />, 400);
     const again = loaded.page.login ? pageValue(loaded.page.login) : null;
-    const missing = { code: "invalid_request" as const, message: "Type the code your terminal shows.", details: { field: "code" } };
+    const badTtl = !body.success && body.error.issues[0]?.path[0] === "token_ttl_seconds";
+    const missing: ErrorBody = badTtl
+      ? { code: "invalid_request", message: `The token lifetime must be a whole number of seconds from 60 to ${CLI_TOKEN_TTL_MAX_S}.`, details: { field: "token_ttl_seconds" } }
+      : { code: "invalid_request", message: "Type the code your terminal shows.", details: { field: "code" } };
     return c.html(again?.value ? <Ask login={again.value} s={s} error={missing} /> : <Done s={s} title="Sign in the CLI" error={GONE} />, again?.value ? 400 : 404);
   }
   const loaded = await loadPage(c, (vault, token) => vault.decideCliLoginOnPage(token, id.data, decision === "approve" && body.success ? { approve: true, code: body.data.code, tokenTtlSeconds: body.data.token_ttl_seconds } : { approve: false }));
