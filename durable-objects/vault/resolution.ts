@@ -1,7 +1,7 @@
 import { AppError, invalidField } from "../../lib/errors";
-import { canSeePreview, canSeeProject, isAdmin, type Principal } from "../../lib/permissions";
+import { can, canSeePreview, canSeeProject, isAdmin, type Principal } from "../../lib/permissions";
 import { resolve, unavailable, type Assignment, type ResolveResult, type RunContext } from "../../lib/resolve";
-import type { ExplainBody, ExplainResult, RuntimeResolveBody, RuntimeResult } from "../../lib/schemas/resolution";
+import type { ExplainBody, ExplainResult, ResolveRefusal, RuntimeResolveBody, RuntimeResult } from "../../lib/schemas/resolution";
 import { writeAudit } from "./audit";
 import { commitGrouped, type Actor, type VaultContext } from "./context";
 import { rowScope, selectCredentials, toCandidate, toCredential, CredentialRow } from "./credential-rows";
@@ -105,12 +105,34 @@ export function explain(ctx: VaultContext, p: Principal, body: ExplainBody, conn
   const { decisions } = decide(ctx, body, connectBase);
   const results = decisions.map(({ result, rows }, i): ExplainResult => {
     const app = body.requirements[i]!.app;
-    if (!result.ok) return { ok: false, app, error: result.error };
+    if (!result.ok) return { ok: false, app, error: asSeenBy(ctx, p, result.error) };
     const row = rows.find((r) => r.id === result.credential.id)!;
     const credential = toCredential(row, { showPreview: canSeePreview(p, rowScope(row)) });
     return { ok: true, app, credential, connection: credential.connection, rule: result.rule, explanation: result.explanation, skipped: result.skipped };
   });
   return { ok: results.every((r) => r.ok), results };
+}
+
+/**
+ * A dry run's refusal as the member may see it: a pin can point at a credential of a project they
+ * are not in, and the refusal must not name it (SPEC section 3: builders see org credentials,
+ * their projects' and their own). Admins see every credential, so theirs is unchanged.
+ */
+function asSeenBy(ctx: VaultContext, p: Principal, error: ResolveRefusal): ResolveRefusal {
+  if (isAdmin(p)) return error;
+  const hidden = (id: string) => {
+    const row = selectCredentials(ctx, "id = ?", id)[0];
+    return row !== undefined && !can(p, "view", rowScope(row));
+  };
+  const d = error.details;
+  if (d.id !== undefined && hidden(d.id)) {
+    return { ...error, message: `The ${d.app} credential assigned to this consumer is one you cannot see (another project's).`, details: { app: d.app, status: "hidden" } };
+  }
+  if (d.candidates?.some((c) => hidden(c.id))) {
+    const visible = d.candidates.filter((c) => !hidden(c.id));
+    return { ...error, message: `${error.message} (${d.candidates.length - visible.length} of them in projects you cannot see)`, details: { ...d, candidates: visible } };
+  }
+  return error;
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;

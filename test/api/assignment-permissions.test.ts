@@ -135,6 +135,14 @@ describe("masked rows and personal pins", () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('data-testid="hidden-credential"');
     expect(page.text).not.toContain(growth.ref);
+    expect(page.text).not.toContain("project growth");
+    // Explain of the pinned consumer: refused, without naming the credential or its project.
+    const explain = async (token: string) => (await call("POST", "/v1/resolve/explain", { token, body: { consumer: { kind: "workflow", target, id: "s1" }, requirements: [{ app: "exa" }] } })).body.results[0];
+    const outsider = await explain(s.carol);
+    expect(outsider).toMatchObject({ ok: false, error: { code: "credential_unavailable", details: { app: "exa", status: "hidden" } } });
+    for (const hidden of [growth.id, growth.ref, "growth"]) expect(JSON.stringify(outsider)).not.toContain(hidden);
+    // Who can see it is told which one it is.
+    expect((await explain(s.alice)).error.details).toMatchObject({ id: growth.id, credential: growth.ref });
   });
 
   it("a pin to a user credential, even with *, applies only to its owner's runs; others fall through", async () => {
