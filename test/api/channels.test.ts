@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { hashToken, newId, newToken, tokenPreview } from "../../lib/tokens";
-import { call, dumpVault, expectError, installSlackIn, seed, vaultOf, vaultSql, type Seed } from "./helpers";
+import { addMember, call, dumpVault, expectError, installSlackIn, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
 
 /**
  * The channels API (SPEC section 11): bindings with the permissions of project credentials,
@@ -115,6 +115,11 @@ describe("POST /v1/channels/bindings and DELETE /v1/channels/bindings/{channel}"
     const ok = await call("POST", "/v1/channels/bindings", { token: dave, body: { channel: "C0AB6CHAN1", agent: "growth-bot", project: "growth" } });
     expect(ok.status, ok.text).toBe(200);
     expect(ok.body.project).toBe("growth");
+    // An admin of support taking over growth's channel is refused without learning the project's name.
+    const pat = (await addMember(s.org.id, `pat-${uid(4)}@acme.test`, "builder", { support: "admin" })).token;
+    const taken = await call("POST", "/v1/channels/bindings", { token: pat, body: { channel: "C0AB6CHAN1", agent: "a", project: "support" } });
+    expectError(taken, 403, "forbidden");
+    expect(taken.text).not.toContain("growth");
     // carol cannot see growth's binding, so she cannot learn it exists; dave can unbind it.
     expect((await call("GET", "/v1/channels", { token: s.carol })).body.channels).toEqual([]);
     expectError(await call("DELETE", "/v1/channels/bindings/C0AB6CHAN1", { token: s.carol }), 404, "not_found");
@@ -123,7 +128,7 @@ describe("POST /v1/channels/bindings and DELETE /v1/channels/bindings/{channel}"
     expectError(await call("DELETE", "/v1/channels/bindings/C0AB6CHAN1", { token: dave }), 403, "forbidden");
     expect((await call("DELETE", "/v1/channels/bindings/C0AB6CHAN1", { token: s.alice })).status).toBe(200);
     const denied = await vaultSql(s.org.id, `SELECT action FROM audit WHERE action LIKE 'channel.%' AND outcome = 'denied'`);
-    expect(denied.length).toBe(4);
+    expect(denied.length).toBe(5);
   });
 
   it("names the field on bad input, and writes nothing", async () => {

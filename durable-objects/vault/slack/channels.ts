@@ -68,8 +68,12 @@ function onlyOne(routes: string[], ref: string, field: string, pool: "channels" 
   throw new AppError("conflict", "Several Slack workspaces are connected; `dm` is ambiguous.", { fix: "Unbind or bind DMs per workspace by removing the others first.", details: { field } });
 }
 
-function deny(ctx: VaultContext, actor: Actor, action: string, channel: string, scope: Scope): never {
+function deny(ctx: VaultContext, actor: Actor, p: Principal, action: string, channel: string, scope: Scope): never {
   writeAudit(ctx, actor, { action, outcome: "denied", target: `channel:${channel}`, detail: { scope: scope.type === "project" ? `project:${scope.project}` : "org" } });
+  // A binding of a project the caller is not in is refused without naming the project.
+  if (scope.type === "project" && !canSeeProject(p, scope.project)) {
+    throw new AppError("forbidden", "This channel is bound for a project you are not in.", { fix: "Ask an org admin." });
+  }
   throw new AppError("forbidden", scope.type === "project" ? `You may not manage channel bindings of project ${scope.project}.` : "You may not manage org channel bindings.", {
     fix: scope.type === "project" ? `Ask an org admin or an admin of project ${scope.project}.` : "Ask an org owner or admin, or bind the channel for a project you administer.",
   });
@@ -79,7 +83,7 @@ export function bindChannel(ctx: VaultContext, actor: Actor, p: Principal, body:
   const project = body.project ?? null;
   const scope = scopeOf(project);
   // Permission before existence: a builder naming a project they are not in learns nothing about it.
-  if (!can(p, "manage", scope)) deny(ctx, actor, "channel.bind", body.channel, scope);
+  if (!can(p, "manage", scope)) deny(ctx, actor, p, "channel.bind", body.channel, scope);
   if (project && ctx.sql.exec(`SELECT 1 FROM projects WHERE slug = ?`, project).toArray().length === 0) {
     throw invalidField("project", `There is no project \`${project}\`.`, "See GET /v1/projects.");
   }
@@ -92,7 +96,7 @@ export function bindChannel(ctx: VaultContext, actor: Actor, p: Principal, body:
   }
   const existing = bindingOf(ctx, route, channel);
   // Moving a binding between owners needs the right to manage both.
-  if (existing && !can(p, "manage", scopeOf(existing.project))) deny(ctx, actor, "channel.bind", channel, scopeOf(existing.project));
+  if (existing && !can(p, "manage", scopeOf(existing.project))) deny(ctx, actor, p, "channel.bind", channel, scopeOf(existing.project));
   const inst = installationByRoute(ctx, route)!;
   const mode = body.mode ?? "mentions";
   ctx.storage.transactionSync(() => {
@@ -118,7 +122,7 @@ export function unbindChannel(ctx: VaultContext, actor: Actor, p: Principal, ref
   const scope = scopeOf(binding.project);
   // A binding the caller cannot see is "not found", so its existence does not leak.
   if (!can(p, "view", scope)) throw new AppError("not_found", `No channel binding matches \`${ref}\`.`, { details: { field: "path.channel" } });
-  if (!can(p, "manage", scope)) deny(ctx, actor, "channel.unbind", channel, scope);
+  if (!can(p, "manage", scope)) deny(ctx, actor, p, "channel.unbind", channel, scope);
   const view = bindingView(ctx, binding);
   ctx.storage.transactionSync(() => {
     ctx.sql.exec(`DELETE FROM slack_bindings WHERE route_key = ? AND channel_id = ?`, route, channel);
