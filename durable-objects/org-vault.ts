@@ -243,7 +243,7 @@ export class OrgVault extends DurableObject<VaultEnv> {
     return inv;
   }
   listInvitations(token: string, q: PageQuery = {}) {
-    return this.#member(token, (ctx, _a, p) => paged("invitations", listInvitations(ctx, p), newestFirst, "Ss", q));
+    return this.#member(token, (ctx, actor, p) => paged("invitations", listInvitations(ctx, actor, p), newestFirst, "Ss", q));
   }
   revokeInvitation(token: string, id: string) {
     return this.#member(token, async (ctx, actor, p) => {

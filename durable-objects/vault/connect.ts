@@ -129,11 +129,15 @@ export function createSession(ctx: VaultContext, actor: Actor, p: Principal, bod
     const row = findByRef(ctx, p, body.reconnect);
     if (row.app !== app.slug || row.kind !== "oauth") throw invalidField("reconnect", `${body.reconnect} is not a ${app.name} OAuth connection.`);
     if (row.status === "revoked") throw invalidField("reconnect", `${body.reconnect} is revoked; connect a new one instead.`);
-    if (!can(p, "manage", rowScope(row))) throw new AppError("forbidden", `You may not reconnect credentials at ${scopeLabel(rowScope(row))}.`);
+    if (!can(p, "manage", rowScope(row))) {
+      writeAudit(ctx, actor, { action: "connect.start", outcome: "denied", credentialId: row.id, target: scopeLabel(rowScope(row)), detail: { app: app.slug, reason: "reconnect" } });
+      throw new AppError("forbidden", `You may not reconnect credentials at ${scopeLabel(rowScope(row))}.`);
+    }
     reconnectId = row.id;
   }
   if (body.scopes !== undefined && app.kind !== "oauth") throw invalidField("scopes", `${app.name} takes an API key, not OAuth scopes.`, "Leave scopes out.");
   if (body.allow_account_change && !isAdmin(p)) {
+    writeAudit(ctx, actor, { action: "connect.start", outcome: "denied", target: null, detail: { app: app.slug, reason: "allow_account_change" } });
     throw new AppError("forbidden", "Only org owners and admins may let a reconnect switch accounts.", { details: { field: "allow_account_change" } });
   }
   const id = newId("cs");

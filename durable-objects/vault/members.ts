@@ -84,8 +84,11 @@ export async function inviteMember(ctx: VaultContext, actor: Actor, p: Principal
 const PENDING = `accepted_at IS NULL AND revoked_at IS NULL`;
 
 /** Open invitations (pending, and expired ones not yet replaced), newest first; owners and admins. */
-export function listInvitations(ctx: VaultContext, p: Principal): Invitation[] {
-  if (!isAdmin(p)) throw new AppError("forbidden", "Only org owners and admins see invitations.");
+export function listInvitations(ctx: VaultContext, actor: Actor | null, p: Principal): Invitation[] {
+  if (!isAdmin(p)) {
+    writeAudit(ctx, actor, { action: "invitation.list", outcome: "denied" });
+    throw new AppError("forbidden", "Only org owners and admins see invitations.");
+  }
   return ctx.sql
     .exec(`SELECT * FROM invitations WHERE ${PENDING} ORDER BY created_at DESC, id`)
     .toArray()

@@ -259,7 +259,7 @@ export interface MembersPage {
   invitations: Part<{ invitations: Invitation[] }> | null;
 }
 export async function membersPage(ctx: VaultContext, p: Principal): Promise<MembersPage> {
-  return { members: listMembers(ctx), invitations: isAdmin(p) ? await part(() => ({ invitations: listInvitations(ctx, p) })) : null };
+  return { members: listMembers(ctx), invitations: isAdmin(p) ? await part(() => ({ invitations: listInvitations(ctx, null, p) })) : null };
 }
 
 // ---- An app's OAuth client settings (oauth-client.tsx) ----

@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import oauthWorker from "../../workers/oauth/src/index";
 import { provider, sandboxOAuth } from "../../workers/dev/src/sandbox/oauth";
-import { addMember, call, openSecret, providerLink, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
+import { addMember, call, expectError, openSecret, providerLink, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
 import { sessionCsrf } from "../../workers/shared/session";
 import { credentialAad, open, parseKeyring, seal } from "../../lib/crypto";
 import { revokeCredential } from "../../durable-objects/vault/credentials";
@@ -586,6 +586,19 @@ describe("a connect that finishes after the world changed (audit, 2026-12-01)", 
     expect(res.status).toBe(403);
     expect(await vaultSql(s.org.id, `SELECT id FROM credentials WHERE json_extract(account, '$.id') = ?`, `sbx-${login}`)).toEqual([]);
     expect((await call("GET", `/v1/connect-sessions/${made.body.id}`, { token: dan.token })).body).toMatchObject({ status: "failed" });
+  });
+
+  it("a refused reconnect or account change is audited as a denied connect.start", async () => {
+    const denied = async () => (await vaultSql(s.org.id, `SELECT detail FROM audit WHERE action = 'connect.start' AND outcome = 'denied'`)).length;
+    const before = await denied();
+    const dan = await addMember(s.org.id, `dan2-${uid(6)}@acme.test`, "builder");
+    const login = `acct-${uid(6)}`;
+    const first = await newSession("github");
+    expect((await oauth(await toCallback(first, login, "org"))).status).toBe(303);
+    const orgCred = (await getSession(first)).credentials[0];
+    expectError(await call("POST", "/v1/connect-sessions", { token: dan.token, body: { app: "github", reconnect: orgCred.ref } }), 403, "forbidden");
+    expectError(await call("POST", "/v1/connect-sessions", { token: dan.token, body: { app: "github", allow_account_change: true } }), 403, "forbidden", "allow_account_change");
+    expect(await denied()).toBe(before + 2);
   });
 
   it("two callbacks of one session storing at once (two tabs) store one credential, named in the session", async () => {

@@ -74,7 +74,10 @@ describe("invitations", () => {
     expect(list.status).toBe(200);
     expect(list.body.invitations.map((i: { id: string }) => i.id)).toContain(res.body.id);
     expect(list.text).not.toContain(secretOf(res.body.url));
+    const deniedBefore = (await vaultSql(s.org.id, `SELECT seq FROM audit WHERE action = 'invitation.list' AND outcome = 'denied'`)).length;
     expectError(await call("GET", "/v1/invitations", { token: s.carol }), 403, "forbidden");
+    // Every refusal is audited, a read's too.
+    expect(await vaultSql(s.org.id, `SELECT seq FROM audit WHERE action = 'invitation.list' AND outcome = 'denied'`)).toHaveLength(deniedBefore + 1);
     expectError(await call("DELETE", `/v1/invitations/${res.body.id}`, { token: s.bob }), 403, "forbidden");
     expect((await call("DELETE", `/v1/invitations/${res.body.id}`, { token: s.alice })).status).toBe(200);
     const refused = await accept(secretOf(res.body.url), [(await vaultSql(s.org.id, `SELECT email FROM invitations WHERE id = ?`, res.body.id))[0]!.email as string]);
