@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { CLI_TOKEN_TTL_MAX_S, CliLoginId, DecideCliLoginBody, type CliLoginView } from "../../../../lib/schemas/cli";
-import type { ErrorBody } from "../../../../lib/errors";
+import { fromZodError, type ErrorBody } from "../../../../lib/errors";
 import type { ApiEnv } from "../http/vault";
 import { Csrf, ErrorBanner, Page, When } from "../../../shared/layout";
 import { FORM_EXPIRED, formOf, loadPage, pageValue, text, type WebSession } from "./pages";
@@ -119,7 +119,7 @@ cliLoginPage.post("/cli-login/:id", async (c) => {
     if (!form) return c.html(<Done s={s} title="Sign in the CLI" error={FORM_EXPIRED} />, 403);
     if (!complete) return c.html(<Done s={s} title="Sign in the CLI" error={{ message: "The form is incomplete.", fix: "Reload the page and try again." }} />, 400);
     const again = loaded.page.login ? pageValue(loaded.page.login) : null;
-    const badTtl = !body.success && body.error.issues[0]?.path[0] === "token_ttl_seconds";
+    const badTtl = !body.success && fromZodError(body.error).details?.field === "token_ttl_seconds";
     const missing: ErrorBody = badTtl
       ? { code: "invalid_request", message: `The token lifetime must be a whole number of seconds from 60 to ${CLI_TOKEN_TTL_MAX_S}.`, details: { field: "token_ttl_seconds" } }
       : { code: "invalid_request", message: "Type the code your terminal shows.", details: { field: "code" } };
