@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { addMember, call, installSlackIn, seed, uid, vaultSql, type Seed } from "./helpers";
+import { call, installSlackIn, seed, tableActors, uid, vaultSql, type Seed, type TableRole } from "./helpers";
 
 /**
  * Who may bind and unbind Slack channels (SPEC section 7, README "Agent channels"): a binding has
@@ -7,7 +7,7 @@ import { addMember, call, installSlackIn, seed, uid, vaultSql, type Seed } from 
  * in the vault. One table: roles x operations x the binding's scope. 403 writes one denied audit
  * row and changes nothing; 404: a binding of a project the caller cannot see does not exist for them.
  */
-type Role = "owner" | "admin" | "projectAdmin" | "builderIn" | "builderOut" | "key";
+type Role = TableRole;
 const SCOPES = ["org", "growth", "support"] as const;
 type ScopeName = (typeof SCOPES)[number];
 type Outcome = "ok" | "403" | "404";
@@ -54,16 +54,7 @@ beforeAll(async () => {
     botUserId: "U0AB3BOT01", botId: "B0AB3BOT01", botToken: "xoxb-table-NOT-A-REAL-TOKEN", scopes: ["chat:write", "channels:read"], installedBy: "test",
   });
   expect(installed.ok).toBe(true);
-  const key = await call("POST", "/v1/api-keys", { token: s.carol, body: { name: "channel table" } });
-  expect(key.status, key.text).toBe(201);
-  Object.assign(tokens, {
-    owner: s.alice,
-    admin: s.bob,
-    projectAdmin: (await addMember(s.org.id, `pa-${uid(6)}@acme.test`, "builder", { growth: "admin" })).token,
-    builderIn: (await addMember(s.org.id, `bi-${uid(6)}@acme.test`, "builder", { growth: "builder" })).token,
-    builderOut: s.carol,
-    key: key.body.key,
-  });
+  Object.assign(tokens, await tableActors(s));
 });
 
 const bind = (token: string, channel: string, scope: ScopeName) =>

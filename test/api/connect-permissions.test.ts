@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { addMember, call, credentialState, seed, uid, vaultOf, vaultSql, type Seed } from "./helpers";
+import { call, credentialState, seed, tableActors, uid, vaultOf, vaultSql, type Seed, type TableRole } from "./helpers";
 
 /**
  * Who may connect where (SPEC sections 3 and 6): a connect session's targets follow the same rule
@@ -7,7 +7,7 @@ import { addMember, call, credentialState, seed, uid, vaultOf, vaultSql, type Se
  * a reconnect needs manage on the credential it renews. One table: roles x targets. A refusal is
  * 403 with one denied audit row and nothing written; the runtime token is no member at all.
  */
-type Role = "owner" | "admin" | "projectAdmin" | "builderIn" | "builderOut" | "key";
+type Role = TableRole;
 const TARGETS = ["org", "growth", "support", "user"] as const;
 type TargetName = (typeof TARGETS)[number];
 const row = (s: string) => Object.fromEntries(s.split(/\s+/).map((o, i) => [TARGETS[i], o === "ok"])) as Record<TargetName, boolean>;
@@ -28,16 +28,7 @@ const tokens = {} as Record<Role, string>;
 
 beforeAll(async () => {
   s = await seed();
-  const key = await call("POST", "/v1/api-keys", { token: s.carol, body: { name: "connect table" } });
-  expect(key.status, key.text).toBe(201);
-  Object.assign(tokens, {
-    owner: s.alice,
-    admin: s.bob,
-    projectAdmin: (await addMember(s.org.id, `pa-${uid(6)}@acme.test`, "builder", { growth: "admin" })).token,
-    builderIn: (await addMember(s.org.id, `bi-${uid(6)}@acme.test`, "builder", { growth: "builder" })).token,
-    builderOut: s.carol,
-    key: key.body.key,
-  });
+  Object.assign(tokens, await tableActors(s));
 });
 
 const targetOf = (t: TargetName) => (t === "org" ? { type: "org" as const } : t === "user" ? { type: "user" as const } : { type: "project" as const, project: t });

@@ -204,3 +204,18 @@ export async function addMember(orgId: string, email: string, role: "owner" | "a
   await vaultSql(orgId, `INSERT INTO tokens (id, hash, kind, member_id, name, preview, created_at) VALUES (?, ?, 'user', ?, 'test', ?, ?)`, newId("tok"), await hashToken(token), id, tokenPreview(token), Date.now());
   return { token, id };
 }
+
+/** The actors of a roles x scopes table, by role: the seed's owner and admin, growth's admin and builder, and carol (builder of support) with her API key. */
+export type TableRole = "owner" | "admin" | "projectAdmin" | "builderIn" | "builderOut" | "key";
+export async function tableActors(s: Seed): Promise<Record<TableRole, string>> {
+  const key = await call("POST", "/v1/api-keys", { token: s.carol, body: { name: `table ${uid(4)}` } });
+  if (key.status !== 201) throw new Error(`no API key for the table: ${key.text}`);
+  return {
+    owner: s.alice,
+    admin: s.bob,
+    projectAdmin: (await addMember(s.org.id, `pa-${uid(6)}@acme.test`, "builder", { growth: "admin" })).token,
+    builderIn: (await addMember(s.org.id, `bi-${uid(6)}@acme.test`, "builder", { growth: "builder" })).token,
+    builderOut: s.carol,
+    key: key.body.key,
+  };
+}
