@@ -8,6 +8,8 @@ import { AppSummary } from "../lib/schemas/apps";
 import {
   CheckAnswer,
   Credential,
+  RotateAnswer,
+  SetAnswer,
   type ListCredentialsQuery,
   type RotateCredentialBody,
   type SetCredentialsBody,
@@ -30,9 +32,10 @@ export interface Backend {
   apps(search?: string): Promise<AppSummary[]>;
   listCredentials(q: ListCredentialsQuery): Promise<Credential[]>;
   getCredential(ref: string): Promise<Credential>;
-  setCredentials(body: SetCredentialsBody): Promise<Credential[]>;
+  /** The API's own answer: the credentials and what the probe said of each (`checks`). */
+  setCredentials(body: SetCredentialsBody): Promise<SetAnswer>;
   updateCredential(ref: string, body: UpdateCredentialBody): Promise<Credential>;
-  rotateCredential(ref: string, body: RotateCredentialBody): Promise<Credential>;
+  rotateCredential(ref: string, body: RotateCredentialBody): Promise<RotateAnswer>;
   revokeCredential(ref: string): Promise<Credential>;
   /** Probe it now (SPEC section 14); cloud only. */
   checkCredential(ref: string): Promise<CheckAnswer>;
@@ -43,7 +46,6 @@ export interface Backend {
   explain(body: ExplainBody): Promise<z.infer<typeof ExplainAnswer>>;
 }
 
-const Credentials = z.object({ credentials: z.array(Credential) });
 
 export class CloudBackend implements Backend {
   readonly target = "cloud" as const;
@@ -62,14 +64,14 @@ export class CloudBackend implements Backend {
   getCredential(ref: string) {
     return this.#api.call("GET", `/v1/credentials/${seg(ref)}`, Credential);
   }
-  async setCredentials(body: SetCredentialsBody) {
-    return (await this.#api.call("POST", "/v1/credentials", Credentials, body)).credentials;
+  setCredentials(body: SetCredentialsBody) {
+    return this.#api.call("POST", "/v1/credentials", SetAnswer, body);
   }
   updateCredential(ref: string, body: UpdateCredentialBody) {
     return this.#api.call("PATCH", `/v1/credentials/${seg(ref)}`, Credential, body);
   }
   rotateCredential(ref: string, body: RotateCredentialBody) {
-    return this.#api.call("POST", `/v1/credentials/${seg(ref)}/rotate`, Credential, body);
+    return this.#api.call("POST", `/v1/credentials/${seg(ref)}/rotate`, RotateAnswer, body);
   }
   revokeCredential(ref: string) {
     return this.#api.call("POST", `/v1/credentials/${seg(ref)}/revoke`, Credential);

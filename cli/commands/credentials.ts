@@ -5,7 +5,7 @@
 import { slugify } from "../../lib/fields";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { SLUG_PATTERN, type Target } from "../../lib/schemas/common";
-import { CredentialStatus, type Credential } from "../../lib/schemas/credentials";
+import { CredentialStatus, type CheckResult, type Credential } from "../../lib/schemas/credentials";
 import { failure, usageError } from "../errors";
 import { LOCAL_CHECK_WHY, LOCAL_ROTATE_WHY } from "../local/backend";
 import { confirm, printJson, type Io } from "../output";
@@ -36,12 +36,12 @@ export function fanOut(scopes: readonly string[], projectSlugs: readonly string[
   return scopes.map((s): Target => (s === "project" ? { type: "project", project: projectSlugs[next++]! } : s === "user" ? { type: "user" } : { type: "org" }));
 }
 
-/** Whether the key works, from what set or rotate-key answered (the probe ran before it was stored). */
-function printVerdict(io: Io, c: Credential): void {
-  if (c.kind !== "api_key") return;
-  if (c.status === "invalid") io.stdout.write(`${c.ref}: refused by the provider: it is stored as invalid and never handed out. ${c.last_error?.message ?? ""}\n`);
-  else if (c.last_error) io.stdout.write(`${c.ref}: not judged: ${c.last_error.message}\n`);
-  else if (c.checked_at) io.stdout.write(`${c.ref}: works.\n`);
+/** Whether the key works: the probe's own verdict, as set or rotate-key answered it (the probe ran before it was stored). */
+function printVerdict(io: Io, c: Credential, check: CheckResult | undefined): void {
+  if (c.kind !== "api_key" || !check) return;
+  if (check.result === "refused") io.stdout.write(`${c.ref}: refused by the provider: it is stored as invalid and never handed out. ${c.last_error?.message ?? ""}\n`);
+  else if (check.result === "unknown") io.stdout.write(`${c.ref}: not judged: ${c.last_error?.message ?? check.message}\n`);
+  else if (check.result === "works") io.stdout.write(`${c.ref}: works.\n`);
   else io.stdout.write(`${c.ref}: not checked.\n`);
 }
 
@@ -69,11 +69,11 @@ export function registerCredentials(program: Command, io: Io): Command {
         const fields = parseSets(opts.set, s);
         // Without --name the API's default slug applies, and a replaced credential keeps the display name it was given.
         const naming = opts.name !== undefined ? { slug: slugOf(opts.name), name: opts.name } : {};
-        const created = await s.backend().setCredentials({ app, fields, targets, ...naming, ...(opts.verify ? {} : { verify: false }) });
-        if (s.globals.json) printJson(io, { credentials: created });
+        const answer = await s.backend().setCredentials({ app, fields, targets, ...naming, ...(opts.verify ? {} : { verify: false }) });
+        if (s.globals.json) printJson(io, answer);
         else {
-          printCredentials(io, created);
-          for (const c of created) printVerdict(io, c);
+          printCredentials(io, answer.credentials);
+          for (const c of answer.credentials) printVerdict(io, c, answer.checks.find((x) => x.id === c.id));
         }
       }),
     );
@@ -139,7 +139,7 @@ export function registerCredentials(program: Command, io: Io): Command {
         s.requireCloud("rotate-key", LOCAL_ROTATE_WHY);
         const cred = await s.backend().rotateCredential(ref, { fields: parseSets(opts.set, s), ...(opts.verify ? {} : { verify: false }) });
         printAnswer(s, cred, `Rotated ${cred.ref} (${cred.preview ?? "no preview"}).`);
-        if (!s.globals.json) printVerdict(io, cred);
+        if (!s.globals.json) printVerdict(io, cred, cred.check);
       }),
     );
 

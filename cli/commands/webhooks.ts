@@ -52,11 +52,11 @@ export function registerWebhooks(program: Command, io: Io): void {
       act(io, async (s, id: string) => {
         s.requireCloud("webhooks", WHY);
         const d = await s.api().call("POST", `/v1/webhooks/${seg(id)}/test`, WebhookDelivery);
-        if (s.globals.json) return printJson(io, d);
+        if (s.globals.json) printJson(io, d);
         const answer = d.last_status !== null ? `HTTP ${d.last_status}` : (d.last_error ?? "no answer");
-        // A failed test send is a failed command (exit 1), so scripts can check an endpoint.
+        // A failed test send is a failed command (exit 1), with --json too, so scripts can check an endpoint.
         if (d.status !== "delivered") throw new CliError(EXIT_FAILURE, `The test delivery failed: the endpoint answered ${answer} (delivery ${d.id}).`, { fix: "Check the URL and that the receiver answers 2xx within 10 s." });
-        io.stdout.write(`Delivered: the endpoint answered ${answer} (delivery ${d.id}).\n`);
+        if (!s.globals.json) io.stdout.write(`Delivered: the endpoint answered ${answer} (delivery ${d.id}).\n`);
       }),
     );
 

@@ -21,6 +21,8 @@ import {
   type CheckAnswer,
   type Credential,
   type ListCredentialsQuery,
+  type RotateAnswer,
+  type SetAnswer,
 } from "../../lib/schemas/credentials";
 import {
   DeleteAssignmentBody,
@@ -179,7 +181,7 @@ export class LocalBackend implements Backend {
     return this.#view(store, this.#find(this.#rows(store), ref));
   }
 
-  async setCredentials(input: z.infer<typeof SetCredentialsBody>): Promise<Credential[]> {
+  async setCredentials(input: z.infer<typeof SetCredentialsBody>): Promise<SetAnswer> {
     const body = parseBody(SetCredentialsBody, input);
     const store = readStore(this.dir);
     const known = this.#app(store, body.app);
@@ -206,7 +208,9 @@ export class LocalBackend implements Backend {
     });
     writeStore(this.dir, store);
     const rows = this.#rows(store);
-    return ids.map((id) => this.#view(store, rows.find((r) => r.id === id)!));
+    const credentials = ids.map((id) => this.#view(store, rows.find((r) => r.id === id)!));
+    // The local store calls no provider: nothing is ever checked.
+    return { credentials, checks: credentials.map((c) => ({ id: c.id, ref: c.ref, result: "skipped" as const, message: "Not checked: the local target calls no provider." })) };
   }
 
   async updateCredential(ref: string, input: z.infer<typeof UpdateCredentialBody>): Promise<Credential> {
@@ -236,7 +240,7 @@ export class LocalBackend implements Backend {
     return this.#view(store, this.#rows(store).find((r) => r.id === row.id)!);
   }
 
-  async rotateCredential(): Promise<Credential> {
+  async rotateCredential(): Promise<RotateAnswer> {
     throw cloudOnly("rotate-key", LOCAL_ROTATE_WHY);
   }
 

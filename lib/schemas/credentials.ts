@@ -108,4 +108,9 @@ export const CheckResult = z.object({
 });
 export type CheckResult = z.infer<typeof CheckResult>;
 export const CheckAnswer = z.object({ credential: Credential, check: CheckResult });
+/** Set and rotate say whether the key works (SPEC section 14): the probe's verdict per credential. */
+export const SetAnswer = z.object({ credentials: z.array(Credential), checks: z.array(CheckResult) });
+export type SetAnswer = z.infer<typeof SetAnswer>;
+export const RotateAnswer = Credential.extend({ check: CheckResult });
+export type RotateAnswer = z.infer<typeof RotateAnswer>;
 export type CheckAnswer = z.infer<typeof CheckAnswer>;

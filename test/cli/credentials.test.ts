@@ -197,9 +197,16 @@ describe("credential health (issue 15)", () => {
     expect(rotated.code, rotated.stderr).toBe(0);
     expect(rotated.stdout).toContain(`exa/org/${name}: works.`);
     expect((await m.run(["credentials", "check", `exa/org/${name}`])).code).toBe(0);
+    // Rotated without the probe: not checked, although an earlier check set checked_at; --json carries the API's check.
+    const blind = await m.run(["credentials", "rotate-key", `exa/org/${name}`, "--set", `apiKey=exa-invalid-${tag()}-0123456789`, "--no-verify"]);
+    expect(blind.stdout).toContain(`exa/org/${name}: not checked.`);
+    const blindJson = await m.run(["--json", "credentials", "rotate-key", `exa/org/${name}`, "--set", `apiKey=exa-good-${tag()}-0123456789`, "--no-verify"]);
+    expect(JSON.parse(blindJson.stdout)).toMatchObject({ ref: `exa/org/${name}`, check: { result: "skipped" } });
 
     const unchecked = await m.run(["credentials", "set", "exa", "--set", `apiKey=exa-invalid-${tag()}-0123456789`, "--name", `${name}-nv`, "--no-verify"]);
     expect(unchecked.stdout).toContain(`exa/org/${name}-nv: not checked.`);
+    const setJson = await m.run(["--json", "credentials", "set", "exa", "--set", `apiKey=exa-good-${tag()}-0123456789`, "--name", `${name}-js`]);
+    expect(JSON.parse(setJson.stdout)).toMatchObject({ credentials: [{ ref: `exa/org/${name}-js` }], checks: [{ ref: `exa/org/${name}-js`, result: "works" }] });
     expect(unchecked.stdout).toMatch(new RegExp(`exa/org/${name}-nv +\\S+ +org +active`));
   });
 });

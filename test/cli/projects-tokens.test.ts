@@ -99,8 +99,13 @@ describe("webhooks from the CLI", () => {
     const failed = await owner.run(["webhooks", "test", id]);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/HTTP 503/);
+    // With --json too: the delivery on stdout, exit 1.
+    expect((await tellReceiver("/answers", { statuses: [503] }, "POST")).status).toBe(200);
+    const failedJson = await owner.run(["--json", "webhooks", "test", id]);
+    expect(failedJson.code).toBe(1);
+    expect(JSON.parse(failedJson.stdout)).toMatchObject({ status: "failed", last_status: 503 });
     const { deliveries } = await owner.json(["webhooks", "deliveries", id]);
-    expect(deliveries.map((d: { status: string }) => d.status)).toEqual(["failed", "delivered", "delivered"]);
+    expect(deliveries.map((d: { status: string }) => d.status)).toEqual(["failed", "failed", "delivered", "delivered"]);
 
     const deleted = await owner.run(["webhooks", "delete", id]);
     expect(deleted).toMatchObject({ code: 0, stdout: `Deleted webhook ${id} (${receiver}).\n` });

@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import {
   CheckAnswer,
-  CheckResult,
   Credential,
   ListCredentialsQuery,
+  RotateAnswer,
   RotateCredentialBody,
+  SetAnswer,
   SetCredentialsBody,
   UpdateCredentialBody,
 } from "../../../../lib/schemas/credentials";
@@ -16,9 +17,6 @@ const RefParam = z.object({
   ref: z.string().min(1).max(300).openapi({ description: "a credential reference, percent-encoded (linear%2Fwork) or an id" }),
 });
 const CredentialList = z.object({ credentials: z.array(Credential) });
-/** Set and rotate say whether the key works (SPEC section 14): the probe's verdict per credential. */
-const SetAnswer = z.object({ credentials: z.array(Credential), checks: z.array(CheckResult) });
-const RotateAnswer = Credential.extend({ check: CheckResult });
 const CredentialPage = z.object({ credentials: z.array(Credential), next_cursor: NextCursor });
 const tags = ["credentials"];
 
