@@ -12,7 +12,7 @@ import { CliLoginCreated, CliLoginPoll, type StoredLogin } from "../../lib/schem
 import { Me, MyToken, RevokedToken } from "../../lib/schemas/identity";
 import { parseToken, tokenPreview } from "../../lib/tokens";
 import { configFile, sameLogin } from "../config";
-import { failure, usageError } from "../errors";
+import { CliError, EXIT_USAGE, failure, usageError } from "../errors";
 import { allPages, Api, seg } from "../http";
 import { openBrowser, printJson, printTable, sleep, spinner, when, type Io } from "../output";
 import type { Session } from "../session";
@@ -38,7 +38,8 @@ async function saveLogin(s: Session, token: string, via: StoredLogin["via"]): Pr
   const url = s.apiUrl().url;
   const me = await new Api(url, token).call("GET", "/v1/me", Me);
   if (s.globals.org !== undefined && me.org.slug !== s.globals.org) {
-    throw failure(`That token belongs to org ${me.org.slug}, not ${s.globals.org}.`, { code: "invalid_request" });
+    // Conflicting flags, a usage error like any invalid_request (docs/cli.md: exit 2).
+    throw new CliError(EXIT_USAGE, `That token belongs to org ${me.org.slug}, not ${s.globals.org}.`, { code: "invalid_request" });
   }
   const login: StoredLogin = {
     api_url: url,

@@ -16,11 +16,11 @@ import { missingFix, resolve, type CandidateCredential } from "../../lib/resolve
 import type { AppSummary } from "../../lib/schemas/apps";
 import type { Scope } from "../../lib/schemas/common";
 import {
+  ListCredentialsQuery,
   SetCredentialsBody,
   UpdateCredentialBody,
   type CheckAnswer,
   type Credential,
-  type ListCredentialsQuery,
   type RotateAnswer,
   type SetAnswer,
 } from "../../lib/schemas/credentials";
@@ -166,10 +166,14 @@ export class LocalBackend implements Backend {
     return [...searchApps(search), ...searchApps(search, custom)].map((app) => appSummary(app, counts.get(app.slug) ?? 0));
   }
 
-  async listCredentials(q: ListCredentialsQuery): Promise<Credential[]> {
+  async listCredentials(input: ListCredentialsQuery): Promise<Credential[]> {
+    // Checked like the API's query (a bad app or scope is a usage error, not an empty list).
+    const q = parseBody(ListCredentialsQuery, input);
     const store = readStore(this.dir);
     const [type, id] = (q.scope ?? "").split(":");
     return this.#rows(store)
+      // Needs attention: local keys never expire, are never probed and have no last error, so none does.
+      .filter(() => q.attention !== "true")
       .filter((r) => (q.app === undefined || r.app === q.app) && (q.status === undefined || r.status === q.status))
       .filter((r) => q.scope === undefined || (r.scope.type === type && (id === undefined || scopeLabel(r.scope) === `${type}:${id}`)))
       .sort((a, b) => (formatRef(a) < formatRef(b) ? -1 : formatRef(a) > formatRef(b) ? 1 : 0))

@@ -128,7 +128,8 @@ describe("auth with a token (headless), status and logout", () => {
     expect(human.stdout).not.toContain(alice);
 
     const wrongOrg = await new Machine().run(["--org", "other", "auth", "login", "--token", alice]);
-    expect(wrongOrg).toMatchObject({ code: 1, stderr: expect.stringMatching(/belongs to org acme, not other/) });
+    // Conflicting flags: a usage error (docs/cli.md: invalid_request exits 2).
+    expect(wrongOrg).toMatchObject({ code: 2, stderr: expect.stringMatching(/belongs to org acme, not other/) });
 
     const viaStdin = new Machine();
     expect((await viaStdin.run(["auth", "login", "--token", "-"], { input: `${carol}\n` })).stdout).toContain("carol@acme.test (builder)");

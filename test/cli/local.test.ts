@@ -32,6 +32,9 @@ describe("the local target", () => {
     expect(readFileSync(path.join(m.project, ".gitignore"), "utf8").match(/\.keystroke/g)).toHaveLength(1);
     mkdirSync(path.join(m.project, "src", "deep"), { recursive: true });
     expect((await m.json(["credentials", "list"], { cwd: path.join(m.project, "src", "deep") })).credentials).toHaveLength(3);
+    // Local keys never need attention (no expiry, no probe, no last error); a bad filter is a usage error, as on the cloud.
+    expect((await m.json(["credentials", "list", "--attention"])).credentials).toEqual([]);
+    expect((await m.run(["credentials", "list", "--app", "Bad App"])).code).toBe(2);
   });
 
   it("reads .env by the <APP>_<FIELD> convention and resolves with the same resolver", async () => {
