@@ -125,3 +125,9 @@ export function selectCredentials(ctx: VaultContext, where = "", ...args: (strin
     .toArray()
     .map((r) => CredentialRow.parse(r));
 }
+
+/** An OAuth credential's token generation: bumped on every write of its tokens (connect, reconnect, refresh, reinstall); null: no such row. */
+export const tokenGeneration = (ctx: Pick<VaultContext, "sql">, id: string): number | null => {
+  const r = ctx.sql.exec(`SELECT token_generation FROM credentials WHERE id = ?`, id).toArray()[0];
+  return r ? Number(r.token_generation) : null;
+};

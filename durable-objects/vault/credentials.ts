@@ -19,7 +19,7 @@ import { writeAudit } from "./audit";
 import { fieldConnection } from "../../lib/connection";
 import type { Connection } from "../../lib/schemas/connection";
 import type { Actor, VaultContext } from "./context";
-import { CredentialRow, rowScope, scopeKey, scopeLabel, selectCredentials, STATUS_SQL, toCandidate, toCredential } from "./credential-rows";
+import { CredentialRow, rowScope, scopeKey, scopeLabel, selectCredentials, STATUS_SQL, toCandidate, toCredential, tokenGeneration } from "./credential-rows";
 import { remedy } from "../../lib/fixes";
 import type { Verdict } from "../../lib/health";
 import type { CheckResult } from "../../lib/schemas/credentials";
@@ -413,9 +413,9 @@ export async function revokeCredential(
     // so the provider is told the newest refresh token, not one it already retired.
     let tokens: Record<string, string> | null = null;
     for (let read = 0; row.kind === "oauth" && upstream && read < 3; read++) {
-      const generation = tokenGenerationOf(ctx, row.id);
+      const generation = tokenGeneration(ctx, row.id);
       tokens = await openFields(ctx, row.id);
-      if (tokenGenerationOf(ctx, row.id) === generation) break;
+      if (tokenGeneration(ctx, row.id) === generation) break;
     }
     ctx.storage.transactionSync(() => {
       ctx.sql.exec(`DELETE FROM secret_fields WHERE credential_id = ?`, row.id);
@@ -429,8 +429,6 @@ export async function revokeCredential(
   }
   return toCredential(selectCredentials(ctx, "id = ?", row.id)[0]!, { showPreview: canSeePreview(p, scope) });
 }
-
-const tokenGenerationOf = (ctx: VaultContext, id: string): number => Number(ctx.sql.exec(`SELECT token_generation FROM credentials WHERE id = ?`, id).one().token_generation);
 
 /** Opens a credential's sealed fields. Only the runtime resolve path may hand these out. */
 export async function openFields(ctx: VaultContext, credentialId: string): Promise<Record<string, string>> {

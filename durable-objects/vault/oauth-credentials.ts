@@ -2,14 +2,14 @@ import { runClaimed } from "./claim-loop";
 import { credentialAad, seal } from "../../lib/crypto";
 import { AppError } from "../../lib/errors";
 import { needsRefresh, REFRESH_WINDOW_MS, tokenSet, type ProviderConfig, type TokenSet } from "../../lib/oauth";
-import { can, isAdmin, type Principal } from "../../lib/permissions";
+import { isAdmin, type Principal } from "../../lib/permissions";
 import type { Account, StatusReason } from "../../lib/schemas/credentials";
 import { slugify } from "../../lib/fields";
 import { newId } from "../../lib/tokens";
 import { refreshTokens, revokeToken } from "../../providers/oauth-client";
 import { writeAudit } from "./audit";
 import type { Actor, VaultContext } from "./context";
-import { connectionOf, rowScope, scopeKey, scopeLabel, selectCredentials, type CredentialRow } from "./credential-rows";
+import { connectionOf, rowScope, scopeKey, scopeLabel, selectCredentials, tokenGeneration, type CredentialRow } from "./credential-rows";
 import { withConnectionEndpoints } from "../../lib/connection";
 import type { Connection } from "../../lib/schemas/connection";
 import { openFields, projectExists, stillManages } from "./credentials";
@@ -74,14 +74,13 @@ const sameAccountAt = (ctx: VaultContext, app: string, scope: ConsumedState["sco
   liveAt(ctx, app, scope).find((r) => r.kind === "oauth" && r.account !== null && JSON.parse(r.account).id === account.id);
 
 /**
- * A reconnect writes into its credential only while that is still there, not revoked (revoke is
- * final: its assignments would hand it out again) and still the member's to manage.
+ * A reconnect writes into its credential only while that is not revoked: revoke is final, and its
+ * assignments would hand it out again. (Whether the member may still manage it is `stillManages`.)
  */
-function reconnectable(row: CredentialRow | undefined, p: Principal): void {
+function reconnectable(row: CredentialRow | undefined): void {
   if (!row || row.status === "revoked") {
     throw new AppError("conflict", `The credential${row ? ` ${row.slug}` : ""} was revoked while you were signing in; nothing was stored.`, { fix: "Connect the app again as a new credential." });
   }
-  if (!can(p, "manage", rowScope(row))) throw new AppError("forbidden", `You can no longer manage the credential ${row.slug}; nothing was stored.`, { fix: "Ask an org admin to reconnect it." });
 }
 
 /**
@@ -96,7 +95,6 @@ export async function storeConnection(ctx: VaultContext, actor: Actor, p: Princi
     return { scope, existing, id: existing?.id ?? newId("cred") };
   });
   for (const t of plan) {
-    if (st.session.reconnect_id) reconnectable(t.existing, p);
     if (st.session.reconnect_id && t.existing?.account) {
       const before = JSON.parse(t.existing.account) as Account;
       if (before.id !== account.id && !(st.session.allow_account_change === 1 && isAdmin(p))) {
@@ -106,10 +104,6 @@ export async function storeConnection(ctx: VaultContext, actor: Actor, p: Princi
       }
     }
   }
-  // A project deleted while its member was at the provider (DELETE /v1/projects) gets no credential.
-  const gone = st.scopes.find((sc) => sc.type === "project" && ctx.sql.exec(`SELECT 1 FROM projects WHERE slug = ?`, sc.project).toArray().length === 0);
-  // finishConnect fails the session and revokes the new grant at the provider.
-  if (gone && gone.type === "project") throw new AppError("not_found", `The project ${gone.project} was deleted while you were signing in.`, { fix: "Connect again and pick another target." });
   const sealed = await Promise.all(plan.map((t) => sealTokens(ctx, t.id, tokens)));
   return ctx.storage.transactionSync(() => {
     // Checked again where it is written, since the sealing awaited: another callback of this
@@ -122,7 +116,7 @@ export async function storeConnection(ctx: VaultContext, actor: Actor, p: Princi
     const deleted = plan.find((t) => t.scope.type === "project" && !projectExists(ctx, t.scope.project));
     if (deleted && deleted.scope.type === "project") throw new AppError("not_found", `The project ${deleted.scope.project} was deleted while you were signing in.`, { fix: "Connect again and pick another target." });
     for (const t of plan) {
-      if (st.session.reconnect_id) reconnectable(selectCredentials(ctx, "id = ?", t.id)[0], p);
+      if (st.session.reconnect_id) reconnectable(selectCredentials(ctx, "id = ?", t.id)[0]);
       else if ((sameAccountAt(ctx, app, t.scope, account)?.id ?? null) !== (t.existing?.id ?? null)) {
         throw new AppError("conflict", `Another connection of this ${app} account at ${scopeLabel(t.scope)} finished at the same moment; this one stored nothing.`, { fix: "Check the Apps page: the account is connected there." });
       }
@@ -252,11 +246,6 @@ async function refresh(ctx: VaultContext, env: OAuthEnv, row: CredentialRow): Pr
     writeAudit({ ...ctx, now }, null, { action: "credential.refresh", credentialId: row.id, target: scopeLabel(rowScope(row)), detail: { app: row.app, rotated: tokens.refreshToken !== null } });
   });
 }
-
-const tokenGeneration = (ctx: Pick<VaultContext, "sql">, id: string): number | null => {
-  const r = ctx.sql.exec(`SELECT token_generation FROM credentials WHERE id = ?`, id).toArray()[0];
-  return r ? Number(r.token_generation) : null;
-};
 
 /** needs_reauth with its reason, once: a credential already not handed out is left as it is (vault/health.ts). */
 function markNeedsReauth(ctx: VaultContext, row: CredentialRow, reason: StatusReason, message: string): void {

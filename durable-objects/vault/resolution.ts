@@ -128,8 +128,8 @@ function asSeenBy(ctx: VaultContext, p: Principal, error: ResolveRefusal): Resol
   if (d.id !== undefined && hidden(d.id)) {
     return { ...error, message: `The ${d.app} credential assigned to this consumer is one you cannot see (another project's).`, details: { app: d.app, status: "hidden" } };
   }
-  if (d.candidates?.some((c) => hidden(c.id))) {
-    const visible = d.candidates.filter((c) => !hidden(c.id));
+  const visible = d.candidates?.filter((c) => !hidden(c.id));
+  if (d.candidates && visible && visible.length < d.candidates.length) {
     return { ...error, message: `${error.message} (${d.candidates.length - visible.length} of them in projects you cannot see)`, details: { ...d, candidates: visible } };
   }
   return error;
@@ -200,8 +200,9 @@ export async function runtimeResolve(
         return { ok: false, app, error };
       }
       // Changed while it was resolved: refused the way the rules refuse it (the reconnect, the
-      // rotation or the new credential it needs), never "run it again", which cannot help.
-      const changed = unavailable(toCandidate(row), "changed while it was being resolved");
+      // rotation or the new credential it needs), never "run it again", which cannot help. With the
+      // epoch unchanged the row is the one the rules just accepted: nothing to look at again.
+      const changed = unchanged ? undefined : unavailable(toCandidate(row), "changed while it was being resolved");
       if (changed) {
         const { error } = changed;
         writeAudit(ctx, actor, { action: "credential.resolve", outcome: "failed", credentialId: row.id, target, detail: { app, code: error.code, consumer: target } });

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { call, installSlackIn, seed, tableActors, uid, vaultSql, type Seed, type TableRole } from "./helpers";
+import { call, installSlackIn, seed, tableActors, tableRow, uid, vaultSql, type Seed, type TableRole } from "./helpers";
 
 /**
  * Who may bind and unbind Slack channels (SPEC section 7, README "Agent channels"): a binding has
@@ -11,7 +11,7 @@ type Role = TableRole;
 const SCOPES = ["org", "growth", "support"] as const;
 type ScopeName = (typeof SCOPES)[number];
 type Outcome = "ok" | "403" | "404";
-const row = (s: string) => Object.fromEntries(s.split(/\s+/).map((o, i) => [SCOPES[i], o])) as Record<ScopeName, Outcome>;
+const row = tableRow<ScopeName>(SCOPES);
 
 // Columns: org, growth, support.
 const BIND: Record<Role, Record<ScopeName, Outcome>> = {

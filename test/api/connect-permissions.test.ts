@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, credentialState, seed, tableActors, uid, vaultOf, vaultSql, type Seed, type TableRole } from "./helpers";
+import { call, credentialState, seed, tableActors, tableRow, uid, vaultOf, vaultSql, type Seed, type TableRole } from "./helpers";
 
 /**
  * Who may connect where (SPEC sections 3 and 6): a connect session's targets follow the same rule
@@ -10,10 +10,10 @@ import { call, credentialState, seed, tableActors, uid, vaultOf, vaultSql, type 
 type Role = TableRole;
 const TARGETS = ["org", "growth", "support", "user"] as const;
 type TargetName = (typeof TARGETS)[number];
-const row = (s: string) => Object.fromEntries(s.split(/\s+/).map((o, i) => [TARGETS[i], o === "ok"])) as Record<TargetName, boolean>;
+const row = tableRow<TargetName, "ok" | "403">(TARGETS);
 
 // Columns: org, growth, support, the caller's own user scope.
-const COMPLETE: Record<Role, Record<TargetName, boolean>> = {
+const COMPLETE: Record<Role, Record<TargetName, "ok" | "403">> = {
   owner: row("ok ok ok ok"),
   admin: row("ok ok ok ok"),
   projectAdmin: row("403 ok 403 ok"), // admin of growth
@@ -35,7 +35,7 @@ const targetOf = (t: TargetName) => (t === "org" ? { type: "org" as const } : t 
 const denials = async () => (await vaultSql(s.org.id, `SELECT seq FROM audit WHERE outcome = 'denied'`)).length;
 
 describe("completing a connect session (API-key app): roles x targets", () => {
-  const cases = ROLES.flatMap((role) => TARGETS.map((target) => ({ role, target, ok: COMPLETE[role][target] })));
+  const cases = ROLES.flatMap((role) => TARGETS.map((target) => ({ role, target, ok: COMPLETE[role][target] === "ok" })));
   it.each(cases)("$role -> $target: ok=$ok", async ({ role, target, ok }) => {
     const session = await call("POST", "/v1/connect-sessions", { token: tokens[role], body: { app: "exa" } });
     expect(session.status, session.text).toBe(201);

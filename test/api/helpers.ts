@@ -219,3 +219,8 @@ export async function tableActors(s: Seed): Promise<Record<TableRole, string>> {
     key: key.body.key,
   };
 }
+
+/** One row of a permission table, written as its cells ("ok 403 404") in the order of `columns`. */
+export function tableRow<C extends string, O extends string = "ok" | "403" | "404">(columns: readonly C[]): (cells: string) => Record<C, O> {
+  return (cells) => Object.fromEntries(cells.split(/\s+/).map((o, i) => [columns[i], o])) as Record<C, O>;
+}
